@@ -1,0 +1,1 @@
+"""Read-only admin views of student work (prediction submissions, attempts)."""

@@ -1,0 +1,19 @@
+from django import forms
+
+from .models import Verdict
+
+ANSWER_MAX_LENGTH = 5000
+
+
+class SelfCheckRevealForm(forms.Form):
+    answer_text = forms.CharField(
+        label="Your answer (optional)",
+        required=False,
+        max_length=ANSWER_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        strip=True,
+    )
+
+
+class SelfCheckJudgeForm(forms.Form):
+    verdict = forms.ChoiceField(choices=Verdict.choices)

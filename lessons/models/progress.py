@@ -1,0 +1,144 @@
+"""What each student has done on the practice page."""
+
+from django.conf import settings
+from django.db import models
+
+from .content import Lesson, OrderingExercise, PredictionExercise, RubricPoint, SelfCheckQuestion
+
+
+class Verdict(models.TextChoices):
+    GOT_IT = "got_it", "Got it"
+    PARTLY = "partly", "Partly"
+    MISSED = "missed", "Missed"
+
+
+class SelfCheckAttemptQuerySet(models.QuerySet):
+    def for_lesson(self, user, lesson):
+        """The user's attempts on the lesson's questions."""
+        return self.filter(user=user, question__lesson=lesson)
+
+
+class SelfCheckAttempt(models.Model):
+    """A student's first reveal of a self-check question and their own verdict."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="self_check_attempts")
+    question = models.ForeignKey(SelfCheckQuestion, on_delete=models.CASCADE, related_name="attempts")
+    answer_text = models.TextField(blank=True)
+    revealed_at = models.DateTimeField()
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True)
+    judged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SelfCheckAttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["revealed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "question"], name="selfcheck_one_attempt_per_user_question"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} on {self.question_id}: {self.verdict or 'revealed'}"
+
+
+class OrderingAttempt(models.Model):
+    """One graded submission of an ordering exercise. Every attempt is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ordering_attempts")
+    exercise = models.ForeignKey(OrderingExercise, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField(help_text="1 for the first try.")
+    order = models.JSONField(help_text="The submitted labels, in order.")
+    pairs_in_order = models.PositiveIntegerField()
+    pairs_total = models.PositiveIntegerField()
+    score = models.FloatField(help_text="Share of pairs in the right relative order (0-1).")
+    is_correct = models.BooleanField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["exercise", "user", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "exercise", "number"], name="ordering_attempt_unique_number"),
+            models.CheckConstraint(condition=models.Q(score__gte=0, score__lte=1), name="ordering_score_0_1"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} try {self.number} on {self.exercise_id}: {'correct' if self.is_correct else self.score}"
+
+
+class OrderingReveal(models.Model):
+    """The student asked to see the answer of an ordering exercise."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ordering_reveals")
+    exercise = models.ForeignKey(OrderingExercise, on_delete=models.CASCADE, related_name="reveals")
+    revealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["revealed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "exercise"], name="ordering_one_reveal_per_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} revealed {self.exercise_id}"
+
+
+class Confidence(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class PredictionDraft(models.Model):
+    """The text a student is still writing, saved as they type."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="prediction_drafts")
+    exercise = models.ForeignKey(PredictionExercise, on_delete=models.CASCADE, related_name="drafts")
+    text = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "exercise"], name="prediction_one_draft_per_user"),
+        ]
+
+    def __str__(self):
+        return f"Draft by {self.user} on {self.exercise_id}"
+
+
+class PredictionSubmission(models.Model):
+    """A submitted prediction; every submission is kept, the latest is shown."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="prediction_submissions")
+    exercise = models.ForeignKey(PredictionExercise, on_delete=models.CASCADE, related_name="submissions")
+    number = models.PositiveIntegerField(help_text="1 for the first submission.")
+    text = models.TextField()
+    confidence = models.CharField(max_length=10, choices=Confidence.choices, blank=True)
+    named_points = models.ManyToManyField(RubricPoint, blank=True, related_name="submissions")
+    marked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["exercise", "user", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "exercise", "number"], name="prediction_unique_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} prediction {self.number} on {self.exercise_id}"
+
+
+class LessonCompletion(models.Model):
+    """When a student first completed a lesson. Completion only moves forward."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_completions")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="completions")
+    completed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-completed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="completion_one_per_user_lesson"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} completed {self.lesson_id}"

@@ -1,0 +1,135 @@
+"""Spaced-repetition state: one FSRS card state per (student, card), an append-only log."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from .content import Flashcard
+
+
+class Rating(models.IntegerChoices):
+    AGAIN = 1, "Again"
+    HARD = 2, "Hard"
+    GOOD = 3, "Good"
+    EASY = 4, "Easy"
+
+
+class CardStateKind(models.IntegerChoices):
+    """FSRS states. FSRS has no New state: a card without a CardState row is new."""
+
+    LEARNING = 1, "Learning"
+    REVIEW = 2, "Review"
+    RELEARNING = 3, "Relearning"
+
+
+class CardStateQuerySet(models.QuerySet):
+    def due_for(self, user, *, now):
+        """The user's cards due at ``now``, oldest due first (uses the partial due index)."""
+        return self.filter(user=user, due__lte=now).order_by("due")
+
+
+class CardState(models.Model):
+    """A student's FSRS memory state for one flashcard."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="card_states")
+    card = models.ForeignKey(Flashcard, on_delete=models.CASCADE, related_name="states")
+    state = models.PositiveSmallIntegerField(choices=CardStateKind.choices)
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    stability = models.FloatField(null=True, blank=True)
+    difficulty = models.FloatField(null=True, blank=True)
+    due = models.DateTimeField()
+    last_review = models.DateTimeField(null=True, blank=True)
+    reps = models.PositiveIntegerField(default=0)
+    lapses = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=0, help_text="Bumped on every change; stale forms are refused.")
+
+    objects = CardStateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "card"], name="cardstate_one_per_user_card"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "due"], name="cardstate_user_due", condition=models.Q(due__isnull=False)),
+        ]
+
+    def __str__(self):
+        return f"{self.user} card {self.card_id} due {self.due:%Y-%m-%d %H:%M}"
+
+
+class ReviewLog(models.Model):
+    """One rating, never edited except to mark it undone. Keeps the state before it, for undo."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_logs")
+    card = models.ForeignKey(Flashcard, on_delete=models.CASCADE, related_name="review_logs")
+    rating = models.PositiveSmallIntegerField(choices=Rating.choices)
+    reviewed_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text="From reveal to rating.")
+    retrievability_before = models.FloatField(null=True, blank=True)
+    # The state before the rating (null when the card was new), so undo restores it exactly.
+    state_before = models.PositiveSmallIntegerField(choices=CardStateKind.choices, null=True, blank=True)
+    step_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    stability_before = models.FloatField(null=True, blank=True)
+    difficulty_before = models.FloatField(null=True, blank=True)
+    due_before = models.DateTimeField(null=True, blank=True)
+    last_review_before = models.DateTimeField(null=True, blank=True)
+    reps_before = models.PositiveIntegerField(default=0)
+    lapses_before = models.PositiveIntegerField(default=0)
+    # The state after the rating.
+    state_after = models.PositiveSmallIntegerField(choices=CardStateKind.choices)
+    stability_after = models.FloatField(null=True, blank=True)
+    difficulty_after = models.FloatField(null=True, blank=True)
+    due_after = models.DateTimeField()
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_at"]
+        indexes = [
+            models.Index(fields=["user", "reviewed_at"], name="reviewlog_user_time"),
+            models.Index(fields=["card", "rating"], name="reviewlog_card_rating"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} rated card {self.card_id} {self.get_rating_display()}"
+
+
+class FlashcardReveal(models.Model):
+    """The last time a student turned a card over; the review duration starts here."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flashcard_reveals")
+    card = models.ForeignKey(Flashcard, on_delete=models.CASCADE, related_name="reveals")
+    revealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-revealed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "card"], name="flashcard_one_reveal_per_user_card"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} revealed card {self.card_id}"
+
+
+class StudentSettings(models.Model):
+    """A student's study preferences."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_settings")
+    desired_retention = models.FloatField(default=0.9, validators=[MinValueValidator(0.7), MaxValueValidator(0.97)])
+    new_cards_per_day = models.PositiveSmallIntegerField(default=20, validators=[MaxValueValidator(500)])
+    time_zone = models.CharField(max_length=64, blank=True, help_text="Blank: the site's time zone.")
+    rollover_hour = models.PositiveSmallIntegerField(default=4, validators=[MaxValueValidator(23)])
+
+    class Meta:
+        verbose_name_plural = "student settings"
+        ordering = ["user"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(desired_retention__gte=0.7, desired_retention__lte=0.97),
+                name="settings_retention_range",
+            ),
+            models.CheckConstraint(condition=models.Q(rollover_hour__lte=23), name="settings_rollover_hour"),
+        ]
+
+    def __str__(self):
+        return f"Settings of {self.user}"

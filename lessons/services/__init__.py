@@ -1,0 +1,1 @@
+"""Writes across models, one module per concern (HackSoft style): ``services.selfcheck.selfcheck_reveal(...)``."""

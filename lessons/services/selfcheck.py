@@ -1,0 +1,32 @@
+"""Writes that touch student records. Keyword-only, typed, atomic."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lessons.models import SelfCheckAttempt, SelfCheckQuestion, Verdict
+
+
+def selfcheck_reveal(*, user, question: SelfCheckQuestion, answer_text: str) -> SelfCheckAttempt:
+    """Record the first reveal of a question; a second reveal keeps the first attempt."""
+    existing = SelfCheckAttempt.objects.filter(user=user, question=question).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            return SelfCheckAttempt.objects.create(
+                user=user, question=question, answer_text=answer_text, revealed_at=timezone.now()
+            )
+    except IntegrityError:  # a double click raced us: the first one wins
+        return SelfCheckAttempt.objects.get(user=user, question=question)
+
+
+def selfcheck_judge(*, user, question: SelfCheckQuestion, verdict: Verdict) -> SelfCheckAttempt | None:
+    """Store the student's own verdict on a revealed question; None if not revealed yet."""
+    with transaction.atomic():
+        attempt = SelfCheckAttempt.objects.select_for_update().filter(user=user, question=question).first()
+        if attempt is None:
+            return None
+        attempt.verdict = verdict
+        attempt.judged_at = timezone.now()
+        attempt.save(update_fields=["verdict", "judged_at"])
+        return attempt

@@ -1,0 +1,22 @@
+"""Helpers shared by the views."""
+
+from django.shortcuts import get_object_or_404, redirect, render
+
+from lessons.models import Lesson
+
+
+def error_response(request, message, *, status=400):
+    """A clear 4xx message; htmx shows it in the page's alert area (see base.html)."""
+    return render(request, "error.html", {"message": message, "status": status}, status=status)
+
+
+def visible_lesson(slug):
+    """A published lesson, or 404."""
+    return get_object_or_404(Lesson.objects.published().select_related("course"), slug=slug)
+
+
+def fragment_or_redirect(request, template, context, *, anchor):
+    """One code path: htmx gets the fragment, a plain POST redirects back to the page."""
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, template, context)
+    return redirect(f"{context['lesson'].get_absolute_url()}#{anchor}")

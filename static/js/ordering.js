@@ -1,0 +1,1 @@
+// Behaviour for the ordering feature (progressive enhancement; the page works without it).

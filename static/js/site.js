@@ -1,0 +1,26 @@
+// Site-wide behaviour that htmx does not do by itself. No inline scripts: our CSP forbids them.
+(function () {
+  "use strict";
+  if (!window.htmx) {
+    return;
+  }
+  // After a swap, move focus into the new content so keyboard and screen-reader users follow it.
+  htmx.on("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id === "alerts") {
+      return;
+    }
+    var swapped = document.getElementById(target.id) || target;
+    var focusable = swapped.querySelector("[data-focus-after-swap]");
+    if (focusable) {
+      focusable.focus();
+    }
+  });
+  // A successful request clears an earlier error message.
+  htmx.on("htmx:beforeRequest", function () {
+    var alerts = document.getElementById("alerts");
+    if (alerts) {
+      alerts.querySelectorAll(".message-error").forEach(function (el) { el.remove(); });
+    }
+  });
+})();
