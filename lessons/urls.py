@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, pages, selfcheck
+from .views import accounts, pages, prediction, selfcheck
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -9,4 +9,7 @@ urlpatterns = [
     path("lessons/<slug:slug>/", pages.lesson_detail, name="lesson_detail"),
     path("questions/<int:question_id>/reveal/", selfcheck.reveal, name="selfcheck_reveal"),
     path("questions/<int:question_id>/judge/", selfcheck.judge, name="selfcheck_judge"),
+    path("predictions/<int:exercise_id>/submit/", prediction.submit, name="prediction_submit"),
+    path("predictions/<int:exercise_id>/draft/", prediction.draft, name="prediction_draft"),
+    path("predictions/<int:exercise_id>/mark/", prediction.mark, name="prediction_mark"),
 ]
