@@ -48,7 +48,6 @@ class Bar:
     x: int
     y: int
     height: int
-    label_x: int
 
 
 def _study_day(field, study_settings):
@@ -110,7 +109,6 @@ def due_forecast(user, *, today, study_settings):
                 x=index * BAR_WIDTH,
                 y=BAR_AREA_HEIGHT - height,
                 height=height,
-                label_x=index * BAR_WIDTH + BAR_WIDTH // 2,
             )
         )
     return bars

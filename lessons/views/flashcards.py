@@ -44,6 +44,10 @@ class CardView:
         return [(outcome.rating, Rating(outcome.rating).label, outcome.label) for outcome in self.previews]
 
     @property
+    def due_now(self):
+        return self.state is not None and self.state.due <= timezone.now()
+
+    @property
     def next_due_label(self):
         if self.state is None:
             return ""

@@ -59,9 +59,14 @@ def test_reveal_and_rate_on_the_practice_page(student_page, live_server, student
     card = diffusion.flashcards.all()[0]
     page.goto(f"{live_server.url}/lessons/diffusion/")
     item = page.locator(f"#card-{card.pk}")
+    text, background = item.locator("button.card-front").evaluate(
+        "b => [getComputedStyle(b).color, getComputedStyle(document.body).backgroundColor]"
+    )
+    assert text != background, "the card's front must be readable"
     item.get_by_role("button", name=re.compile("What happens in the forward direction")).click()
     expect(item).to_contain_text("A real image has noise added step by step")
     good = item.get_by_role("button", name=re.compile(r"^Good"))
+    assert_accessible(page)  # includes colour contrast of the fronts and the rating buttons
     expect(good).to_contain_text("10m")
     expect(item.get_by_role("button", name=re.compile(r"^Hard"))).to_contain_text("6m")
     good.click()
