@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, pages, prediction, selfcheck
+from .views import accounts, flashcards, pages, prediction, selfcheck
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -12,4 +12,12 @@ urlpatterns = [
     path("predictions/<int:exercise_id>/submit/", prediction.submit, name="prediction_submit"),
     path("predictions/<int:exercise_id>/draft/", prediction.draft, name="prediction_draft"),
     path("predictions/<int:exercise_id>/mark/", prediction.mark, name="prediction_mark"),
+    path("lessons/<slug:slug>/flashcards/print/", flashcards.print_cards, name="flashcards_print"),
+    path("flashcards/<int:card_id>/reveal/", flashcards.reveal, name="flashcard_reveal"),
+    path("flashcards/<int:card_id>/rate/", flashcards.rate, name="flashcard_rate"),
+    path("reviews/<int:log_id>/undo/", flashcards.undo, name="review_undo"),
+    path("review/", flashcards.review, name="review"),
+    path("settings/", flashcards.study_settings, name="study_settings"),
+    path("progress/", flashcards.progress, name="progress"),
+    path("progress/reviews.csv", flashcards.reviews_csv, name="reviews_csv"),
 ]

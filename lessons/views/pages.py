@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from lessons.forms import SelfCheckRevealForm
 from lessons.models import Course, Lesson, Verdict
 
-from . import prediction, selfcheck
+from . import flashcards, prediction, selfcheck
 
 
 @login_not_required
@@ -30,6 +30,7 @@ def practice_context(user, lesson):
     context = {"lesson": lesson, "form": SelfCheckRevealForm(), "verdicts": Verdict.choices}
     context.update(selfcheck.page_state(user, lesson))
     context.update(prediction.page_state(user, lesson))
+    context.update(flashcards.page_state(user, lesson))
     return context
 
 
