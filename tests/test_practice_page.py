@@ -8,6 +8,7 @@ from django.test import Client
 
 from lessons.lessonfile import parse_file
 from lessons.markdown import render_markdown
+from tests import budgets
 from tests.conftest import DIFFUSION_FILE
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +98,7 @@ def test_logout_is_a_post(student_client):
 @pytest.mark.parametrize("size", [3, 30])
 def test_practice_page_query_count_does_not_grow(student_client, make_lesson, django_assert_max_num_queries, size):
     make_lesson("sized", size=size)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(budgets.PRACTICE_PAGE):
         response = student_client.get("/lessons/sized/")
     assert response.status_code == 200
     assert f"Question {size}?" in page_text(response)
@@ -107,5 +108,5 @@ def test_practice_page_query_count_does_not_grow(student_client, make_lesson, dj
 def test_home_query_count_does_not_grow(student_client, make_lesson, django_assert_max_num_queries, size):
     for i in range(size // 3):
         make_lesson(f"lesson-{i}", size=1)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(budgets.HOME):
         assert student_client.get("/").status_code == 200

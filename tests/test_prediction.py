@@ -16,6 +16,7 @@ from lessons.models import (
     RubricPoint,
 )
 from lessons.services.prediction import prediction_mark, prediction_submit
+from tests import budgets
 
 MODEL_ANSWER_SNIPPET = "It is slow, taking noticeable seconds per image"
 RUBRIC_NOTE_SNIPPET = "you have the lesson"
@@ -447,7 +448,7 @@ def test_practice_page_query_count_does_not_grow(
 ):
     lesson = make_prediction_lesson(make_lesson, student, slug=f"q-{size}", **SIZES[size])
     # Session, user, lesson + its prefetches, self-check attempts, submissions + ticks, drafts: 11 at any size.
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(budgets.PRACTICE_PAGE):
         response = page(student_client, lesson)
     assert response.status_code == 200
     assert response.content.decode().count("Model answer") == SIZES[size]["exercises"]
