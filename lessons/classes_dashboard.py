@@ -171,8 +171,8 @@ def class_dashboard(
             .order_by()
             .values("user_id")
             .annotate(
-                due=Count("pk", filter=Q(due__lte=now)),
-                overdue=Count("pk", filter=Q(due__lt=now - OVERDUE_AFTER)),
+                n_due=Count("pk", filter=Q(due__lte=now)),
+                n_overdue=Count("pk", filter=Q(due__lt=now - OVERDUE_AFTER)),
             )
         }
 
@@ -190,7 +190,7 @@ def class_dashboard(
         row = StudentRow(student=student, cells=cells)
         card_row = cards.get(student.pk)
         if card_row:
-            row.cards_due, row.cards_overdue = card_row["due"], card_row["overdue"]
+            row.cards_due, row.cards_overdue = card_row["n_due"], card_row["n_overdue"]
         unfinished = row.completed < len(cells)
         row.inactive = unfinished and (row.last_active is None or row.last_active < now - INACTIVE_AFTER)
         rows.append(row)
