@@ -486,3 +486,11 @@ def test_class_pages_take_the_same_queries_for_5_and_50_students(teacher_client,
         counts.append(count_queries(teacher_client, reverse(view, args=args)))
     assert counts[0] == counts[1], counts
     assert counts[0] <= 25, counts
+
+
+def test_admin_shows_an_instructor_only_their_classes(teacher_client, make_user, classroom):
+    make_class(make_user("stranger", instructor=True), name="Secret class")
+    html = page(teacher_client.get(reverse("admin:lessons_classroom_changelist")))
+    assert "Biology 101" in html and "Secret class" not in html
+    other = Classroom.objects.get(name="Secret class")
+    assert teacher_client.get(reverse("admin:lessons_classroom_change", args=[other.pk])).status_code == 302
