@@ -140,7 +140,10 @@ def test_leave_removes_the_enrollment_and_keeps_the_work(student_client, student
     assert f"You left {classroom}." in page(response)
     assert not Enrollment.objects.exists()
     assert student.self_check_attempts.count() == 1
-    assert student_client.post(reverse("class_leave", args=[classroom.pk])).status_code == 404
+    again = student_client.post(reverse("class_leave", args=[classroom.pk]), follow=True)  # a double click
+    assert "You are not in that class." in page(again)
+    forged = student_client.post(reverse("class_leave", args=[classroom.pk + 999]), follow=True)
+    assert "You are not in that class." in page(forged)
 
 
 # ---------------------------------------------------------------- create and edit
@@ -171,6 +174,14 @@ def test_instructor_creates_a_class_with_lessons_dates_and_a_colleague(teacher_c
     assert not classroom.join_open(now=timezone.make_aware(timezone.datetime(2030, 7, 1, 0, 0)))
     edit = page(teacher_client.get(reverse("class_edit", args=[classroom.pk])))
     assert 'value="2030-06-30"' in edit and 'value="2030-05-01"' in edit
+
+
+def test_double_submitted_create_makes_one_class(teacher_client, diffusion):
+    data = form_data([(diffusion, "")])
+    first = teacher_client.post(reverse("class_create"), data)
+    second = teacher_client.post(reverse("class_create"), data)
+    classroom = Classroom.objects.get()
+    assert first["Location"] == second["Location"] == classroom.get_absolute_url()
 
 
 @pytest.mark.parametrize(
@@ -494,3 +505,14 @@ def test_admin_shows_an_instructor_only_their_classes(teacher_client, make_user,
     assert "Biology 101" in html and "Secret class" not in html
     other = Classroom.objects.get(name="Secret class")
     assert teacher_client.get(reverse("admin:lessons_classroom_change", args=[other.pk])).status_code == 302
+
+
+@pytest.mark.parametrize("view", ["class_list", "class_edit"])
+def test_list_and_edit_pages_take_the_same_queries_at_two_sizes(teacher_client, instructor, make_lesson, view):
+    counts = []
+    for size, prefix in ((2, "small"), (12, "big")):
+        lessons = [make_lesson(f"{prefix}-{i}") for i in range(size)]
+        classrooms = [make_class(instructor, lessons, name=f"{prefix} {i}") for i in range(size)]
+        args = [classrooms[0].pk] if view == "class_edit" else []
+        counts.append(count_queries(teacher_client, reverse(view, args=args)))
+    assert counts[0] == counts[1] <= 12, counts

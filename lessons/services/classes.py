@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -10,6 +11,7 @@ from lessons.models import ClassLesson, Classroom, Enrollment, Lesson
 from lessons.models.classes import JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH, new_join_code
 
 CODE_ATTEMPTS = 5
+DOUBLE_SUBMIT_WINDOW = timedelta(seconds=30)
 
 
 class JoinRefused(Exception):
@@ -80,6 +82,7 @@ def classroom_code_reset(*, classroom: Classroom) -> str:
 
 def classroom_save(
     *,
+    user,
     classroom: Classroom | None,
     name: str,
     section: str,
@@ -90,11 +93,22 @@ def classroom_save(
 ) -> Classroom:
     """Create (``classroom=None``) or update a class with its instructors and assigned lessons.
 
-    Unassigning a lesson keeps the students' work; it only leaves the dashboard.
+    Unassigning a lesson keeps the students' work; it only leaves the dashboard. A second create of
+    the same class by the same instructor within ``DOUBLE_SUBMIT_WINDOW`` (a double click) returns
+    the first one: the instructor's row is locked so two such requests cannot both create.
     """
     for _ in range(CODE_ATTEMPTS):
         try:
             with transaction.atomic():
+                if classroom is None:
+                    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+                    twin = (
+                        Classroom.objects.taught_by(user)
+                        .filter(name=name, section=section, created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW)
+                        .first()
+                    )
+                    if twin:
+                        return twin
                 return _save(classroom, name, section, join_enabled, join_expires_at, instructors, lessons)
         except IntegrityError:
             if classroom is not None and classroom.pk:

@@ -94,9 +94,11 @@ def join_link(request, code):
 
 @require_POST
 def leave(request, class_id):
-    classroom = get_object_or_404(Classroom.objects.joined_by(request.user), pk=class_id)
-    services.enrollment_leave(user=request.user, classroom=classroom)
-    messages.success(request, f"You left {classroom}. Your own work on its lessons is kept.")
+    classroom = Classroom.objects.joined_by(request.user).filter(pk=class_id).first()
+    if classroom and services.enrollment_leave(user=request.user, classroom=classroom):
+        messages.success(request, f"You left {classroom}. Your own work on its lessons is kept.")
+    else:  # a double click, or an id that is not yours: say nothing about that class
+        messages.info(request, "You are not in that class.")
     return redirect("class_list")
 
 
@@ -109,6 +111,7 @@ def _lessons_for_form():
 
 def _save_form(request, form, classroom):
     return services.classroom_save(
+        user=request.user,
         classroom=classroom,
         name=form.cleaned_data["name"],
         section=form.cleaned_data["section"],

@@ -4,6 +4,7 @@ import csv
 import re
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
 from lessons.models import Enrollment
@@ -11,9 +12,25 @@ from tests.axe import assert_accessible
 from tests.classes_factories import make_class
 from tests.conftest import login_context
 
-# serialized_rollback: the live server flushes the database after each test; this brings back the
-# Instructors group (created by a migration) for whichever browser test runs next.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def instructors_group(transactional_db):
+    """The live server's tests flush the database after each test, and with it the Instructors group
+    that a data migration created (permissions come back through post_migrate): put the group back."""
+    group, _ = Group.objects.get_or_create(name="Instructors")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="lessons", codename__in=[f"{a}_classroom" for a in ("add", "change", "view")]
+        )
+    )
+    return group
+
+
+@pytest.fixture
+def instructor(instructors_group, make_user):
+    return make_user("teacher", instructor=True)
 
 
 def test_instructor_creates_class_student_joins_instructor_sees_progress_and_downloads_csv(
