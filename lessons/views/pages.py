@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 
 from lessons.forms import SelfCheckRevealForm
 from lessons.models import Course, Lesson, Verdict
+from lessons.progress import progress_context
 
 from . import flashcards, prediction, selfcheck
 
@@ -15,14 +16,17 @@ def home(request):
     if not request.user.is_authenticated:
         return render(request, "lessons/landing.html")
     courses = Course.objects.prefetch_related(Prefetch("lessons", queryset=Lesson.objects.published()))
-    return render(request, "lessons/home.html", {"courses": [c for c in courses if c.lessons.all()]})
+    courses = [c for c in courses if c.lessons.all()]
+    lessons = [lesson for course in courses for lesson in course.lessons.all()]
+    return render(request, "lessons/home.html", {"courses": courses, **progress_context(request.user, lessons)})
 
 
 def course_detail(request, slug):
     course = get_object_or_404(
         Course.objects.prefetch_related(Prefetch("lessons", queryset=Lesson.objects.published())), slug=slug
     )
-    return render(request, "lessons/course_detail.html", {"course": course})
+    context = {"course": course, **progress_context(request.user, course.lessons.all())}
+    return render(request, "lessons/course_detail.html", context)
 
 
 def practice_context(user, lesson):
