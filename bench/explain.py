@@ -23,8 +23,8 @@ RUNS = 5
 class Check:
     name: str
     queryset: object  # a callable (data) -> QuerySet
-    table: str  # the big table whose scan must use ``index``
-    index: str
+    table: str  # the big table that must be read through an index, never a sequential scan
+    index: str | None  # the index that must answer, or None for any index of ``table``
     target_ms: float
 
 
@@ -84,17 +84,17 @@ CHECKS = [
         "class of 300: self-checks per student x lesson",
         _selfcheck_per_student_lesson,
         "lessons_selfcheckattempt",
-        "selfcheck_one_attempt_per_user_question",
+        None,
         50,
     ),
     Check(
         "class of 300: ordering tries per student x exercise",
         _ordering_per_student_exercise,
         "lessons_orderingattempt",
-        "ordering_attempt_unique_number",
+        None,
         50,
     ),
-    Check("class of 300: cards due per student", _due_per_student, "lessons_cardstate", "cardstate_user_due", 50),
+    Check("class of 300: cards due per student", _due_per_student, "lessons_cardstate", None, 50),
 ]
 
 
@@ -135,12 +135,14 @@ def run_check(check, data):
         cursor.execute(f"EXPLAIN {sql}", params)
         text = "\n".join(row[0] for row in cursor.fetchall())
     scans = [_scan(node) for node in _nodes(plan) if node.get("Relation Name") == check.table]
-    uses_index = bool(scans) and all(scan["index"] == check.index for scan in scans)
+    uses_index = bool(scans) and all(
+        scan["index"] and (check.index is None or scan["index"] == check.index) for scan in scans
+    )
     median = statistics.median(times)
     return {
         "name": check.name,
         "table": check.table,
-        "index": check.index,
+        "index": check.index or "any index",
         "scans": scans,
         "uses_index": uses_index,
         "median_ms": round(median, 3),

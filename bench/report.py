@@ -190,13 +190,14 @@ def _render_run(scale, run):
         "",
         "EXPLAIN (ANALYZE), median of 5 runs:",
         "",
-        "| query | index | index used | median ms | target ms | met |",
-        "| --- | --- | --- | ---: | ---: | --- |",
+        "| query | table | required index | how the table is read | index used | median ms | target ms | met |",
+        "| --- | --- | --- | --- | --- | ---: | ---: | --- |",
     ]
     for check in run["explain"]:
+        scans = "; ".join(f"{scan['node']} {scan['index']}".strip() for scan in check["scans"])
         lines.append(
-            f"| {check['name']} | `{check['index']}` | {_yes(check['uses_index'])} | {check['median_ms']:.3f} | "
-            f"{check['target_ms']:g} | {_yes(check['meets_target'])} |"
+            f"| {check['name']} | {check['table']} | {check['index']} | {scans} | {_yes(check['uses_index'])} | "
+            f"{check['median_ms']:.3f} | {check['target_ms']:g} | {_yes(check['meets_target'])} |"
         )
     lines.append("")
     not_indexed = [c for c in run["explain"] if not c["uses_index"]]

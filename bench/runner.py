@@ -39,7 +39,11 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python -m bench", description="Seed, load and report on Quizsite's performance."
     )
-    parser.add_argument("command", choices=["run", "seed"], help="run: the whole benchmark; seed: the database only")
+    parser.add_argument(
+        "command",
+        choices=["run", "seed", "explain"],
+        help="run: the whole benchmark; seed: the database only; explain: the EXPLAIN checks only (prints plans)",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
@@ -343,6 +347,11 @@ def run(args):
     load_before = os.getloadavg()
     seeded = prepare_database(args)
     if args.command == "seed":
+        return 0
+    if args.command == "explain":
+        for check in explain.run_checks(login_sample(timezone.now(), sample=10)):
+            log(f"== {check['name']}: {check['median_ms']:.3f} ms, uses {check['index']}: {check['uses_index']}")
+            log(check["plan"])
         return 0
     log("Collecting static files")
     call_command("collectstatic", "--noinput", verbosity=0)

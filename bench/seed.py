@@ -6,6 +6,11 @@ attempts, ordering attempts, prediction submissions, completions and card
 states on the lessons they started, and about 1,000,000 review-log rows.
 Scale multiplies students and review logs; the course and class sizes stay.
 
+Rows of the big tables are inserted in random (card states) or time (review
+logs) order, not grouped by student: real rows arrive interleaved, and a heap
+sorted by student would make the planner prefer plans it never would in
+production (it did: the plain user_id index over the partial due index).
+
 Each student has started the first ``k`` lessons (k from 10 to 20): those
 lessons carry their records, the rest are untouched, so the self-check reveal
 benchmark can still create real attempts. Rows are correct by construction
@@ -331,6 +336,7 @@ def _seed_cards(progress, *, students, reviews, now, write):
                      1 + floor(random() * (2 * %s - 1))::int AS reps
               FROM bench_s s JOIN bench_l l ON l.pos <= s.k JOIN lessons_flashcard f
               ON f.lesson_id = l.lesson_id) AS x
+        ORDER BY random()
         """,
         [now, per_state],
     )
@@ -362,6 +368,7 @@ def _seed_cards(progress, *, students, reviews, now, write):
                        CASE WHEN random() < 0.1 THEN 1 WHEN random() < 0.2 THEN 2
                             WHEN random() < 0.9 THEN 3 ELSE 4 END AS rating) AS x
             WHERE s.idx BETWEEN %s AND %s
+            ORDER BY x.at
             """,
             [low, high],
         )
