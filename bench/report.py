@@ -50,7 +50,7 @@ def versions():
         "gunicorn": gunicorn.__version__,
         "psycopg": psycopg.__version__,
         "postgres": postgres,
-        "wrk": _output(["wrk", "-v"]).splitlines()[0] if _output(["wrk", "-v"]) else "",
+        "wrk": _output(["wrk", "-v"]).split(" [", 1)[0].strip(),
         "commit": commit + (" (with uncommitted changes)" if dirty else ""),
     }
 
