@@ -27,6 +27,13 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not browser and not heavy" $(PYTEST_ARGS)
 
+## bench: seed a Postgres benchmark database, load the site with wrk, write docs/performance.md (SCALE=10 for 10x)
+SCALE ?= 1
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/quizsite_bench
+bench: $(STAMP)
+	command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PY) -m bench run --scale $(SCALE) --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
