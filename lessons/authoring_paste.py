@@ -49,7 +49,7 @@ class PasteResult:
 
 def separator_name(separator):
     """How to say a separator to a person."""
-    names = {"\t": "a tab", ",": "a comma", ";": "a semicolon", " ": "a space", "|": "a pipe (|)", ":": "a colon"}
+    names = {"\t": "tab", ",": "comma", ";": "semicolon", " ": "space", "|": "pipe (|)", ":": "colon"}
     return names.get(separator, f"“{separator}”")
 
 

@@ -4,10 +4,10 @@ Keyword-only, typed, atomic. Lesson files go through ``lessons.lessonfile`` so
 the admin validates and reports exactly like ``manage.py import_lessons``.
 """
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
 
-from lessons.lessonfile import ImportResult, import_spec, parse_text
+from lessons.lessonfile import ImportResult, LessonFileError, import_spec, parse_text
 from lessons.models import (
     CardState,
     Flashcard,
@@ -30,8 +30,33 @@ class StaleFlashcards(Exception):
 def lesson_file_import(*, text: str, source: str, prune: bool = False) -> ImportResult:
     """Validate a lesson file's text and create or update its lesson; raises LessonFileError, changes nothing then."""
     spec = parse_text(text, source)
-    with transaction.atomic():
-        return import_spec(spec, source=source, prune=prune)
+    if spec["position"] is not None:
+        taken = (
+            Lesson.objects.filter(course__title=spec["course"], position=spec["position"])
+            .exclude(slug=spec["slug"])
+            .first()
+        )
+        if taken:
+            raise LessonFileError(
+                source,
+                "position",
+                f"a position no other lesson of “{spec['course']}” has; {spec['position']} is “{taken}”'s",
+            )
+    try:
+        with transaction.atomic():
+            result = import_spec(spec, source=source, prune=prune)
+            _check_deferred_constraints()
+            return result
+    except IntegrityError as error:
+        raise LessonFileError(source, "the file", f"content the database accepts ({error})") from error
+
+
+def _check_deferred_constraints():
+    """Postgres checks DEFERRED unique constraints at commit; check them now, where the error can be reported."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def flashcards_append(*, lesson: Lesson, cards: list[tuple[str, str]], expected_count: int) -> list[Flashcard]:
