@@ -97,6 +97,8 @@ class PositionedForm(forms.ModelForm):
 class ContentFormSet(CustomInlineFormSet):
     """Sortable inline formset: visible position numbers, unique positions, guarded deletes."""
 
+    order_label = "Position"
+
     def __init__(self, *args, confirm_deletes=False, **kwargs):
         self.confirm_deletes = confirm_deletes
         self.student_records_blocked = 0
@@ -105,7 +107,7 @@ class ContentFormSet(CustomInlineFormSet):
         order_field = self.form.base_fields[self.default_order_field]
         order_field.widget = forms.NumberInput(attrs={"class": "_reorder_ vIntegerField", "min": 0})
         order_field.is_hidden = False
-        order_field.label = "Position"
+        order_field.label = self.order_label
 
     def kept_forms(self):
         """Forms whose object will exist after saving: existing and not deleted, or new and filled in."""
@@ -268,6 +270,7 @@ class CourseAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     formfield_overrides = MARKDOWN_WIDGETS
+    ordering = ["position", "title"]  # Meta.ordering does not apply to the GROUP BY of the counts
 
     def get_queryset(self, request):
         return (
@@ -628,6 +631,8 @@ class OrderingItemForm(PositionedForm):
 
 class OrderingItemFormSet(ContentFormSet):
     """Every item exactly once in the correct order, labels unique, at least two items."""
+
+    order_label = "Place students first see"
 
     def student_records(self, deleted):
         # Attempts store the order by label: removing any item changes what every attempt meant.
