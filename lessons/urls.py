@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, pages, selfcheck
+from .views import accounts, classes, flashcards, pages, prediction, selfcheck
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -9,4 +9,26 @@ urlpatterns = [
     path("lessons/<slug:slug>/", pages.lesson_detail, name="lesson_detail"),
     path("questions/<int:question_id>/reveal/", selfcheck.reveal, name="selfcheck_reveal"),
     path("questions/<int:question_id>/judge/", selfcheck.judge, name="selfcheck_judge"),
+    path("predictions/<int:exercise_id>/submit/", prediction.submit, name="prediction_submit"),
+    path("predictions/<int:exercise_id>/draft/", prediction.draft, name="prediction_draft"),
+    path("predictions/<int:exercise_id>/mark/", prediction.mark, name="prediction_mark"),
+    path("lessons/<slug:slug>/flashcards/print/", flashcards.print_cards, name="flashcards_print"),
+    path("flashcards/<int:card_id>/reveal/", flashcards.reveal, name="flashcard_reveal"),
+    path("flashcards/<int:card_id>/rate/", flashcards.rate, name="flashcard_rate"),
+    path("reviews/<int:log_id>/undo/", flashcards.undo, name="review_undo"),
+    path("review/", flashcards.review, name="review"),
+    path("settings/", flashcards.study_settings, name="study_settings"),
+    path("progress/", flashcards.progress, name="progress"),
+    path("progress/reviews.csv", flashcards.reviews_csv, name="reviews_csv"),
+    path("classes/", classes.class_list, name="class_list"),
+    path("classes/join/", classes.join, name="class_join"),
+    path("classes/join/<str:code>/", classes.join_link, name="class_join_link"),
+    path("classes/new/", classes.create, name="class_create"),
+    path("classes/<int:class_id>/", classes.dashboard, name="class_dashboard"),
+    path("classes/<int:class_id>/edit/", classes.edit, name="class_edit"),
+    path("classes/<int:class_id>/code/reset/", classes.reset_code, name="class_code_reset"),
+    path("classes/<int:class_id>/leave/", classes.leave, name="class_leave"),
+    path("classes/<int:class_id>/lessons/<int:lesson_id>/", classes.lesson_items, name="class_lesson_items"),
+    path("classes/<int:class_id>/export/wide.csv", classes.export_wide, name="class_export_wide"),
+    path("classes/<int:class_id>/export/long.csv", classes.export_long, name="class_export_long"),
 ]

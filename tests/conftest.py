@@ -5,11 +5,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.test import Client
 
 from lessons.lessonfile import import_paths
 from lessons.models import Course, Flashcard, Lesson, SelfCheckQuestion
+from lessons.roles import instructors_group
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "lessons" / "content"
 DIFFUSION_FILE = CONTENT_DIR / "diffusion.yaml"
@@ -63,7 +64,7 @@ def make_user(db):
         if instructor:
             user.is_staff = True
             user.save(update_fields=["is_staff"])
-            user.groups.add(Group.objects.get(name="Instructors"))
+            user.groups.add(instructors_group())
         return user
 
     return make

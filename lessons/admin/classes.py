@@ -1,7 +1,55 @@
-"""Admin for classes."""
+"""Admin for classes: a fallback for superusers; instructors use the class pages at /classes/.
+
+Instructors only see and change the classes they teach here too.
+"""
 
 from django.contrib import admin
 
-from lessons.models import Classroom
+from lessons.models import ClassLesson, Classroom, Enrollment, LessonCompletion
 
-admin.site.register(Classroom)
+
+class ClassLessonInline(admin.TabularInline):
+    model = ClassLesson
+    extra = 0
+    fields = ["lesson", "position", "expected_by"]
+
+
+class EnrollmentInline(admin.TabularInline):
+    model = Enrollment
+    extra = 0
+    fields = ["student", "joined_at"]
+    readonly_fields = ["joined_at"]
+    raw_id_fields = ["student"]
+
+
+@admin.register(Classroom)
+class ClassroomAdmin(admin.ModelAdmin):
+    list_display = ["name", "section", "join_code", "join_enabled", "join_expires_at", "created_at"]
+    list_filter = ["join_enabled"]
+    search_fields = ["name", "section", "join_code", "instructors__username"]
+    filter_horizontal = ["instructors"]
+    readonly_fields = ["join_code", "created_at"]
+    inlines = [ClassLessonInline, EnrollmentInline]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.taught_by(request.user)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not request.user.is_superuser:
+            form.instance.instructors.add(request.user)  # an instructor never locks themselves out
+
+
+@admin.register(LessonCompletion)
+class LessonCompletionAdmin(admin.ModelAdmin):
+    list_display = ["user", "lesson", "completed_at"]
+    list_select_related = ["user", "lesson"]
+    search_fields = ["user__username", "lesson__slug"]
+    date_hierarchy = "completed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -3,18 +3,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-CONTENT_MODELS = [
-    "course",
-    "lesson",
-    "selfcheckquestion",
-    "orderingexercise",
-    "orderingitem",
-    "predictionexercise",
-    "rubricpoint",
-    "flashcard",
-]
-CLASS_MODELS = ["classroom", "classlesson", "enrollment"]
-READ_ONLY_MODELS = ["predictionsubmission", "orderingattempt", "selfcheckattempt"]
+from lessons.roles import INSTRUCTORS, instructors_group
 
 
 def create_group(apps, schema_editor):
@@ -23,19 +12,11 @@ def create_group(apps, schema_editor):
     app_config.models_module = True
     create_permissions(app_config, verbosity=0, apps=apps)
     app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name="Instructors")
-    codenames = [
-        f"{action}_{model}" for model in CONTENT_MODELS + CLASS_MODELS for action in ("add", "change", "delete", "view")
-    ]
-    codenames += [f"view_{model}" for model in READ_ONLY_MODELS]
-    group.permissions.add(*Permission.objects.filter(content_type__app_label="lessons", codename__in=codenames))
+    instructors_group(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_group(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name="Instructors").delete()
+    apps.get_model("auth", "Group").objects.filter(name=INSTRUCTORS).delete()
 
 
 class Migration(migrations.Migration):

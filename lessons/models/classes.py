@@ -23,6 +23,10 @@ class ClassroomQuerySet(models.QuerySet):
         """Classes the user is an instructor of."""
         return self.filter(instructors=user)
 
+    def joined_by(self, user):
+        """Classes the user joined as a student, with their instructors."""
+        return self.filter(enrollments__student=user).prefetch_related("instructors")
+
 
 class Classroom(models.Model):
     name = models.CharField(max_length=200)
@@ -49,9 +53,24 @@ class Classroom(models.Model):
         self.join_code = new_join_code()
         self.save(update_fields=["join_code"])
 
+    def get_join_url(self):
+        return reverse("class_join_link", args=[self.join_code])
+
+    def join_status(self, now=None):
+        """Why the code works or not, in words: "open", "disabled" or "expired"."""
+        if not self.join_enabled:
+            return "disabled"
+        return "open" if self.join_open(now) else "expired"
+
     def join_open(self, now=None):
         now = now or timezone.now()
         return self.join_enabled and (self.join_expires_at is None or self.join_expires_at > now)
+
+
+class ClassLessonQuerySet(models.QuerySet):
+    def for_classroom(self, classroom):
+        """The class's assigned lessons in order, with their lesson and course."""
+        return self.filter(classroom=classroom).select_related("lesson__course")
 
 
 class ClassLesson(models.Model):
@@ -59,6 +78,8 @@ class ClassLesson(models.Model):
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="class_lessons")
     position = models.PositiveIntegerField(default=0)
     expected_by = models.DateField(null=True, blank=True)
+
+    objects = ClassLessonQuerySet.as_manager()
 
     class Meta:
         ordering = ["classroom", "position", "lesson__position"]
@@ -70,10 +91,18 @@ class ClassLesson(models.Model):
         return f"{self.lesson} in {self.classroom}"
 
 
+class EnrollmentQuerySet(models.QuerySet):
+    def for_dashboard(self, classroom):
+        """The class's students, by username, with the user row."""
+        return self.filter(classroom=classroom).select_related("student").order_by("student__username")
+
+
 class Enrollment(models.Model):
     classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="enrollments")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")
     joined_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EnrollmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["classroom", "student__username"]

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from .content import Lesson, OrderingExercise, PredictionExercise, RubricPoint, SelfCheckQuestion
 
@@ -87,6 +88,16 @@ class Confidence(models.TextChoices):
     HIGH = "high", "High"
 
 
+class PredictionDraftQuerySet(models.QuerySet):
+    def for_lesson(self, user, lesson):
+        """The user's drafts on the lesson's prediction exercises."""
+        return self.filter(user=user, exercise__lesson=lesson)
+
+    def for_exercise(self, user, exercise):
+        """The user's draft on one exercise (at most one row)."""
+        return self.filter(user=user, exercise=exercise)
+
+
 class PredictionDraft(models.Model):
     """The text a student is still writing, saved as they type."""
 
@@ -94,6 +105,8 @@ class PredictionDraft(models.Model):
     exercise = models.ForeignKey(PredictionExercise, on_delete=models.CASCADE, related_name="drafts")
     text = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PredictionDraftQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at"]
@@ -103,6 +116,38 @@ class PredictionDraft(models.Model):
 
     def __str__(self):
         return f"Draft by {self.user} on {self.exercise_id}"
+
+
+class PredictionSubmissionQuerySet(models.QuerySet):
+    def for_lesson(self, user, lesson):
+        """The user's submissions on the lesson's prediction exercises, oldest first, ticks prefetched."""
+        return (
+            self.filter(user=user, exercise__lesson=lesson)
+            .order_by("exercise", "number")
+            .prefetch_related("named_points")
+        )
+
+    def for_exercise(self, user, exercise):
+        """The user's submissions on one exercise, oldest first, ticks prefetched."""
+        return self.filter(user=user, exercise=exercise).order_by("number").prefetch_related("named_points")
+
+    def for_responses(self):
+        """Every submission with what the read-only admin shows, in a fixed number of queries."""
+        rubric_total = (
+            RubricPoint.objects.filter(exercise=models.OuterRef("exercise"))
+            .order_by()
+            .values("exercise")
+            .annotate(total=models.Count("pk"))
+            .values("total")
+        )
+        return (
+            self.select_related("user", "exercise__lesson")
+            .prefetch_related("named_points")
+            .annotate(
+                named_count=models.Count("named_points", distinct=True),
+                rubric_total=Coalesce(models.Subquery(rubric_total), 0),
+            )
+        )
 
 
 class PredictionSubmission(models.Model):
@@ -116,6 +161,8 @@ class PredictionSubmission(models.Model):
     named_points = models.ManyToManyField(RubricPoint, blank=True, related_name="submissions")
     marked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
+
+    objects = PredictionSubmissionQuerySet.as_manager()
 
     class Meta:
         ordering = ["exercise", "user", "number"]

@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from lessons.models import SelfCheckAttempt, SelfCheckQuestion, Verdict
 
+from .progress import lesson_progress_record
+
 
 def selfcheck_reveal(*, user, question: SelfCheckQuestion, answer_text: str) -> SelfCheckAttempt:
     """Record the first reveal of a question; a second reveal keeps the first attempt."""
@@ -13,9 +15,11 @@ def selfcheck_reveal(*, user, question: SelfCheckQuestion, answer_text: str) -> 
         return existing
     try:
         with transaction.atomic():
-            return SelfCheckAttempt.objects.create(
+            attempt = SelfCheckAttempt.objects.create(
                 user=user, question=question, answer_text=answer_text, revealed_at=timezone.now()
             )
+            lesson_progress_record(user=user, lesson=question.lesson)
+            return attempt
     except IntegrityError:  # a double click raced us: the first one wins
         return SelfCheckAttempt.objects.get(user=user, question=question)
 

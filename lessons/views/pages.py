@@ -6,8 +6,9 @@ from django.shortcuts import get_object_or_404, render
 
 from lessons.forms import SelfCheckRevealForm
 from lessons.models import Course, Lesson, Verdict
+from lessons.progress import progress_context
 
-from . import selfcheck
+from . import flashcards, prediction, selfcheck
 
 
 @login_not_required
@@ -15,20 +16,25 @@ def home(request):
     if not request.user.is_authenticated:
         return render(request, "lessons/landing.html")
     courses = Course.objects.prefetch_related(Prefetch("lessons", queryset=Lesson.objects.published()))
-    return render(request, "lessons/home.html", {"courses": [c for c in courses if c.lessons.all()]})
+    courses = [c for c in courses if c.lessons.all()]
+    lessons = [lesson for course in courses for lesson in course.lessons.all()]
+    return render(request, "lessons/home.html", {"courses": courses, **progress_context(request.user, lessons)})
 
 
 def course_detail(request, slug):
     course = get_object_or_404(
         Course.objects.prefetch_related(Prefetch("lessons", queryset=Lesson.objects.published())), slug=slug
     )
-    return render(request, "lessons/course_detail.html", {"course": course})
+    context = {"course": course, **progress_context(request.user, course.lessons.all())}
+    return render(request, "lessons/course_detail.html", context)
 
 
 def practice_context(user, lesson):
     """Everything the practice page shows for this user: content plus their own records."""
     context = {"lesson": lesson, "form": SelfCheckRevealForm(), "verdicts": Verdict.choices}
     context.update(selfcheck.page_state(user, lesson))
+    context.update(prediction.page_state(user, lesson))
+    context.update(flashcards.page_state(user, lesson))
     return context
 
 

@@ -1,6 +1,8 @@
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
+
+from lessons.roles import instructors_group
 
 DEMO_ACCOUNTS = [
     # username, password, instructor?
@@ -15,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("Demo accounts are for local development only (DJANGO_DEBUG is off).")
-        instructors = Group.objects.get(name="Instructors")
+        instructors = instructors_group()
         for username, password, is_instructor in DEMO_ACCOUNTS:
             user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
             user.set_password(password)

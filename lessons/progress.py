@@ -1,0 +1,267 @@
+"""Lesson progress for many students and many lessons in a fixed number of queries.
+
+A lesson's activities are: each self-check question (done once revealed), each
+ordering exercise (done once solved exactly or its answer shown), each
+prediction (done once submitted), and its flashcards as one activity (done once
+every card of the lesson has a rating that was not undone).
+
+``progress_for(users, lessons)`` runs one aggregate query per kind of activity,
+grouped by student and lesson, plus one for the lesson totals and one for the
+recorded completions, whatever the number of students or lessons. A lesson
+that has reached 100% gets its ``LessonCompletion`` recorded then (completion
+only moves forward: after an edit adds an activity, the lesson stays completed
+and is marked "updated since you completed it").
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from lessons.models import (
+    Flashcard,
+    Lesson,
+    LessonCompletion,
+    OrderingAttempt,
+    OrderingExercise,
+    OrderingReveal,
+    PredictionExercise,
+    PredictionSubmission,
+    ReviewLog,
+    SelfCheckAttempt,
+    SelfCheckQuestion,
+)
+
+NOT_STARTED = "not_started"
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+STATE_LABELS = {NOT_STARTED: "Not started", IN_PROGRESS: "In progress", COMPLETED: "Completed"}
+
+
+@dataclass
+class LessonProgress:
+    """One student's progress on one lesson."""
+
+    lesson: Lesson
+    total: int = 0
+    done: int = 0
+    started: bool = False
+    last_active: datetime | None = None
+    completed_at: datetime | None = None
+
+    @property
+    def percent(self) -> int:
+        """Whole percent done, rounded down so 99.9% never reads as 100%."""
+        return (100 * self.done) // self.total if self.total else 0
+
+    @property
+    def state(self) -> str:
+        if self.completed_at:
+            return COMPLETED
+        return IN_PROGRESS if self.started else NOT_STARTED
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def completed(self) -> bool:
+        return self.completed_at is not None
+
+    @property
+    def updated_since_completed(self) -> bool:
+        """The lesson changed after the student completed it."""
+        return bool(self.completed_at and self.lesson.updated_at > self.completed_at)
+
+    @property
+    def reached_full(self) -> bool:
+        return self.total > 0 and self.done >= self.total
+
+    def touch(self, moment: datetime | None) -> None:
+        if moment is None:
+            return
+        self.started = True
+        if self.last_active is None or moment > self.last_active:
+            self.last_active = moment
+
+
+def _count(model, field="lesson"):
+    """A correlated subquery counting ``model`` rows of the outer lesson."""
+    rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def lesson_totals(lesson_ids) -> dict[int, dict[str, int]]:
+    """Number of questions, ordering exercises, predictions and cards per lesson (one query)."""
+    rows = (
+        Lesson.objects.filter(pk__in=lesson_ids)
+        .order_by()
+        .annotate(
+            n_questions=_count(SelfCheckQuestion),
+            n_orderings=_count(OrderingExercise),
+            n_predictions=_count(PredictionExercise),
+            n_cards=_count(Flashcard),
+        )
+        .values("pk", "n_questions", "n_orderings", "n_predictions", "n_cards")
+    )
+    return {row.pop("pk"): row for row in rows}
+
+
+def _user_filter(users, field="user"):
+    """Filter on a list of users/ids or a queryset of ids (kept as a subquery)."""
+    if isinstance(users, QuerySet):
+        return {f"{field}__in": users}
+    return {f"{field}__in": [getattr(user, "pk", user) for user in users]}
+
+
+class ProgressTable:
+    """Progress by (user id, lesson id); pairs without any record read "not started"."""
+
+    def __init__(self, lessons, totals, entries):
+        self.lessons = {lesson.pk: lesson for lesson in lessons}
+        self.totals = totals
+        self.entries = entries
+
+    def get(self, user_id: int, lesson) -> LessonProgress:
+        lesson_id = getattr(lesson, "pk", lesson)
+        found = self.entries.get((user_id, lesson_id))
+        if found is None:
+            found = LessonProgress(lesson=self.lessons[lesson_id], total=self.totals.get(lesson_id, 0))
+        return found
+
+    def row(self, user_id: int, lessons) -> list[LessonProgress]:
+        """One student's progress on ``lessons``, in their order."""
+        return [self.get(user_id, lesson) for lesson in lessons]
+
+
+def activity_total(counts: dict[str, int]) -> int:
+    """Questions, ordering exercises and predictions count one each; all the cards together count one."""
+    return counts["n_questions"] + counts["n_orderings"] + counts["n_predictions"] + (1 if counts["n_cards"] else 0)
+
+
+def progress_for(users, lessons, *, record: bool = True) -> ProgressTable:
+    """Progress of every (user, lesson) pair, in seven queries whatever the sizes.
+
+    ``users`` is a list of users or ids, or a queryset of user ids (kept as a
+    subquery); ``lessons`` a list of lessons. With ``record`` on, lessons that
+    reached 100% without a recorded completion get one (one more query, only then).
+    """
+    lessons = list(lessons)
+    lesson_ids = [lesson.pk for lesson in lessons]
+    by_id = {lesson.pk: lesson for lesson in lessons}
+    entries: dict[tuple[int, int], LessonProgress] = {}
+    if not lesson_ids:
+        return ProgressTable(lessons, {}, entries)
+
+    def entry(user_id, lesson_id):
+        key = (user_id, lesson_id)
+        if key not in entries:
+            entries[key] = LessonProgress(lesson=by_id[lesson_id])
+        return entries[key]
+
+    counts = lesson_totals(lesson_ids)
+    totals = {lesson_id: activity_total(c) for lesson_id, c in counts.items()}
+    user_filter = _user_filter(users)
+
+    selfcheck = (
+        SelfCheckAttempt.objects.filter(question__lesson__in=lesson_ids, **user_filter)
+        .order_by()
+        .values("user_id", lesson_id=F("question__lesson_id"))
+        .annotate(n=Count("pk"), last_reveal=Max("revealed_at"), last_judged=Max("judged_at"))
+    )
+    for row in selfcheck:
+        progress = entry(row["user_id"], row["lesson_id"])
+        progress.done += row["n"]
+        progress.touch(row["last_reveal"])
+        progress.touch(row["last_judged"])
+
+    # Ordering: solved exactly or answer shown, by exercise, so a solve and a reveal count once.
+    ordering_done = defaultdict(set)
+    attempts = (
+        OrderingAttempt.objects.filter(exercise__lesson__in=lesson_ids, **user_filter)
+        .order_by()
+        .values("user_id", "exercise_id", lesson_id=F("exercise__lesson_id"))
+        .annotate(solved=Count("pk", filter=Q(is_correct=True)), last=Max("created_at"))
+    )
+    for row in attempts:
+        entry(row["user_id"], row["lesson_id"]).touch(row["last"])
+        if row["solved"]:
+            ordering_done[(row["user_id"], row["lesson_id"])].add(row["exercise_id"])
+    reveals = (
+        OrderingReveal.objects.filter(exercise__lesson__in=lesson_ids, **user_filter)
+        .order_by()
+        .values("user_id", "exercise_id", "revealed_at", lesson_id=F("exercise__lesson_id"))
+    )
+    for row in reveals:
+        entry(row["user_id"], row["lesson_id"]).touch(row["revealed_at"])
+        ordering_done[(row["user_id"], row["lesson_id"])].add(row["exercise_id"])
+    for (user_id, lesson_id), exercises in ordering_done.items():
+        entry(user_id, lesson_id).done += len(exercises)
+
+    predictions = (
+        PredictionSubmission.objects.filter(exercise__lesson__in=lesson_ids, **user_filter)
+        .order_by()
+        .values("user_id", lesson_id=F("exercise__lesson_id"))
+        .annotate(n=Count("exercise_id", distinct=True), last=Max("created_at"), last_marked=Max("marked_at"))
+    )
+    for row in predictions:
+        progress = entry(row["user_id"], row["lesson_id"])
+        progress.done += row["n"]
+        progress.touch(row["last"])
+        progress.touch(row["last_marked"])
+
+    reviews = (
+        ReviewLog.objects.filter(card__lesson__in=lesson_ids, undone_at__isnull=True, **user_filter)
+        .order_by()
+        .values("user_id", lesson_id=F("card__lesson_id"))
+        .annotate(cards=Count("card_id", distinct=True), last=Max("reviewed_at"))
+    )
+    for row in reviews:
+        progress = entry(row["user_id"], row["lesson_id"])
+        progress.touch(row["last"])
+        if row["cards"] >= counts[row["lesson_id"]]["n_cards"] > 0:
+            progress.done += 1
+
+    completions = (
+        LessonCompletion.objects.filter(lesson__in=lesson_ids, **user_filter)
+        .order_by()
+        .values_list("user_id", "lesson_id", "completed_at")
+    )
+    for user_id, lesson_id, completed_at in completions:
+        progress = entry(user_id, lesson_id)
+        progress.completed_at = completed_at
+        progress.started = True
+
+    for (_user_id, lesson_id), progress in entries.items():
+        progress.total = totals[lesson_id]
+        progress.done = min(progress.done, progress.total)
+
+    if record:
+        missing = {key: p for key, p in entries.items() if p.reached_full and not p.completed}
+        if missing:
+            from lessons.services.progress import completions_record  # services import this module
+
+            recorded = completions_record(
+                completions=[(user_id, lesson_id, p.last_active) for (user_id, lesson_id), p in missing.items()]
+            )
+            for key, completed_at in recorded.items():
+                entries[key].completed_at = completed_at
+    return ProgressTable(lessons, totals, entries)
+
+
+def continue_lesson(table: ProgressTable, user_id: int, lessons) -> LessonProgress | None:
+    """The most recently active lesson the student has started and not completed."""
+    unfinished = [p for p in table.row(user_id, lessons) if p.state == IN_PROGRESS and p.last_active]
+    return max(unfinished, key=lambda p: p.last_active, default=None)
+
+
+def progress_context(user, lessons) -> dict:
+    """For the home and course pages: each lesson's progress by id, and where to continue."""
+    lessons = list(lessons)
+    table = progress_for([user], lessons)
+    return {
+        "lesson_progress": {lesson.pk: table.get(user.pk, lesson) for lesson in lessons},
+        "continue_progress": continue_lesson(table, user.pk, lessons),
+    }

@@ -1,0 +1,185 @@
+"""FSRS scheduling: the only module that talks to ``fsrs``.
+
+Everything handed to fsrs is UTC (``datetime.timezone.utc`` exactly, as fsrs
+demands) and every ``fsrs.Card`` carries our own card id (fsrs otherwise sleeps
+a millisecond and uses the clock).
+
+Fuzz. fsrs spreads Review intervals of 3 days and more by a few days so cards
+learnt together do not stay together, but it draws from the global random
+generator: a preview computed before the click would differ from the result.
+We run fsrs with fuzzing off and apply the same fuzz ranges ourselves with a
+generator seeded by (student, card, review count), as Anki seeds its fuzz with
+the card id and review count. The interval printed on each button is therefore
+exactly the one the click gives.
+"""
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from fsrs import Card, Rating, Scheduler, State
+from fsrs.scheduler import FUZZ_RANGES
+
+from lessons.models import CardStateKind
+from lessons.models import Rating as OurRating
+
+DEFAULT_RETENTION = 0.9
+MAXIMUM_INTERVAL_DAYS = 36500
+
+
+@dataclass(frozen=True)
+class MemoryState:
+    """A card's FSRS state as we store it; ``None`` everywhere (and reps 0) for a new card."""
+
+    state: int | None = None
+    step: int | None = None
+    stability: float | None = None
+    difficulty: float | None = None
+    due: datetime | None = None
+    last_review: datetime | None = None
+    reps: int = 0
+    lapses: int = 0
+
+    @classmethod
+    def of(cls, card_state):
+        """The memory state of a CardState row (or of a new card when ``card_state`` is None)."""
+        if card_state is None:
+            return cls()
+        return cls(
+            state=card_state.state,
+            step=card_state.step,
+            stability=card_state.stability,
+            difficulty=card_state.difficulty,
+            due=card_state.due,
+            last_review=card_state.last_review,
+            reps=card_state.reps,
+            lapses=card_state.lapses,
+        )
+
+    @property
+    def is_new(self):
+        return self.state is None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one rating does to a card: its state after, and what the log needs."""
+
+    rating: int
+    after: MemoryState
+    interval: timedelta
+    retrievability_before: float
+
+    @property
+    def label(self):
+        return format_interval(self.interval)
+
+
+def _utc(moment):
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime handed to the scheduler")
+    return moment.astimezone(UTC)
+
+
+def _scheduler(desired_retention):
+    return Scheduler(desired_retention=desired_retention, maximum_interval=MAXIMUM_INTERVAL_DAYS, enable_fuzzing=False)
+
+
+def _fsrs_card(card_id, memory, now):
+    if memory.is_new:
+        return Card(card_id=card_id, due=now)
+    return Card(
+        card_id=card_id,
+        state=State(memory.state),
+        step=memory.step,
+        stability=memory.stability,
+        difficulty=memory.difficulty,
+        due=_utc(memory.due),
+        last_review=_utc(memory.last_review),
+    )
+
+
+def _fuzz_range(interval_days):
+    """The same bounds fsrs uses for its fuzz (``Scheduler._get_fuzzed_interval``)."""
+    delta = 1.0
+    for fuzz_range in FUZZ_RANGES:
+        delta += fuzz_range["factor"] * max(min(float(interval_days), fuzz_range["end"]) - fuzz_range["start"], 0.0)
+    min_ivl = max(2, round(interval_days - delta))
+    max_ivl = min(round(interval_days + delta), MAXIMUM_INTERVAL_DAYS)
+    return min(min_ivl, max_ivl), max_ivl
+
+
+def fuzzed_days(interval_days, *, seed):
+    """A Review interval spread the way fsrs spreads it, but deterministic for a given seed."""
+    if interval_days < 2.5:
+        return interval_days
+    min_ivl, max_ivl = _fuzz_range(interval_days)
+    rng = random.Random(seed)
+    return min(round(rng.random() * (max_ivl - min_ivl + 1) + min_ivl), MAXIMUM_INTERVAL_DAYS)
+
+
+def review(*, user_id, card_id, memory, rating, now, desired_retention=DEFAULT_RETENTION):
+    """The outcome of rating a card at ``now``; pure, so preview and record agree exactly."""
+    now = _utc(now)
+    scheduler = _scheduler(desired_retention)
+    before = _fsrs_card(card_id, memory, now)
+    retrievability = 0.0 if memory.is_new else scheduler.get_card_retrievability(before, now)
+    after, _log = scheduler.review_card(before, Rating(int(rating)), review_datetime=now)
+    interval = after.due - now
+    if after.state == State.Review:
+        days = fuzzed_days(interval.days, seed=f"{user_id}:{card_id}:{memory.reps}")
+        interval = timedelta(days=days)
+    lapsed = memory.state == CardStateKind.REVIEW and int(rating) == OurRating.AGAIN
+    return Outcome(
+        rating=int(rating),
+        after=MemoryState(
+            state=int(after.state),
+            step=after.step,
+            stability=after.stability,
+            difficulty=after.difficulty,
+            due=now + interval,
+            last_review=now,
+            reps=memory.reps + 1,
+            lapses=memory.lapses + (1 if lapsed else 0),
+        ),
+        interval=interval,
+        retrievability_before=retrievability,
+    )
+
+
+def preview(*, user_id, card_id, memory, now, desired_retention=DEFAULT_RETENTION):
+    """The outcome of each of the four ratings, in rating order."""
+    return [
+        review(
+            user_id=user_id, card_id=card_id, memory=memory, rating=rating, now=now, desired_retention=desired_retention
+        )
+        for rating in OurRating.values
+    ]
+
+
+def format_interval(interval):
+    """A short label as Anki prints it on its buttons: 1m, 10m, 3h, 4d, 2.5mo, 1.2y."""
+    seconds = interval.total_seconds()
+    if seconds < 60:
+        return "<1m"
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{round(minutes)}m"
+    hours = minutes / 60
+    if hours < 24:
+        return f"{round(hours)}h"
+    days = seconds / 86400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return _one_decimal(days / 30, "mo")
+    return _one_decimal(days / 365, "y")
+
+
+def _one_decimal(value, unit):
+    rounded = math.floor(value * 10 + 0.5) / 10
+    text = f"{rounded:.1f}".removesuffix(".0")
+    return f"{text}{unit}"

@@ -1,0 +1,69 @@
+"""Writes of the prediction exercise. Keyword-only, typed, atomic."""
+
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lessons.models import Confidence, PredictionDraft, PredictionExercise, PredictionSubmission, RubricPoint
+
+
+def prediction_draft_save(*, user, exercise: PredictionExercise, text: str) -> PredictionDraft:
+    """Keep the text the student is writing (one draft per student and exercise; update_or_create is atomic)."""
+    draft, _ = PredictionDraft.objects.update_or_create(user=user, exercise=exercise, defaults={"text": text})
+    return draft
+
+
+def prediction_submit(
+    *, user, exercise: PredictionExercise, number: int, text: str, confidence: Confidence
+) -> PredictionSubmission | None:
+    """Store submission ``number`` and keep its text as the draft.
+
+    A number already used (a double click, a retry) returns that submission
+    and stores nothing new; the unique constraint settles two requests racing
+    for the same number. A number beyond the next one is a forged or broken
+    form: None, nothing stored.
+    """
+    with transaction.atomic():
+        latest = (
+            PredictionSubmission.objects.filter(user=user, exercise=exercise)
+            .order_by("-number")
+            .values_list("number", flat=True)
+            .first()
+        ) or 0
+        if number > latest + 1:
+            return None
+        prediction_draft_save(user=user, exercise=exercise, text=text)
+        if number <= latest:
+            return PredictionSubmission.objects.get(user=user, exercise=exercise, number=number)
+        try:
+            with transaction.atomic():
+                return PredictionSubmission.objects.create(
+                    user=user,
+                    exercise=exercise,
+                    number=number,
+                    text=text,
+                    confidence=confidence,
+                    created_at=timezone.now(),
+                )
+        except IntegrityError:  # the same form sent twice at once: the first one wins
+            return PredictionSubmission.objects.get(user=user, exercise=exercise, number=number)
+
+
+def prediction_mark(
+    *, user, exercise: PredictionExercise, number: int, points: Iterable[RubricPoint]
+) -> PredictionSubmission | None:
+    """Record which rubric points submission ``number`` named; None if the student has no such submission."""
+    points = list(points)
+    if any(point.exercise_id != exercise.pk for point in points):
+        raise ValueError("Rubric points must belong to the exercise being marked.")
+    with transaction.atomic():
+        submission = (
+            PredictionSubmission.objects.select_for_update().filter(user=user, exercise=exercise, number=number).first()
+        )
+        if submission is None:
+            return None
+        submission.named_points.set(points)
+        submission.marked_at = timezone.now()
+        submission.save(update_fields=["marked_at"])
+        return submission

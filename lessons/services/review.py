@@ -1,0 +1,175 @@
+"""Flashcard reviews: reveal, rate (scheduled by FSRS), undo. Keyword-only, typed, atomic."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lessons import scheduling
+from lessons.models import CardState, Flashcard, FlashcardReveal, Rating, ReviewLog, StudentSettings
+
+# Anki caps the time it records for one answer (60 s by default) so a card left open over lunch
+# does not skew the statistics; we keep more but still cap it.
+MAX_DURATION_MS = 10 * 60 * 1000
+
+
+class ReviewRefused(Exception):
+    """A rating or undo that must change nothing; the message is shown to the student."""
+
+    def __init__(self, message, *, status=409):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+STALE_MESSAGE = (
+    "This card was already rated (a double click, a retried request or another tab). "
+    "Your first rating counts; the page now shows the card as it is."
+)
+
+
+def review_reveal(*, user, card: Flashcard, revealed_at: datetime | None = None) -> FlashcardReveal:
+    """Record that the student turned the card over; the review duration starts here. One upsert."""
+    revealed_at = revealed_at or timezone.now()
+    FlashcardReveal.objects.bulk_create(
+        [FlashcardReveal(user=user, card=card, revealed_at=revealed_at)],
+        update_conflicts=True,
+        unique_fields=["user", "card"],
+        update_fields=["revealed_at"],
+    )
+    return FlashcardReveal(user=user, card=card, revealed_at=revealed_at)
+
+
+def review_record(
+    *,
+    user,
+    card: Flashcard,
+    rating: Rating,
+    version: int,
+    reviewed_at: datetime | None = None,
+    desired_retention: float | None = None,
+) -> tuple[CardState, ReviewLog]:
+    """Schedule the card with FSRS and log the rating; refuse a stale version or an unrevealed card.
+
+    The CardState row is locked while it is updated; two first ratings of a new card race on the
+    unique (user, card) constraint and the loser is refused like any stale form.
+    """
+    reviewed_at = reviewed_at or timezone.now()
+    if desired_retention is None:
+        desired_retention = (
+            StudentSettings.objects.filter(user=user).values_list("desired_retention", flat=True).first()
+            or scheduling.DEFAULT_RETENTION
+        )
+    with transaction.atomic():
+        state = CardState.objects.select_for_update().filter(user=user, card=card).first()
+        if (state.version if state else 0) != version:
+            raise ReviewRefused(STALE_MESSAGE)
+        reveal = FlashcardReveal.objects.filter(user=user, card=card).first()
+        if reveal is None or (state is not None and state.last_review and reveal.revealed_at <= state.last_review):
+            raise ReviewRefused("Show the answer before rating the card.")
+        memory = scheduling.MemoryState.of(state)
+        outcome = scheduling.review(
+            user_id=user.pk,
+            card_id=card.pk,
+            memory=memory,
+            rating=rating,
+            now=reviewed_at,
+            desired_retention=desired_retention,
+        )
+        after = outcome.after
+        fields = {
+            "state": after.state,
+            "step": after.step,
+            "stability": after.stability,
+            "difficulty": after.difficulty,
+            "due": after.due,
+            "last_review": after.last_review,
+            "reps": after.reps,
+            "lapses": after.lapses,
+        }
+        if state is None:
+            try:
+                with transaction.atomic():
+                    state = CardState.objects.create(user=user, card=card, version=1, **fields)
+            except IntegrityError as error:  # another request rated this new card first
+                raise ReviewRefused(STALE_MESSAGE) from error
+        else:
+            for name, value in fields.items():
+                setattr(state, name, value)
+            state.version += 1
+            state.save()
+        duration = (reviewed_at - reveal.revealed_at).total_seconds() * 1000
+        log = ReviewLog.objects.create(
+            user=user,
+            card=card,
+            rating=int(rating),
+            reviewed_at=reviewed_at,
+            duration_ms=max(0, min(round(duration), MAX_DURATION_MS)),
+            retrievability_before=None if memory.is_new else outcome.retrievability_before,
+            state_before=memory.state,
+            step_before=memory.step,
+            stability_before=memory.stability,
+            difficulty_before=memory.difficulty,
+            due_before=memory.due,
+            last_review_before=memory.last_review,
+            reps_before=memory.reps,
+            lapses_before=memory.lapses,
+            state_after=after.state,
+            stability_after=after.stability,
+            difficulty_after=after.difficulty,
+            due_after=after.due,
+        )
+    return state, log
+
+
+def review_undo(*, user, log_id: int, undone_at: datetime | None = None) -> ReviewLog:
+    """Undo a rating: restore the card's state exactly as it was (delete it if the card was new).
+
+    Only the card's latest rating that is not undone yet can be undone, once.
+    """
+    undone_at = undone_at or timezone.now()
+    with transaction.atomic():
+        log = ReviewLog.objects.select_for_update().filter(user=user, pk=log_id).first()
+        if log is None:
+            raise ReviewRefused("There is no such rating to undo.", status=404)
+        if log.undone_at is not None:
+            raise ReviewRefused("That rating was already undone.")
+        state = CardState.objects.select_for_update().filter(user=user, card_id=log.card_id).first()
+        latest = (
+            ReviewLog.objects.filter(user=user, card_id=log.card_id, undone_at__isnull=True)
+            .order_by("-reviewed_at", "-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if latest != log.pk or state is None:
+            raise ReviewRefused("Only the latest rating of a card can be undone.")
+        if log.state_before is None:
+            state.delete()
+        else:
+            state.state = log.state_before
+            state.step = log.step_before
+            state.stability = log.stability_before
+            state.difficulty = log.difficulty_before
+            state.due = log.due_before
+            state.last_review = log.last_review_before
+            state.reps = log.reps_before
+            state.lapses = log.lapses_before
+            state.version += 1
+            state.save()
+        log.undone_at = undone_at
+        log.save(update_fields=["undone_at"])
+    return log
+
+
+def settings_save(*, user, desired_retention: float, new_cards_per_day: int, time_zone: str, rollover_hour: int):
+    """Create or update the student's study settings."""
+    study_settings, _ = StudentSettings.objects.update_or_create(
+        user=user,
+        defaults={
+            "desired_retention": desired_retention,
+            "new_cards_per_day": new_cards_per_day,
+            "time_zone": time_zone,
+            "rollover_hour": rollover_hour,
+        },
+    )
+    return study_settings

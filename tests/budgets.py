@@ -1,0 +1,13 @@
+"""Query budgets shared by the tests of several features.
+
+The practice page and home page show every feature's section, so their budgets
+are set here once: each is the whole page's count, and the tests assert it at
+two data sizes so it cannot grow with data.
+"""
+
+# session is cached (cached_db), so: user, lesson + course, 6 content prefetches,
+# self-check attempts, prediction submissions + their ticks + drafts,
+# flashcard states + reveals, ordering attempts + reveals.
+PRACTICE_PAGE = 16
+# user, courses + lessons, due-card counts (due, new today, new available, next due).
+HOME = 8

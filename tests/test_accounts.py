@@ -1,0 +1,48 @@
+"""Password change and reset with Django's own views and the console/locmem mail backend."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from tests.test_practice_page import page_text
+
+pytestmark = pytest.mark.django_db
+
+
+def test_password_change(student):
+    client = Client()
+    client.force_login(student)
+    response = client.post(
+        "/accounts/password_change/",
+        {"old_password": "a-Long-passw0rd", "new_password1": "Another-l0ng-one", "new_password2": "Another-l0ng-one"},
+        follow=True,
+    )
+    assert "Password changed" in page_text(response)
+    student.refresh_from_db()
+    assert student.check_password("Another-l0ng-one")
+
+
+def test_password_reset_sends_a_working_link(student):
+    client = Client()
+    response = client.post("/accounts/password_reset/", {"email": student.email}, follow=True)
+    assert "Check your email" in page_text(response)
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in page_text(form_page)
+    response = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "Reset-passw0rd-ok", "new_password2": "Reset-passw0rd-ok"},
+        follow=True,
+    )
+    assert "Password set" in page_text(response)
+    student.refresh_from_db()
+    assert student.check_password("Reset-passw0rd-ok")
+
+
+def test_password_reset_is_public_and_does_not_reveal_accounts():
+    response = Client().post("/accounts/password_reset/", {"email": "nobody@example.com"}, follow=True)
+    assert "Check your email" in page_text(response)
+    assert mail.outbox == []

@@ -1,0 +1,191 @@
+"""Progress per activity type, monotonic completion, and the home and course pages."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from lessons.lessonfile import import_spec, parse_file
+from lessons.models import Flashcard, LessonCompletion, Rating, SelfCheckQuestion
+from lessons.progress import COMPLETED, IN_PROGRESS, NOT_STARTED, progress_for
+from lessons.services.progress import lesson_progress_record
+from tests.classes_factories import ago, ordering_attempt, ordering_reveal, prediction, reveal, review
+from tests.conftest import DIFFUSION_FILE
+
+pytestmark = pytest.mark.django_db
+
+# The diffusion lesson: 6 questions + 1 ordering + 1 prediction + its 10 cards as one activity.
+DIFFUSION_TOTAL = 9
+
+
+def one(user, lesson, **kwargs):
+    return progress_for([user], [lesson], **kwargs).get(user.pk, lesson)
+
+
+def test_untouched_lesson_is_not_started_with_all_activities_counted(student, diffusion):
+    progress = one(student, diffusion)
+    assert (progress.state, progress.done, progress.total, progress.percent) == (NOT_STARTED, 0, DIFFUSION_TOTAL, 0)
+    assert progress.state_label == "Not started"
+
+
+def test_each_revealed_question_is_one_activity(student, diffusion):
+    q1, q2 = diffusion.questions.all()[:2]
+    reveal(student, q1)
+    reveal(student, q2, verdict="missed")
+    progress = one(student, diffusion)
+    assert (progress.state, progress.done, progress.percent) == (IN_PROGRESS, 2, 22)
+
+
+def test_started_is_distinct_from_zero_percent(student, diffusion):
+    """A wrong ordering attempt is activity but finishes nothing: in progress at 0%, not "not started"."""
+    exercise = diffusion.ordering_exercises.get()
+    ordering_attempt(student, exercise, ["a", "b", "c", "d", "e", "f"])
+    progress = one(student, diffusion)
+    assert (progress.state, progress.done, progress.percent) == (IN_PROGRESS, 0, 0)
+    assert progress.last_active is not None
+
+
+def test_ordering_counts_once_when_solved_or_answer_shown(student, other_student, diffusion):
+    exercise = diffusion.ordering_exercises.get()
+    ordering_attempt(student, exercise, ["a", "b", "c", "d", "e", "f"])
+    ordering_attempt(student, exercise, ["b", "d", "c", "f", "a", "e"])
+    ordering_reveal(student, exercise)  # solved and then shown: still one activity
+    ordering_reveal(other_student, exercise)
+    table = progress_for([student, other_student], [diffusion])
+    assert table.get(student.pk, diffusion).done == 1
+    assert table.get(other_student.pk, diffusion).done == 1
+
+
+def test_each_prediction_submitted_counts_once(student, diffusion):
+    exercise = diffusion.predictions.get()
+    prediction(student, exercise, marked=False)
+    prediction(student, exercise, confidence="high")
+    assert one(student, diffusion).done == 1
+
+
+def test_flashcards_count_once_every_card_has_a_rating_not_undone(student, diffusion):
+    cards = list(diffusion.flashcards.all())
+    for card in cards[:-1]:
+        review(student, card, Rating.GOOD)
+    review(student, cards[-1], Rating.AGAIN, undone=True)
+    assert one(student, diffusion).done == 0, "an undone rating does not count"
+    review(student, cards[0], Rating.EASY)  # rating a card twice does not count for another card
+    assert one(student, diffusion).done == 0
+    review(student, cards[-1], Rating.HARD)
+    assert one(student, diffusion).done == 1
+
+
+def _complete(student, lesson):
+    for question in lesson.questions.all():
+        reveal(student, question, at=ago(hours=2))
+    ordering_reveal(student, lesson.ordering_exercises.get(), at=ago(hours=2))
+    prediction(student, lesson.predictions.get(), at=ago(hours=2))
+    for card in lesson.flashcards.all():
+        review(student, card, Rating.GOOD, at=ago(hours=1))
+
+
+def test_full_lesson_is_recorded_as_completed_when_progress_is_computed(student, diffusion):
+    _complete(student, diffusion)
+    assert not LessonCompletion.objects.exists()
+    progress = one(student, diffusion, record=False)
+    assert progress.reached_full and progress.state == IN_PROGRESS and progress.percent == 100
+    progress = one(student, diffusion)
+    completion = LessonCompletion.objects.get(user=student, lesson=diffusion)
+    assert progress.state == COMPLETED and progress.completed_at == completion.completed_at
+    # The moment of completion is the last activity, not the time someone looked.
+    assert completion.completed_at < timezone.now() - timezone.timedelta(minutes=50)
+    one(student, diffusion)
+    assert LessonCompletion.objects.count() == 1
+
+
+def test_completion_survives_an_edit_and_says_the_lesson_changed(student, diffusion):
+    _complete(student, diffusion)
+    assert lesson_progress_record(user=student, lesson=diffusion) is not None
+    # The instructor re-imports the lesson with a seventh question.
+    spec = parse_file(DIFFUSION_FILE)
+    spec["self_check"]["questions"].append({"question": "A new question?", "answer": "A new answer."})
+    import_spec(spec)
+    diffusion.refresh_from_db()
+    assert SelfCheckQuestion.objects.filter(lesson=diffusion).count() == 7
+    progress = one(student, diffusion)
+    assert progress.state == COMPLETED
+    assert (progress.done, progress.total) == (9, 10)
+    assert progress.updated_since_completed
+    assert LessonCompletion.objects.filter(user=student, lesson=diffusion).count() == 1
+
+
+def test_lesson_progress_record_only_records_a_finished_lesson(student, other_student, diffusion):
+    _complete(other_student, diffusion)
+    review(student, diffusion.flashcards.first(), Rating.GOOD)
+    assert lesson_progress_record(user=student, lesson=diffusion) is None
+    assert not LessonCompletion.objects.exists()
+    _complete(student, diffusion)
+    first = lesson_progress_record(user=student, lesson=diffusion)
+    assert first is not None
+    assert lesson_progress_record(user=student, lesson=diffusion) == first
+
+
+def test_revealing_the_last_question_records_completion(student_client, student, make_lesson):
+    lesson = make_lesson(size=2)
+    Flashcard.objects.filter(lesson=lesson).delete()  # only self-check left: two activities
+    first, second = lesson.questions.all()
+    student_client.post(reverse("selfcheck_reveal", args=[first.pk]))
+    assert not LessonCompletion.objects.exists()
+    student_client.post(reverse("selfcheck_reveal", args=[second.pk]))
+    assert LessonCompletion.objects.filter(user=student, lesson=lesson).count() == 1
+
+
+def test_a_student_never_sees_another_students_progress(student, other_student, diffusion):
+    reveal(other_student, diffusion.questions.first())
+    table = progress_for([student], [diffusion])
+    assert table.get(student.pk, diffusion).state == NOT_STARTED
+    assert (other_student.pk, diffusion.pk) not in table.entries
+
+
+# ---------------------------------------------------------------- pages
+
+
+def test_home_shows_a_progress_bar_per_lesson_and_where_to_continue(student_client, student, diffusion, make_lesson):
+    other = make_lesson("other-lesson", size=2)
+    reveal(student, diffusion.questions.first(), at=ago(days=2))
+    reveal(student, other.questions.first(), at=ago(hours=1))
+    html = student_client.get(reverse("home")).content.decode()
+    assert html.count("<progress") == 2
+    assert 'aria-label="Progress in Lesson other-lesson"' in html
+    assert "11% · 1 of 9 done" in html
+    assert "Continue where you left off" in html
+    continue_part = html.split("Continue where you left off")[1].split("</section>")[0]
+    assert other.get_absolute_url() in continue_part, "the most recently active unfinished lesson"
+
+
+def test_home_never_suggests_a_completed_lesson(student_client, student, make_lesson):
+    lesson = make_lesson(size=1)
+    Flashcard.objects.filter(lesson=lesson).delete()
+    reveal(student, lesson.questions.get())
+    html = student_client.get(reverse("home")).content.decode()
+    assert "Completed " in html
+    assert "Continue where you left off" not in html
+
+
+def test_course_page_shows_not_started_and_completed_with_updated_note(student_client, student, diffusion):
+    _complete(student, diffusion)
+    lesson_progress_record(user=student, lesson=diffusion)
+    html = student_client.get(reverse("course_detail", args=[diffusion.course.slug])).content.decode()
+    assert "Completed " in html and "updated since you completed it" not in html
+    LessonCompletion.objects.update(completed_at=diffusion.updated_at - timezone.timedelta(days=1))
+    html = student_client.get(reverse("course_detail", args=[diffusion.course.slug])).content.decode()
+    assert "updated since you completed it" in html
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_home_query_count_does_not_grow_with_lessons(
+    student_client, student, make_lesson, size, django_assert_num_queries
+):
+    for i in range(size):
+        lesson = make_lesson(f"lesson-{i}", size=3)
+        reveal(student, lesson.questions.first())
+        review(student, lesson.flashcards.first(), Rating.GOOD)
+    student_client.get(reverse("home"))  # warm the session
+    # user (the session is cached), courses, lessons, then 7 progress queries
+    with django_assert_num_queries(10):
+        response = student_client.get(reverse("home"))
+    assert response.content.decode().count("<progress") == size
