@@ -26,6 +26,8 @@ from lessons.models import (
     SelfCheckQuestion,
 )
 
+from .budgets import PRACTICE_PAGE
+
 STUDENT_RECORD_MODELS = [
     SelfCheckAttempt,
     OrderingAttempt,
@@ -397,7 +399,6 @@ def lesson_with_student_data(diffusion, student):
     SelfCheckAttempt.objects.create(user=student, question=diffusion.questions.first(), revealed_at=now)
     OrderingReveal.objects.create(user=student, exercise=diffusion.ordering_exercises.get(), revealed_at=now)
     PredictionDraft.objects.create(user=student, exercise=diffusion.predictions.get(), text="slow")
-    LessonCompletion.objects.create(user=student, lesson=diffusion, completed_at=now)
     return diffusion
 
 
@@ -406,7 +407,7 @@ def test_delete_confirmation_states_the_student_record_count(admin_client, lesso
     lesson = lesson_with_student_data
     response = admin_client.get(reverse("admin:lessons_lesson_delete", args=[lesson.pk]))
     assert response.status_code == 200
-    assert "This deletes 4 student records" in response.content.decode()
+    assert "This deletes 3 student records" in response.content.decode()
     exercise = lesson.ordering_exercises.get()
     response = admin_client.get(reverse("admin:lessons_orderingexercise_delete", args=[exercise.pk]))
     assert "This deletes 1 student record" in response.content.decode()
@@ -420,8 +421,21 @@ def test_bulk_delete_confirmation_states_the_count(admin_client, lesson_with_stu
         reverse("admin:lessons_lesson_changelist"), {"action": "delete_selected", "_selected_action": [lesson.pk]}
     )
     assert response.status_code == 200
-    assert "This deletes 4 student records" in response.content.decode()
+    assert "This deletes 3 student records" in response.content.decode()
     assert Lesson.objects.filter(pk=lesson.pk).exists()
+
+
+@pytest.mark.django_db
+def test_records_an_instructor_may_not_delete_block_the_delete_with_the_count(
+    admin_client, lesson_with_student_data, student
+):
+    lesson = lesson_with_student_data
+    LessonCompletion.objects.create(user=student, lesson=lesson, completed_at=timezone.now())
+    url = reverse("admin:lessons_lesson_delete", args=[lesson.pk])
+    html = admin_client.get(url).content.decode()
+    assert "Students have 4 records here" in html and "unpublish the lesson instead" in html
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    assert Lesson.objects.filter(pk=lesson.pk).exists() and LessonCompletion.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -536,5 +550,6 @@ def test_change_page_query_count_does_not_grow(admin_client, make_lesson, django
     with django_assert_max_num_queries(8):
         url = reverse("admin:lessons_predictionexercise_change", args=[prediction.pk])
         assert admin_client.get(url).status_code == 200
-    with django_assert_max_num_queries(12):
+    # The preview is the practice page plus the admin's permission check (user and group permissions).
+    with django_assert_max_num_queries(PRACTICE_PAGE + 2):
         assert admin_client.get(reverse("admin:lessons_lesson_preview", args=[lesson.pk])).status_code == 200

@@ -1,9 +1,6 @@
 """An instructor in the admin, in Chromium: edit a card, drag questions, see the change on the practice page."""
 
-import importlib
-
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -13,21 +10,6 @@ from tests.axe import assert_accessible
 from tests.conftest import DIFFUSION_FILE, login_context
 
 pytestmark = pytest.mark.django_db(transaction=True)
-INSTRUCTORS = importlib.import_module("lessons.migrations.0002_instructors_group")
-
-
-@pytest.fixture
-def instructor(make_user):
-    """An earlier live-server test flushed the tables, and the Instructors group its migration made: make it again.
-
-    (serialized_rollback cannot bring it back here: Playwright's event loop gives the ORM another connection object.)
-    """
-    group, _ = Group.objects.get_or_create(name="Instructors")
-    models = INSTRUCTORS.CONTENT_MODELS + INSTRUCTORS.CLASS_MODELS
-    codenames = [f"{action}_{model}" for model in models for action in ("add", "change", "delete", "view")]
-    codenames += [f"view_{model}" for model in INSTRUCTORS.READ_ONLY_MODELS]
-    group.permissions.add(*Permission.objects.filter(content_type__app_label="lessons", codename__in=codenames))
-    return make_user("teacher", instructor=True)
 
 
 @pytest.fixture
