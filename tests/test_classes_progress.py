@@ -8,6 +8,7 @@ from lessons.lessonfile import import_spec, parse_file
 from lessons.models import Flashcard, LessonCompletion, Rating, SelfCheckQuestion
 from lessons.progress import COMPLETED, IN_PROGRESS, NOT_STARTED, progress_for
 from lessons.services.progress import lesson_progress_record
+from tests import budgets
 from tests.classes_factories import ago, ordering_attempt, ordering_reveal, prediction, reveal, review
 from tests.conftest import DIFFUSION_FILE
 
@@ -186,6 +187,6 @@ def test_home_query_count_does_not_grow_with_lessons(
         review(student, lesson.flashcards.first(), Rating.GOOD)
     student_client.get(reverse("home"))  # warm the session
     # user (the session is cached), courses, lessons, then 7 progress queries
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(budgets.HOME):
         response = student_client.get(reverse("home"))
     assert response.content.decode().count("<progress") == size

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lessons.models import Confidence, PredictionDraft, PredictionExercise, PredictionSubmission, RubricPoint
+from lessons.services.progress import lesson_progress_record
 
 
 def prediction_draft_save(*, user, exercise: PredictionExercise, text: str) -> PredictionDraft:
@@ -38,7 +39,7 @@ def prediction_submit(
             return PredictionSubmission.objects.get(user=user, exercise=exercise, number=number)
         try:
             with transaction.atomic():
-                return PredictionSubmission.objects.create(
+                submission = PredictionSubmission.objects.create(
                     user=user,
                     exercise=exercise,
                     number=number,
@@ -48,6 +49,9 @@ def prediction_submit(
                 )
         except IntegrityError:  # the same form sent twice at once: the first one wins
             return PredictionSubmission.objects.get(user=user, exercise=exercise, number=number)
+        if number == 1:  # a first submission may finish the lesson
+            lesson_progress_record(user=user, lesson=exercise.lesson)
+        return submission
 
 
 def prediction_mark(

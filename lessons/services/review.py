@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from lessons import scheduling
 from lessons.models import CardState, Flashcard, FlashcardReveal, Rating, ReviewLog, StudentSettings
+from lessons.services.progress import lesson_progress_record
 
 # Anki caps the time it records for one answer (60 s by default) so a card left open over lunch
 # does not skew the statistics; we keep more but still cap it.
@@ -119,6 +120,8 @@ def review_record(
             difficulty_after=after.difficulty,
             due_after=after.due,
         )
+        if memory.is_new:  # a card's first rating may finish the lesson's flashcards
+            lesson_progress_record(user=user, lesson=card.lesson)
     return state, log
 
 
