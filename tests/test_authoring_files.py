@@ -1,0 +1,272 @@
+"""Lesson files through the admin (upload, download) and flashcards pasted in bulk."""
+
+import pytest
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from lessons.lessonfile import dump, export_lesson
+from lessons.models import CardState, Flashcard, Lesson
+
+from .conftest import DIFFUSION_FILE
+
+UPLOAD_URL = reverse("admin:lessons_lesson_upload")
+
+
+@pytest.fixture
+def admin_client(instructor):
+    client = Client()
+    client.force_login(instructor)
+    return client
+
+
+def upload(client, name, text, follow=False, **extra):
+    return client.post(UPLOAD_URL, {"lesson_file": SimpleUploadedFile(name, text.encode()), **extra}, follow=follow)
+
+
+def paste_url(lesson):
+    return reverse("admin:lessons_lesson_paste_flashcards", args=[lesson.pk])
+
+
+def preview_and_save(client, lesson, text, **extra):
+    """Preview, then press the "Add N cards" button of that preview, as a person does."""
+    data = {"text": text, "separator": "tab", **extra}
+    preview = client.post(paste_url(lesson), {**data, "preview": "Preview"})
+    assert preview.status_code == 200
+    hidden = {"expected_count": preview.context["existing"], "previewed": preview.context["digest"]}
+    return preview, client.post(paste_url(lesson), {**data, **hidden, "save": "Add"})
+
+
+# ---------------------------------------------------------------- upload and download
+
+
+@pytest.mark.django_db
+def test_upload_creates_a_lesson_and_logs_it(admin_client, instructor):
+    text = DIFFUSION_FILE.read_text().replace("slug: diffusion", "slug: diffusion-copy")
+    response = upload(admin_client, "copy.yaml", text)
+    lesson = Lesson.objects.get(slug="diffusion-copy")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:lessons_lesson_change", args=[lesson.pk])
+    assert lesson.questions.count() == 6 and lesson.flashcards.count() == 10
+    messages = [str(m) for m in admin_client.get(response["Location"]).context["messages"]]
+    assert "diffusion-copy: created" in messages
+    entry = LogEntry.objects.get(object_id=str(lesson.pk))
+    assert entry.action_flag == ADDITION and entry.user == instructor
+
+
+@pytest.mark.django_db
+def test_upload_updates_in_place(admin_client, diffusion):
+    text = DIFFUSION_FILE.read_text().replace(
+        "What happens in the forward direction of diffusion", "What happens going forward in diffusion"
+    )
+    response = upload(admin_client, "diffusion.yaml", text, follow=True)
+    # A question and a card both had the text: two changes.
+    assert "diffusion: updated (2 changes)" in [str(m) for m in response.context["messages"]]
+    assert Lesson.objects.get(pk=diffusion.pk).questions.first().question.startswith("What happens going forward")
+    assert LogEntry.objects.get(object_id=str(diffusion.pk)).action_flag == CHANGE
+
+
+def command_error(path):
+    with pytest.raises(CommandError) as error:
+        call_command("import_lessons", str(path))
+    return str(error.value)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("slug: diffusion", "slug: diffusion\ncolour: blue"),  # unknown key
+        ("answer: [b, d, c, f, a, e]", "answer: [b, d, c, f, a, z]"),  # answer label that is no item
+        ("course: Generative models", "course: [unclosed"),  # bad YAML
+    ],
+)
+def test_upload_refuses_a_bad_file_with_the_command_lines_message(admin_client, tmp_path, old, new):
+    text = DIFFUSION_FILE.read_text().replace(old, new)
+    assert text != DIFFUSION_FILE.read_text()
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    expected = command_error(path).replace(str(path), "bad.yaml")
+    response = upload(admin_client, "bad.yaml", text)
+    assert response.status_code == 200
+    assert response.context["form"].errors["lesson_file"] == [expected]
+    assert expected.startswith("Nothing imported. bad.yaml: ")
+    assert not Lesson.objects.exists()
+
+
+@pytest.mark.django_db
+def test_upload_needs_prune_to_remove_cards_students_have_used(admin_client, diffusion, student):
+    last = diffusion.flashcards.order_by("position").last()
+    CardState.objects.create(user=student, card=last, state=1, due=timezone.now())
+    text = DIFFUSION_FILE.read_text()
+    cut = text.index("  - front:", text.rindex("  - front:") - 1)  # drop the last card
+    shorter = text[:cut].rstrip() + "\n"
+    response = upload(admin_client, "diffusion.yaml", shorter)
+    error = response.context["form"].errors["lesson_file"][0]
+    assert error.startswith("Nothing imported. diffusion.yaml: flashcard: removing")
+    assert "would delete 1 student record(s); run again with --prune" in error
+    assert Flashcard.objects.filter(pk=last.pk).exists()
+    response = upload(admin_client, "diffusion.yaml", shorter, prune="on")
+    assert response.status_code == 302
+    assert not Flashcard.objects.filter(pk=last.pk).exists()
+    assert CardState.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_upload_refuses_non_utf8_and_missing_file(admin_client):
+    response = upload(admin_client, "latin.yaml", "")
+    assert "The submitted file is empty." in response.content.decode()
+    response = admin_client.post(
+        UPLOAD_URL, {"lesson_file": SimpleUploadedFile("latin.yaml", "café".encode("latin-1"))}
+    )
+    assert "a readable UTF-8 file" in response.content.decode()
+    assert not Lesson.objects.exists()
+
+
+@pytest.mark.django_db
+def test_download_round_trip(admin_client, diffusion):
+    response = admin_client.get(reverse("admin:lessons_lesson_download", args=[diffusion.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="diffusion.yaml"'
+    text = response.content.decode()
+    assert text == dump(export_lesson(Lesson.objects.get(pk=diffusion.pk)))
+    # Uploading the download changes nothing.
+    again = upload(admin_client, "diffusion.yaml", text, follow=True)
+    assert "diffusion: unchanged" in [str(m) for m in again.context["messages"]]
+    # An edit made in the admin is in the next download, and the file still imports elsewhere.
+    Flashcard.objects.filter(lesson=diffusion, position=1).update(front="Changed in the admin")
+    text = admin_client.get(reverse("admin:lessons_lesson_download", args=[diffusion.pk])).content.decode()
+    assert "front: Changed in the admin" in text
+    copy_text = text.replace("slug: diffusion", "slug: diffusion-2")
+    taken = upload(admin_client, "copy.yaml", copy_text)
+    assert taken.context["form"].errors["lesson_file"] == [
+        "Nothing imported. copy.yaml: position: a position no other lesson of “Generative models” has; "
+        "1 is “Practice: Generating by denoising: diffusion”'s"
+    ]
+    copy = upload(admin_client, "copy.yaml", copy_text.replace("position: 1", "position: 2"))
+    assert copy.status_code == 302
+    assert Lesson.objects.get(slug="diffusion-2").flashcards.first().front == "Changed in the admin"
+
+
+# ---------------------------------------------------------------- pasted flashcards
+
+
+@pytest.mark.django_db
+def test_paste_good_lines_previews_then_appends(admin_client, diffusion, instructor):
+    text = "Front one\tBack one\nFront two\tBack two, with a comma\n"
+    preview, saved = preview_and_save(admin_client, diffusion, text)
+    html = preview.content.decode()
+    assert "Preview: 2 cards" in html and "<td>Back two, with a comma</td>" in html
+    assert 'value="Add 2 cards"' in html
+    assert saved.status_code == 302
+    cards = list(Flashcard.objects.filter(lesson=diffusion).order_by("position"))
+    assert [(c.position, c.front, c.back) for c in cards[-2:]] == [
+        (11, "Front one", "Back one"),
+        (12, "Front two", "Back two, with a comma"),
+    ]
+    messages = [str(m) for m in admin_client.get(saved["Location"]).context["messages"]]
+    assert "Added 2 flashcard(s) after the existing 10." in messages
+    assert LogEntry.objects.get(object_id=str(diffusion.pk)).get_change_message() == (
+        "Added 2 flashcards from pasted text."
+    )
+
+
+@pytest.mark.django_db
+def test_preview_alone_saves_nothing(admin_client, diffusion):
+    admin_client.post(paste_url(diffusion), {"text": "a\tb", "separator": "tab", "preview": "Preview"})
+    assert Flashcard.objects.filter(lesson=diffusion).count() == 10
+
+
+@pytest.mark.django_db
+def test_paste_mixed_lines_reports_the_bad_ones_and_adds_the_good(admin_client, diffusion):
+    text = "good front\tgood back\nno separator here\n\t only a back\nanother\tone"
+    preview, saved = preview_and_save(admin_client, diffusion, text)
+    html = preview.content.decode()
+    assert "Line 2: no tab between front and back" in html
+    assert "Line 3: the front is empty" in html
+    assert 'value="Add 2 cards, skip 2 lines"' in html
+    assert saved.status_code == 302
+    assert list(Flashcard.objects.filter(lesson=diffusion, position__gt=10).values_list("front", flat=True)) == [
+        "good front",
+        "another",
+    ]
+    messages = [str(m) for m in admin_client.get(saved["Location"]).context["messages"]]
+    assert "Added 2 flashcard(s) after the existing 10. Skipped 2 line(s) that did not split." in messages
+
+
+@pytest.mark.django_db
+def test_paste_only_bad_lines_adds_nothing(admin_client, diffusion):
+    preview, saved = preview_and_save(admin_client, diffusion, "one\ntwo\n")
+    assert 'name="save"' not in preview.content.decode()
+    assert saved.status_code == 200
+    assert "No line splits into a front and a back: nothing to add." in saved.content.decode()
+    assert Flashcard.objects.filter(lesson=diffusion).count() == 10
+
+
+@pytest.mark.django_db
+def test_paste_with_comma_and_other_separators(admin_client, diffusion):
+    _, saved = preview_and_save(admin_client, diffusion, "Paris,capital, of France", separator="comma")
+    assert saved.status_code == 302
+    assert Flashcard.objects.filter(lesson=diffusion).last().back == "capital, of France"
+    _, saved = preview_and_save(admin_client, diffusion, "cat - a pet", separator="other", other_separator=" - ")
+    assert saved.status_code == 302
+    assert Flashcard.objects.filter(lesson=diffusion).last().front == "cat"
+    response = admin_client.post(paste_url(diffusion), {"text": "x", "separator": "other", "preview": "Preview"})
+    assert "Type the separator that sits between front and back." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_paste_anki_export_honours_its_separator_header(admin_client, diffusion):
+    text = '#separator:Semicolon\n#html:true\n#tags column:3\n"Front; with semicolon";Back<br>two;tag1\nplain;back;\n'
+    preview, saved = preview_and_save(admin_client, diffusion, text)
+    assert "Separator: semicolon (from the Anki header)" in preview.content.decode()
+    assert saved.status_code == 302
+    added = list(Flashcard.objects.filter(lesson=diffusion, position__gt=10).values_list("front", "back"))
+    assert added == [("Front; with semicolon", "Back<br>two"), ("plain", "back")]
+
+
+@pytest.mark.django_db
+def test_double_click_on_add_adds_once(admin_client, diffusion):
+    data = {"text": "once\tonly", "separator": "tab"}
+    preview = admin_client.post(paste_url(diffusion), {**data, "preview": "Preview"})
+    save = {**data, "expected_count": preview.context["existing"], "previewed": preview.context["digest"], "save": "1"}
+    assert admin_client.post(paste_url(diffusion), save).status_code == 302
+    second = admin_client.post(paste_url(diffusion), save)
+    assert second.status_code == 200
+    assert "Nothing added: this lesson&#x27;s flashcards changed since the preview" in second.content.decode()
+    assert Flashcard.objects.filter(lesson=diffusion, front="once").count() == 1
+
+
+@pytest.mark.django_db
+def test_text_changed_after_preview_is_previewed_again(admin_client, diffusion):
+    preview = admin_client.post(paste_url(diffusion), {"text": "a\tb", "separator": "tab", "preview": "Preview"})
+    response = admin_client.post(
+        paste_url(diffusion),
+        {
+            "text": "a\tb\nc\td",
+            "separator": "tab",
+            "expected_count": 10,
+            "previewed": preview.context["digest"],
+            "save": "1",
+        },
+    )
+    assert "The text changed after the preview" in response.content.decode()
+    assert "Preview: 2 cards" in response.content.decode()
+    assert Flashcard.objects.filter(lesson=diffusion).count() == 10
+
+
+@pytest.mark.django_db
+def test_oversized_paste_is_refused(admin_client, diffusion):
+    response = admin_client.post(
+        paste_url(diffusion), {"text": "a\tb\n" * 30_000, "separator": "tab", "preview": "Preview"}
+    )
+    assert "Ensure this value has at most 100000 characters" in response.content.decode()
+    assert Flashcard.objects.filter(lesson=diffusion).count() == 10
+
+
+@pytest.mark.django_db
+def test_paste_on_unknown_lesson_is_404(admin_client):
+    assert admin_client.get(reverse("admin:lessons_lesson_paste_flashcards", args=[999999])).status_code == 404
