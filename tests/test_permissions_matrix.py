@@ -187,23 +187,32 @@ MATRIX: dict[str, list[Case]] = {
 # ---------------------------------------------------------------- walking the resolver
 
 
-def url_patterns(resolver=None, prefix="", namespace=""):
-    """(name, route) of every URL of the site; third-party namespaces only at their top level."""
+@dataclass(frozen=True)
+class SiteURL:
+    name: str | None
+    route: str
+    converters: dict  # path parameter -> Django path converter
+
+
+def url_patterns(resolver=None, prefix="", namespace="", converters=None):
+    """Every URL of the site; third-party namespaces (the admin) only at their top level."""
     resolver = resolver or get_resolver()
+    converters = converters or {}
     for pattern in resolver.url_patterns:
         route = prefix + str(pattern.pattern)
+        params = {**converters, **getattr(pattern.pattern, "converters", {})}
         if isinstance(pattern, URLResolver):
             inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
             if pattern.namespace in TOP_LEVEL_ONLY:
-                yield TOP_LEVEL_ONLY[pattern.namespace], route
+                yield SiteURL(TOP_LEVEL_ONLY[pattern.namespace], route, params)
             else:
-                yield from url_patterns(pattern, route, inner)
+                yield from url_patterns(pattern, route, inner, params)
         elif isinstance(pattern, URLPattern):
-            yield (f"{namespace}{pattern.name}" if pattern.name else None), route
+            yield SiteURL(f"{namespace}{pattern.name}" if pattern.name else None, route, params)
 
 
 def site_url_names():
-    return {name for name, _ in url_patterns()}
+    return {url.name for url in url_patterns()}
 
 
 def case_url(name, case, world):
@@ -237,7 +246,7 @@ def outcome(response):
 
 
 def test_every_url_has_a_name():
-    unnamed = [route for name, route in url_patterns() if name is None]
+    unnamed = [url.route for url in url_patterns() if url.name is None]
     assert unnamed == [], "give these URL patterns a name so the matrix can list them"
 
 
