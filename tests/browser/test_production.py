@@ -1,18 +1,36 @@
 """Security in a real browser: zero CSP violations on the main pages; no student work left in web storage."""
 
+import importlib
 import re
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 
 from lessons.lessonfile import import_paths
 from lessons.models import Lesson
 from tests.conftest import DIFFUSION_FILE, login_context
 
-# live_server flushes the database after each test; serialized_rollback brings back what migrations
-# created (the Instructors group and its permissions).
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def instructors_group(transactional_db):
+    """The Instructors group, as migration 0002 makes it.
+
+    live_server tests flush the database afterwards, and serialized_rollback cannot bring the group
+    back once Playwright runs: Django's connection then lives in another context than the one
+    that serialized the database at set-up. So run the migration's own function again.
+    """
+    migration = importlib.import_module("lessons.migrations.0002_instructors_group")
+    config = django_apps.get_app_config("lessons")
+    models_module = config.models_module  # the migration resets it, as it does on its historical apps
+    try:
+        migration.create_group(django_apps, None)
+    finally:
+        config.models_module = models_module
+
 
 # Loaded by the driver before any page script, so it sees every violation from the first byte.
 CSP_RECORDER = """
