@@ -125,7 +125,9 @@ def world(make_user):
 @given(data=st.data())
 def test_hostile_posts_never_fail_and_store_nothing_when_refused(name, world, data):
     converters = CONVERTERS[name]
-    forged = bool(converters) and data.draw(st.booleans(), label="forged")
+    # A URL with parameters that the permission matrix does not list yet can only be attacked with forged ones.
+    known = any(case.kwargs for case in MATRIX.get(name, []))
+    forged = bool(converters) and (not known or data.draw(st.booleans(), label="forged"))
     if forged:
         kwargs = {param: data.draw(forged_value(conv), label=param) for param, conv in converters.items()}
     else:
