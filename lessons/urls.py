@@ -1,9 +1,10 @@
 from django.urls import path
 
-from .views import accounts, classes, flashcards, pages, prediction, selfcheck
+from .views import accounts, classes, flashcards, health, pages, prediction, selfcheck
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("courses/<slug:slug>/", pages.course_detail, name="course_detail"),
     path("lessons/<slug:slug>/", pages.lesson_detail, name="lesson_detail"),

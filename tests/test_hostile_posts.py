@@ -1,0 +1,153 @@
+"""Random and hostile POSTs to every URL of the site: never a 500, and a refused request stores nothing.
+
+Endpoints come from the resolver (tests/test_permissions_matrix.py walks it), so a new view is
+attacked without anyone adding it here. Path parameters are filled with the ids and slugs the
+permission matrix uses (real objects) and with forged ones of the right shape (huge ints,
+random slugs). Form fields are the names found in the site's own forms plus common ones,
+with hostile values: oversized text, NUL bytes, markup, SQL, numbers out of range, lists.
+
+"Stores nothing" is checked on every student-data model (progress, review, classes, users):
+after a 4xx answer, a forged id or a request without a CSRF token, every row is as before.
+"""
+
+import re
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.test import Client
+from django.urls import converters as path_converters
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .test_permissions_matrix import MATRIX, ROLES, TOP_LEVEL_ONLY, make_world, url_patterns
+
+STUDENT_DATA_MODULES = ("lessons.models.progress", "lessons.models.review", "lessons.models.classes")
+COMMON_FIELDS = [
+    "answer_text", "verdict", "rating", "order", "text", "confidence", "code", "join_code", "name",
+    "points", "named_points", "version", "duration_ms", "item", "items", "label", "position", "next",
+    "username", "password", "password1", "password2", "email", "old_password", "new_password1",
+    "new_password2", "desired_retention", "new_cards_per_day", "time_zone", "id", "pk",
+]  # fmt: skip
+FIELD_NAME = re.compile(r'<(?:input|textarea|select|button)[^>]*\bname="([^"]+)"')
+
+ENDPOINTS = sorted(url.name for url in url_patterns() if url.name not in TOP_LEVEL_ONLY.values())
+CONVERTERS = {url.name: url.converters for url in url_patterns()}
+
+hostile_text = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "a\x00b",
+            "x" * 100_000,
+            "<script>alert(1)</script>",
+            "' OR 1=1 --",
+            "-1",
+            "0",
+            "1",
+            "4",
+            "99999999999999999999999",
+            "1e309",
+            "NaN",
+            "null",
+            "[]",
+            '{"a": 1}',
+            "got_it",
+            "again",
+            "b,d,c,f,a,e",
+            "../../etc/passwd",
+            "\ud7ff\ufeff",
+        ]
+    ),
+)
+hostile_value = st.one_of(hostile_text, st.lists(hostile_text, min_size=2, max_size=4))
+
+
+def student_data():
+    """Every row of every student-data model, plus the users: compared before and after a request."""
+    models = [m for m in apps.get_app_config("lessons").get_models() if m.__module__ in STUDENT_DATA_MODULES]
+    snapshot = {m.__name__: list(m.objects.order_by("pk").values()) for m in models}
+    snapshot["User"] = list(User.objects.order_by("pk").values_list("pk", "username", "password", "is_staff"))
+    return snapshot
+
+
+def forged_value(converter):
+    if isinstance(converter, path_converters.IntConverter):
+        return st.one_of(st.integers(min_value=10**9, max_value=2**70), st.sampled_from([2**31, 2**63, 10**30]))
+    if isinstance(converter, path_converters.SlugConverter):
+        return st.from_regex(r"[-a-zA-Z0-9_]{1,60}", fullmatch=True).map(lambda slug: f"forged-{slug}")
+    if isinstance(converter, path_converters.UUIDConverter):
+        return st.uuids().map(str)
+    return st.text(st.characters(blacklist_characters="/", blacklist_categories=("Cs",)), min_size=1, max_size=40)
+
+
+def real_kwargs(name, world):
+    """The path parameters the permission matrix uses for this URL (real objects)."""
+    options = [case.kwargs(world) for case in MATRIX.get(name, []) if case.kwargs]
+    return options or [{}]
+
+
+def form_field_names(world):
+    """Field names of the forms on the pages a student and an instructor see, plus common ones."""
+    names = set(COMMON_FIELDS)
+    for role in ("student", "instructor"):
+        client = Client()
+        client.force_login(world.users[role])
+        for name in ENDPOINTS:
+            for case in MATRIX.get(name, []):
+                if case.method != "GET":
+                    continue
+                response = client.get(reverse(name, kwargs=case.kwargs(world) if case.kwargs else None))
+                if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+                    names.update(FIELD_NAME.findall(response.content.decode()))
+    return sorted(names)
+
+
+@pytest.fixture
+def world(make_user):
+    world = make_world(make_user)
+    world.extra["fields"] = form_field_names(world)
+    return world
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    derandomize=True,
+)
+@given(data=st.data())
+def test_hostile_posts_never_fail_and_store_nothing_when_refused(name, world, data):
+    converters = CONVERTERS[name]
+    # A URL with parameters that the permission matrix does not list yet can only be attacked with forged ones.
+    known = any(case.kwargs for case in MATRIX.get(name, []))
+    forged = bool(converters) and (not known or data.draw(st.booleans(), label="forged"))
+    if forged:
+        kwargs = {param: data.draw(forged_value(conv), label=param) for param, conv in converters.items()}
+    else:
+        kwargs = data.draw(st.sampled_from(real_kwargs(name, world)), label="kwargs")
+    url = reverse(name, kwargs=kwargs or None)
+    fields = st.one_of(st.sampled_from(world.extra["fields"]), st.text(min_size=1, max_size=20))
+    form = data.draw(st.dictionaries(fields, hostile_value, max_size=6), label="form")
+    role = data.draw(st.sampled_from(ROLES), label="role")
+    without_csrf = data.draw(st.booleans(), label="without_csrf")
+    htmx = data.draw(st.booleans(), label="htmx")
+
+    client = Client(enforce_csrf_checks=without_csrf)
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    headers = {"HX-Request": "true"} if htmx else {}
+    before = student_data()
+    with transaction.atomic():  # keep the test's transaction usable even if the view breaks it
+        response = client.post(url, form, headers=headers)
+    assert response.status_code < 500, f"{response.status_code} for POST {url} as {role}: {form!r}"[:2000]
+    if without_csrf:
+        assert response.status_code == 403, f"POST {url} without a CSRF token was not refused"
+    if response.status_code >= 400 or forged or without_csrf:
+        assert student_data() == before, f"POST {url} as {role} answered {response.status_code} but stored data"

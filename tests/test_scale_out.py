@@ -1,0 +1,322 @@
+"""Scale-out: two gunicorn servers, one Postgres, one Redis; ~1,000 concurrent writes; nothing lost or doubled.
+
+Both servers are started with docker/entrypoint.sh and production settings, against a database
+created for this test (``<your database>_scaleout``; the pytest database lives inside a
+transaction and cannot be seen by other processes). Students log in through server A; their
+session and CSRF token are then used on both, as a load balancer would spread them. Every
+write goes through the real views, alternating between the servers, from a bounded thread pool.
+
+Each kind of write is a ``Scenario``: phases of requests (a phase starts when the previous one
+is done) and a check of what was stored. Add flashcard ratings and ordering attempts as more
+scenarios in SCENARIOS.
+"""
+
+import http.client
+import itertools
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+import psycopg
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "quiz.test"  # the public name the load balancer would send; both servers allow only it
+STUDENTS = 10
+PASSWORD = "scale-out-Passw0rd!"
+DUPLICATES = 8  # the same write sent this many times at once (double clicks, retries, two tabs)
+THREADS = 16
+
+pytestmark = pytest.mark.heavy
+
+
+# ---------------------------------------------------------------- HTTP, as a browser behind a TLS proxy
+
+
+@dataclass
+class Student:
+    username: str
+    id: int = 0
+    cookies: dict = field(default_factory=dict)
+
+    @property
+    def csrf(self):
+        return self.cookies["csrftoken"]
+
+
+@dataclass(frozen=True)
+class Request:
+    student: str
+    path: str
+    data: tuple = ()
+    htmx: bool = False
+    key: tuple = ()  # what the scenario needs to recognise this request when checking
+
+
+def fetch(port, method, path, *, cookies=None, data=None, headers=None):
+    """One request over a new connection; returns (status, headers, body, cookies set)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    all_headers = {"Host": HOST, "X-Forwarded-Proto": "https", **(headers or {})}
+    if cookies:
+        all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    body = None
+    if method == "POST":
+        body = urlencode(data or {})
+        all_headers.update({"Content-Type": "application/x-www-form-urlencoded", "Origin": f"https://{HOST}"})
+    try:
+        connection.request(method, path, body=body, headers=all_headers)
+        response = connection.getresponse()
+        content = response.read().decode()
+        jar = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            jar.load(header)
+        return response.status, response.headers, content, {k: m.value for k, m in jar.items()}
+    finally:
+        connection.close()
+
+
+def post_as(port, student, path, data, *, htmx=False):
+    headers = {"X-CSRFToken": student.csrf, "Referer": f"https://{HOST}/"}
+    if htmx:
+        headers["HX-Request"] = "true"
+    return fetch(port, "POST", path, cookies=student.cookies, data=data, headers=headers)[0]
+
+
+def log_in(port, student):
+    status, _, page, cookies = fetch(port, "GET", "/accounts/login/")
+    assert status == 200
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    status, headers, _, new = fetch(
+        port,
+        "POST",
+        "/accounts/login/",
+        cookies=cookies,
+        data={"username": student.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        headers={"Referer": f"https://{HOST}/accounts/login/"},
+    )
+    assert status == 302 and headers["Location"] == "/", (status, headers)
+    student.cookies = {**cookies, **new}
+    assert "sessionid" in student.cookies
+
+
+# ---------------------------------------------------------------- the two servers
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def scale_db():
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        pytest.skip("the scale-out test needs DATABASE_URL pointing at PostgreSQL")
+    server, name = url.rsplit("/", 1)
+    name = f"{name.split('?')[0]}_scaleout"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"{server}/{name}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def servers(scale_db, tmp_path_factory):
+    redis_url = os.environ.get("SCALE_OUT_REDIS_URL", "redis://127.0.0.1:6379/0")
+    redis.Redis.from_url(redis_url).ping()
+    work = tmp_path_factory.mktemp("scaleout")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "AXES_"))}
+    env.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),  # the same key on every server
+        DJANGO_ALLOWED_HOSTS=HOST,
+        DATABASE_URL=scale_db,
+        REDIS_URL=redis_url,
+        DJANGO_STATIC_ROOT=str(work / "static"),
+        PYTHON=sys.executable,
+        GUNICORN_WORKERS="2",
+        GUNICORN_ACCESS_LOG="",
+    )
+    subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    processes, ports = [], []
+    try:
+        for label in "ab":  # one after the other: the second entrypoint's migrate finds nothing to do
+            port = free_port()
+            log = (work / f"server-{label}.log").open("w")
+            process = subprocess.Popen(  # noqa: S603 - our own entrypoint
+                [str(ROOT / "docker" / "entrypoint.sh")], cwd=ROOT, env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+            processes.append(process)
+            wait_healthy(process, port, work / f"server-{label}.log")
+            ports.append(port)
+        yield ports, env
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def wait_healthy(process, port, log_path, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited:\n{log_path.read_text()[-3000:]}")
+        try:
+            if fetch(port, "GET", "/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"server did not become healthy:\n{log_path.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def site(servers, scale_db):
+    """Students with accounts, logged in through server A."""
+    ports, env = servers
+    create = (
+        "from django.contrib.auth.models import User\n"
+        f"for n in range({STUDENTS}):\n"
+        f"    User.objects.create_user(f'scale{{n}}', password={PASSWORD!r})\n"
+    )
+    subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", create], cwd=ROOT, env=env, check=True
+    )
+    students = {f"scale{n}": Student(f"scale{n}") for n in range(STUDENTS)}
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda s: log_in(ports[0], s), students.values()))
+    with psycopg.connect(scale_db) as db:
+        for username, user_id in db.execute("SELECT username, id FROM auth_user WHERE username LIKE 'scale%'"):
+            students[username].id = user_id
+    return ports, students
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+class SelfCheckScenario:
+    """Every student reveals every question DUPLICATES times at once, then judges it DUPLICATES times.
+
+    Stored exactly once: one attempt per (student, question), holding one of the answers sent;
+    nothing lost: each attempt carries the verdict that was sent for it.
+    """
+
+    name = "self-check reveal and judge"
+
+    def __init__(self, db):
+        self.questions = [
+            row[0]
+            for row in db.execute(
+                "SELECT q.id FROM lessons_selfcheckquestion q JOIN lessons_lesson l ON l.id = q.lesson_id "
+                "WHERE l.slug = 'diffusion' ORDER BY q.position"
+            )
+        ]
+        self.verdict = {}
+        self.students = []
+        assert len(self.questions) == 6
+
+    def phases(self, students):
+        self.students = list(students)
+        verdicts = itertools.cycle(["got_it", "partly", "missed", "partly"])
+        reveals, judges = [], []
+        for student, question in itertools.product(self.students, self.questions):
+            self.verdict[student, question] = next(verdicts)
+            for copy in range(DUPLICATES):
+                answer = f"{student} {question} {copy}"
+                reveals.append(
+                    Request(student, f"/questions/{question}/reveal/", (("answer_text", answer),),
+                            htmx=copy % 2 == 0, key=(student, question))
+                )  # fmt: skip
+                judges.append(
+                    Request(student, f"/questions/{question}/judge/", (("verdict", self.verdict[student, question]),),
+                            htmx=copy % 2 == 1, key=(student, question))
+                )  # fmt: skip
+        return [reveals, judges]
+
+    def check(self, db, students, results):
+        statuses = Counter(status for _, status in results)
+        assert set(statuses) <= {200, 302}, f"unexpected answers: {statuses}"
+        ids = {students[name].id: name for name in self.students}
+        rows = db.execute(
+            "SELECT user_id, question_id, answer_text, verdict FROM lessons_selfcheckattempt WHERE user_id = ANY(%s)",
+            [list(ids)],
+        ).fetchall()
+        stored = Counter((ids[user], question) for user, question, _, _ in rows)
+        assert set(stored) == set(self.verdict), "an attempt is missing"
+        assert max(stored.values()) == 1, "an attempt was stored twice"
+        for user, question, answer_text, verdict in rows:
+            name = ids[user]
+            assert answer_text.startswith(f"{name} {question} "), f"{name} got someone else's answer"
+            assert verdict == self.verdict[name, question], f"{name}'s verdict on {question} was lost"
+
+
+SCENARIOS = [SelfCheckScenario]
+
+
+# ---------------------------------------------------------------- the test
+
+
+def test_two_servers_share_sessions_and_csrf(site):
+    (port_a, port_b), students = site
+    student = students["scale0"]
+    status, _, page, _ = fetch(port_b, "GET", "/lessons/diffusion/", cookies=student.cookies)
+    assert status == 200
+    assert "Log out" in page, "the session made on server A is not known on server B"
+    assert fetch(port_b, "GET", "/", cookies=student.cookies)[2].count("Welcome back, scale0") == 1
+    # CSRF is enforced on B: without the token the write is refused, with A's token it goes through.
+    status = fetch(port_b, "POST", "/questions/1/reveal/", cookies=student.cookies, data={"answer_text": "x"})[0]
+    assert status == 403
+    assert post_as(port_b, student, "/healthz", {}) == 405, "with the token, the request reaches the view"
+
+
+def test_a_thousand_concurrent_writes_on_two_servers_are_stored_exactly_once(site, scale_db):
+    ports, students = site
+    started = time.monotonic()
+    with psycopg.connect(scale_db) as db:
+        scenarios = [scenario(db) for scenario in SCENARIOS]
+    phases = [scenario.phases(students) for scenario in scenarios]
+    results = {id(scenario): [] for scenario in scenarios}
+    counter = itertools.count()
+    sent = 0
+
+    def send(item):
+        scenario, request = item
+        port = ports[next(counter) % 2]  # alternate between the two servers
+        status = post_as(port, students[request.student], request.path, dict(request.data), htmx=request.htmx)
+        return scenario, request, status
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        for phase in itertools.zip_longest(*phases, fillvalue=[]):
+            batch = [
+                (scenario, request) for scenario, requests in zip(scenarios, phase, strict=True) for request in requests
+            ]
+            batch.sort(key=lambda item: hash(item[1]))  # interleave students, questions and copies
+            for scenario, request, status in pool.map(send, batch):
+                results[id(scenario)].append((request, status))
+            sent += len(batch)
+    elapsed = time.monotonic() - started
+    print(f"\nscale-out: {sent} POSTs over 2 servers in {elapsed:.1f} s ({sent / elapsed:.0f}/s)")
+    assert sent >= 900
+
+    with psycopg.connect(scale_db) as db:
+        for scenario in scenarios:
+            scenario.check(db, students, results[id(scenario)])
