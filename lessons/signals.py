@@ -1,8 +1,42 @@
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_out
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
+
+from lessons.models import (
+    Flashcard,
+    Lesson,
+    OrderingExercise,
+    OrderingItem,
+    PredictionExercise,
+    RubricPoint,
+    SelfCheckQuestion,
+)
 
 
 @receiver(user_logged_out)
 def say_logged_out(sender, request, user, **kwargs):
     messages.info(request, "You are logged out. See you at your next review.")
+
+
+def _lesson_id(instance):
+    if isinstance(instance, (OrderingItem, RubricPoint)):
+        return instance.exercise.lesson_id
+    return instance.lesson_id
+
+
+def content_changed(sender, instance, **kwargs):
+    """A question, exercise, item or card changed: the lesson's content is newer (cache key, "updated since")."""
+    if kwargs.get("raw"):
+        return
+    try:
+        lesson_id = _lesson_id(instance)
+    except (OrderingExercise.DoesNotExist, PredictionExercise.DoesNotExist):
+        return  # the parent is being deleted too; its own signal bumps the lesson
+    Lesson.objects.filter(pk=lesson_id).update(updated_at=timezone.now())
+
+
+for model in (SelfCheckQuestion, OrderingExercise, OrderingItem, PredictionExercise, RubricPoint, Flashcard):
+    post_save.connect(content_changed, sender=model, dispatch_uid=f"content-changed-save-{model.__name__}")
+    post_delete.connect(content_changed, sender=model, dispatch_uid=f"content-changed-delete-{model.__name__}")

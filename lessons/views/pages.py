@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 
+from lessons.content_cache import practice_lesson
 from lessons.forms import SelfCheckRevealForm
 from lessons.models import Course, Lesson, Verdict
 from lessons.progress import progress_context
@@ -39,5 +40,5 @@ def practice_context(user, lesson):
 
 
 def lesson_detail(request, slug):
-    lesson = get_object_or_404(Lesson.objects.published().for_practice(), slug=slug)
+    lesson = practice_lesson(Lesson.objects.published(), slug=slug)
     return render(request, "lessons/lesson_detail.html", practice_context(request.user, lesson))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from lessons.content_cache import practice_lesson
 from lessons.forms_prediction import PREDICTION_MAX_LENGTH, PredictionDraftForm, PredictionForm, PredictionMarkForm
 from lessons.models import Confidence, Lesson, PredictionDraft, PredictionExercise, PredictionSubmission
 from lessons.services import prediction as services
@@ -143,7 +144,7 @@ def _form_with_errors(request, exercise, form):
             "confidence_choices": Confidence.choices,
         }
         return render(request, TEMPLATE, context)
-    lesson = get_object_or_404(Lesson.objects.published().for_practice(), pk=exercise.lesson_id)
+    lesson = practice_lesson(Lesson.objects.published(), pk=exercise.lesson_id)
     context = pages.practice_context(request.user, lesson)
     context["prediction_states"][exercise.pk].form = form
     return render(request, "lessons/lesson_detail.html", context)
