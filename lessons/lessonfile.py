@@ -347,6 +347,11 @@ def import_spec(spec, *, source="<lesson file>", prune=False):
     }
     if spec["position"] is not None:
         values["position"] = spec["position"]
+        taken = Lesson.objects.filter(course=course, position=spec["position"]).exclude(slug=spec["slug"]).first()
+        if taken:
+            raise LessonFileError(
+                source, "position", f"a position no other lesson of {course.title!r} has; {taken.slug!r} has it"
+            )
     if created:
         if "position" not in values:
             last = Lesson.objects.filter(course=course).order_by("-position").first()

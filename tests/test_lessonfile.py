@@ -178,3 +178,12 @@ def test_parse_keeps_display_order_and_answer():
     ordering = spec["exercises"]["ordering"][0]
     assert [label for label, _ in ordering["items"]] == ["x", "y", "z"]
     assert ordering["answer"] == ["y", "z", "x"]
+
+
+def test_a_position_taken_by_another_lesson_is_a_clear_error(tmp_path):
+    import_paths([write(tmp_path, SMALL.replace("title: Tiny\n", "title: Tiny\nposition: 3\n"), "one.yaml")])
+    other = SMALL.replace("slug: tiny", "slug: tiny-two").replace("title: Tiny\n", "title: Tiny\nposition: 3\n")
+    with pytest.raises(CommandError) as info:
+        call_command("import_lessons", str(write(tmp_path, other, "two.yaml")))
+    assert "two.yaml: position:" in str(info.value) and "'tiny' has it" in str(info.value)
+    assert not Lesson.objects.filter(slug="tiny-two").exists()
