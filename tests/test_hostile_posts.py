@@ -6,15 +6,20 @@ permission matrix uses (real objects) and with forged ones of the right shape (h
 random slugs). Form fields are the names found in the site's own forms plus common ones,
 with hostile values: oversized text, NUL bytes, markup, SQL, numbers out of range, lists.
 
+Half the requests start from a valid form of the permission matrix (real ids in the path and in
+the fields, e.g. the student's own submission number or a rubric point of the exercise) with some
+fields replaced by hostile values, so validation is attacked past its first check; field values
+also include the world's real ids and codes.
+
 "Stores nothing" is checked on every student-data model (progress, review, classes, users):
-after a 4xx answer, a forged id or a request without a CSRF token, every row is as before.
+after a 4xx answer, a forged id, a request without a CSRF token, or a form re-shown with its
+errors at status 200 (a plain POST that succeeds redirects; an htmx one marks the errors), every
+row is as before.
 """
 
 import re
 
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 from django.urls import converters as path_converters
@@ -22,9 +27,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .test_permissions_matrix import MATRIX, ROLES, TOP_LEVEL_ONLY, make_world, url_patterns
+from .test_permissions_matrix import MATRIX, ROLES, TOP_LEVEL_ONLY, make_world, student_data, url_patterns
 
-STUDENT_DATA_MODULES = ("lessons.models.progress", "lessons.models.review", "lessons.models.classes")
 COMMON_FIELDS = [
     "answer_text", "verdict", "rating", "order", "text", "confidence", "code", "join_code", "name",
     "points", "named_points", "version", "duration_ms", "item", "items", "label", "position", "next",
@@ -32,6 +36,8 @@ COMMON_FIELDS = [
     "new_password2", "desired_retention", "new_cards_per_day", "time_zone", "id", "pk",
 ]  # fmt: skip
 FIELD_NAME = re.compile(r'<(?:input|textarea|select|button)[^>]*\bname="([^"]+)"')
+# How the site's templates mark a field the user must fix.
+FORM_ERROR = re.compile(rb'aria-invalid="true"|class="field-error"|class="errorlist')
 
 ENDPOINTS = sorted(url.name for url in url_patterns() if url.name not in TOP_LEVEL_ONLY.values())
 CONVERTERS = {url.name: url.converters for url in url_patterns()}
@@ -68,14 +74,6 @@ hostile_text = st.one_of(
 hostile_value = st.one_of(hostile_text, st.lists(hostile_text, min_size=2, max_size=4))
 
 
-def student_data():
-    """Every row of every student-data model, plus the users: compared before and after a request."""
-    models = [m for m in apps.get_app_config("lessons").get_models() if m.__module__ in STUDENT_DATA_MODULES]
-    snapshot = {m.__name__: list(m.objects.order_by("pk").values()) for m in models}
-    snapshot["User"] = list(User.objects.order_by("pk").values_list("pk", "username", "password", "is_staff"))
-    return snapshot
-
-
 def forged_value(converter):
     if isinstance(converter, path_converters.IntConverter):
         return st.one_of(st.integers(min_value=10**9, max_value=2**70), st.sampled_from([2**31, 2**63, 10**30]))
@@ -86,10 +84,25 @@ def forged_value(converter):
     return st.text(st.characters(blacklist_characters="/", blacklist_categories=("Cs",)), min_size=1, max_size=40)
 
 
-def real_kwargs(name, world):
-    """The path parameters the permission matrix uses for this URL (real objects)."""
-    options = [case.kwargs(world) for case in MATRIX.get(name, []) if case.kwargs]
-    return options or [{}]
+def real_requests(name, world):
+    """(path parameters, form) of the permission matrix's cases for this URL: real objects, valid forms."""
+    options = [
+        (case.kwargs(world) if case.kwargs else {}, case.data(world) if case.method == "POST" and case.data else {})
+        for case in MATRIX.get(name, [])
+    ]
+    return options or [({}, {})]
+
+
+def real_values(world):
+    """Ids and codes of the world's objects, as a form would send them."""
+    objects = [
+        world.lesson, world.hidden_lesson, world.question, world.hidden_question, world.classroom, world.attempt,
+        world.flashcard, world.fresh_card, world.hidden_card, world.card_state, world.review_log, world.hidden_log,
+        world.prediction, world.hidden_prediction, world.hidden_rubric_point, world.submission,
+        *world.prediction.rubric_points.all(), *world.users.values(),
+    ]  # fmt: skip
+    values = {str(obj.pk) for obj in objects} | {"1", "2", world.card_state.version}
+    return sorted(map(str, values)) + [world.classroom.join_code, world.lesson.slug, world.users["student"].username]
 
 
 def form_field_names(world):
@@ -112,7 +125,17 @@ def form_field_names(world):
 def world(make_user):
     world = make_world(make_user)
     world.extra["fields"] = form_field_names(world)
+    world.extra["values"] = real_values(world)
     return world
+
+
+def test_every_endpoint_with_parameters_is_attacked_with_real_ids(make_user):
+    """The matrix gives every URL with path parameters real ones (not only forged ids)."""
+    world = make_world(make_user)
+    without_real_ids = [
+        name for name in ENDPOINTS if CONVERTERS[name] and not any(kw for kw, _ in real_requests(name, world))
+    ]
+    assert without_real_ids == [], "add cases with real ids to the permission matrix"
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)
@@ -128,13 +151,18 @@ def test_hostile_posts_never_fail_and_store_nothing_when_refused(name, world, da
     # A URL with parameters that the permission matrix does not list yet can only be attacked with forged ones.
     known = any(case.kwargs for case in MATRIX.get(name, []))
     forged = bool(converters) and (not known or data.draw(st.booleans(), label="forged"))
+    kwargs, valid_form = data.draw(st.sampled_from(real_requests(name, world)), label="real request")
     if forged:
         kwargs = {param: data.draw(forged_value(conv), label=param) for param, conv in converters.items()}
-    else:
-        kwargs = data.draw(st.sampled_from(real_kwargs(name, world)), label="kwargs")
     url = reverse(name, kwargs=kwargs or None)
     fields = st.one_of(st.sampled_from(world.extra["fields"]), st.text(min_size=1, max_size=20))
-    form = data.draw(st.dictionaries(fields, hostile_value, max_size=6), label="form")
+    values = st.one_of(hostile_value, st.sampled_from(world.extra["values"]))
+    form = data.draw(st.dictionaries(fields, values, max_size=6), label="form")
+    if valid_form and data.draw(st.booleans(), label="from a valid form"):
+        form = {
+            **valid_form,
+            **data.draw(st.dictionaries(st.sampled_from(sorted(valid_form)), values, max_size=2)),
+        }
     role = data.draw(st.sampled_from(ROLES), label="role")
     without_csrf = data.draw(st.booleans(), label="without_csrf")
     htmx = data.draw(st.booleans(), label="htmx")
@@ -149,5 +177,8 @@ def test_hostile_posts_never_fail_and_store_nothing_when_refused(name, world, da
     assert response.status_code < 500, f"{response.status_code} for POST {url} as {role}: {form!r}"[:2000]
     if without_csrf:
         assert response.status_code == 403, f"POST {url} without a CSRF token was not refused"
-    if response.status_code >= 400 or forged or without_csrf:
+    reshown = response.status_code == 200 and (
+        not htmx or (not response.streaming and FORM_ERROR.search(response.content) is not None)
+    )
+    if response.status_code >= 400 or forged or without_csrf or reshown:
         assert student_data() == before, f"POST {url} as {role} answered {response.status_code} but stored data"

@@ -4,7 +4,9 @@ The URLs come from the resolver, so a new view cannot be forgotten: a URL name m
 MATRIX fails ``test_every_url_is_in_the_matrix``. To add a view, add its name to MATRIX with
 one Case per interesting request (the objects it needs live on ``World``; extend ``make_world``).
 
-Expected statuses are given in ROLES order. ``LOGIN`` means "redirected to the log-in page",
+Expected statuses are given in ROLES order. Only a POST answered with a redirect (not to the
+log-in page) may change students' data: a GET, a refusal or a form re-shown with its errors
+stores nothing. ``LOGIN`` means "redirected to the log-in page",
 ``ADMIN_LOGIN`` "redirected to the admin's log-in page". Each case runs in a savepoint that is
 rolled back, with a fresh client, so cases do not depend on each other's writes.
 """
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
@@ -20,17 +23,25 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from lessons.lessonfile import import_paths
 from lessons.models import (
+    CardState,
     ClassLesson,
     Classroom,
+    Confidence,
     Course,
     Enrollment,
     Flashcard,
     Lesson,
     OrderingExercise,
     PredictionExercise,
+    PredictionSubmission,
+    Rating,
+    ReviewLog,
+    RubricPoint,
     SelfCheckAttempt,
     SelfCheckQuestion,
 )
+from lessons.services.prediction import prediction_submit
+from lessons.services.review import review_record, review_reveal
 from lessons.services.selfcheck import selfcheck_reveal
 
 from .conftest import DIFFUSION_FILE
@@ -47,7 +58,13 @@ TOP_LEVEL_ONLY = {"admin": "admin:index"}
 
 @dataclass
 class World:
-    """One of everything, owned by ``student`` and taught by ``instructor``; the others own nothing here."""
+    """One of everything, owned by ``student`` and taught by ``instructor``; the others own nothing here.
+
+    ``student`` has revealed and judged a question, rated ``flashcard`` once (``card_state`` at
+    version 1, ``review_log``), revealed ``fresh_card`` without rating it, submitted a prediction
+    (``submission``, number 1) and rated ``hidden_card`` before its lesson was unpublished
+    (``hidden_log``). The ``hidden_*`` objects belong to the unpublished lesson.
+    """
 
     users: dict[str, User]
     course: Course
@@ -58,8 +75,16 @@ class World:
     classroom: Classroom
     attempt: SelfCheckAttempt
     flashcard: Flashcard
+    fresh_card: Flashcard
+    hidden_card: Flashcard
+    card_state: CardState
+    review_log: ReviewLog
+    hidden_log: ReviewLog
     ordering: OrderingExercise
     prediction: PredictionExercise
+    hidden_prediction: PredictionExercise
+    hidden_rubric_point: RubricPoint
+    submission: PredictionSubmission
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -70,18 +95,34 @@ def make_world(make_user) -> World:
         course=lesson.course, slug="hidden", title="Not published yet", position=99, published=False
     )
     hidden_question = SelfCheckQuestion.objects.create(lesson=hidden_lesson, position=1, question="Q?", answer="A.")
+    hidden_card = Flashcard.objects.create(lesson=hidden_lesson, position=1, front="Hidden front", back="Hidden back")
+    hidden_prediction = PredictionExercise.objects.create(
+        lesson=hidden_lesson, position=1, title="Hidden prediction", prompt="P?", model_answer="M."
+    )
+    hidden_rubric_point = RubricPoint.objects.create(exercise=hidden_prediction, position=1, text="a hidden point")
     users = {
         "student": make_user("student"),
         "other_student": make_user("other_student"),
         "instructor": make_user("instructor", instructor=True),
         "other_instructor": make_user("other_instructor", instructor=True),
     }
+    student = users["student"]
     classroom = Classroom.objects.create(name="Period 1")
     classroom.instructors.add(users["instructor"])
     ClassLesson.objects.create(classroom=classroom, lesson=lesson, position=1)
-    Enrollment.objects.create(classroom=classroom, student=users["student"])
+    Enrollment.objects.create(classroom=classroom, student=student)
     question = lesson.questions.first()
-    attempt = selfcheck_reveal(user=users["student"], question=question, answer_text="my own words")
+    attempt = selfcheck_reveal(user=student, question=question, answer_text="my own words")
+    flashcard, fresh_card = lesson.flashcards.all()[:2]
+    review_reveal(user=student, card=flashcard)
+    card_state, review_log = review_record(user=student, card=flashcard, rating=Rating.GOOD, version=0)
+    review_reveal(user=student, card=fresh_card)
+    review_reveal(user=student, card=hidden_card)
+    _, hidden_log = review_record(user=student, card=hidden_card, rating=Rating.GOOD, version=0)
+    prediction = lesson.predictions.first()
+    submission = prediction_submit(
+        user=student, exercise=prediction, number=1, text="my own prediction", confidence=Confidence.HIGH
+    )
     return World(
         users=users,
         course=lesson.course,
@@ -91,9 +132,17 @@ def make_world(make_user) -> World:
         hidden_question=hidden_question,
         classroom=classroom,
         attempt=attempt,
-        flashcard=lesson.flashcards.first(),
+        flashcard=flashcard,
+        fresh_card=fresh_card,
+        hidden_card=hidden_card,
+        card_state=card_state,
+        review_log=review_log,
+        hidden_log=hidden_log,
         ordering=lesson.ordering_exercises.first(),
-        prediction=lesson.predictions.first(),
+        prediction=prediction,
+        hidden_prediction=hidden_prediction,
+        hidden_rubric_point=hidden_rubric_point,
+        submission=submission,
     )
 
 
@@ -131,6 +180,45 @@ def question_kwargs(w):
 
 def hidden_question_kwargs(w):
     return {"question_id": w.hidden_question.pk}
+
+
+def card_kwargs(card):
+    return lambda w: {"card_id": getattr(w, card).pk}
+
+
+def exercise_kwargs(exercise):
+    return lambda w: {"exercise_id": getattr(w, exercise).pk}
+
+
+def class_kwargs(w):
+    return {"class_id": w.classroom.pk}
+
+
+def forged_class_kwargs(w):
+    return {"class_id": FORGED_ID}
+
+
+def instructors_only(status, other_instructor=404):
+    """Instructor pages: students are refused (403), another instructor finds no such class (404)."""
+    return (LOGIN, 403, 403, status, other_instructor)
+
+
+def prediction_data(number, text="It will be slow and varied."):
+    return lambda w: {"text": text, "confidence": "medium", "number": number}
+
+
+def classroom_data(instructor_names, name="Period 1, renamed"):
+    def data(w):
+        return {
+            "name": name,
+            "section": "B",
+            "join_enabled": "on",
+            "join_expires_on": "",
+            "instructor_names": instructor_names,
+            f"lesson_{w.lesson.pk}": "on",
+        }
+
+    return data
 
 
 FORGED_ID = 2_000_000_000
@@ -179,9 +267,210 @@ MATRIX: dict[str, list[Case]] = {
         ),
         Case("POST", logged_in(404), kwargs=hidden_question_kwargs, data=lambda w: {"verdict": "got_it"}),
     ],
+    # Prediction.
+    "prediction_submit": [
+        Case("GET", logged_in(405), kwargs=exercise_kwargs("prediction")),
+        Case(
+            "POST",
+            (LOGIN, 302, 409, 409, 409),
+            kwargs=exercise_kwargs("prediction"),
+            data=prediction_data(2),
+            note="the student's second submission; others have no first one",
+        ),
+        Case("POST", logged_in(302), kwargs=exercise_kwargs("prediction"), data=prediction_data(1), note="a resend"),
+        Case(
+            "POST",
+            logged_in(200),
+            kwargs=exercise_kwargs("prediction"),
+            data=prediction_data(2, text=""),
+            note="re-shown with its error",
+        ),
+        Case("POST", logged_in(400), kwargs=exercise_kwargs("prediction"), data=lambda w: {"text": "x"}),
+        Case("POST", logged_in(404), kwargs=exercise_kwargs("hidden_prediction"), data=prediction_data(1)),
+        Case("POST", logged_in(404), kwargs=lambda w: {"exercise_id": FORGED_ID}, data=prediction_data(1)),
+    ],
+    "prediction_draft": [
+        Case("GET", logged_in(405), kwargs=exercise_kwargs("prediction")),
+        Case("POST", logged_in(302), kwargs=exercise_kwargs("prediction"), data=lambda w: {"text": "half a thought"}),
+        Case("POST", logged_in(400), kwargs=exercise_kwargs("prediction"), data=lambda w: {"text": "x" * 3001}),
+        Case("POST", logged_in(404), kwargs=exercise_kwargs("hidden_prediction"), data=lambda w: {"text": "x"}),
+        Case("POST", logged_in(404), kwargs=lambda w: {"exercise_id": FORGED_ID}, data=lambda w: {"text": "x"}),
+    ],
+    "prediction_mark": [
+        Case("GET", logged_in(405), kwargs=exercise_kwargs("prediction")),
+        Case(
+            "POST",
+            (LOGIN, 302, 404, 404, 404),
+            kwargs=exercise_kwargs("prediction"),
+            data=lambda w: {"number": 1, "points": [w.prediction.rubric_points.first().pk]},
+            note="only the student's own submission can be marked",
+        ),
+        Case(
+            "POST",
+            logged_in(400),
+            kwargs=exercise_kwargs("prediction"),
+            data=lambda w: {"number": 1, "points": [w.hidden_rubric_point.pk]},
+            note="a point of another exercise",
+        ),
+        Case("POST", logged_in(404), kwargs=exercise_kwargs("hidden_prediction"), data=lambda w: {"number": 1}),
+        Case("POST", logged_in(404), kwargs=lambda w: {"exercise_id": FORGED_ID}, data=lambda w: {"number": 1}),
+    ],
+    # Flashcards and reviews.
+    "flashcards_print": [
+        Case("GET", logged_in(200), kwargs=lesson_kwargs),
+        Case("GET", logged_in(404), kwargs=hidden_lesson_kwargs, note="unpublished"),
+        Case("GET", logged_in(404), kwargs=lambda w: {"slug": "no-such-lesson"}),
+    ],
+    "flashcard_reveal": [
+        Case("GET", logged_in(405), kwargs=card_kwargs("flashcard")),
+        Case("POST", logged_in(302), kwargs=card_kwargs("flashcard"), data=lambda w: {"next": "lesson"}),
+        Case("POST", logged_in(302), kwargs=card_kwargs("flashcard"), data=lambda w: {"next": "review"}),
+        Case("POST", logged_in(400), kwargs=card_kwargs("flashcard"), data=lambda w: {"next": "https://evil.test/"}),
+        Case("POST", logged_in(404), kwargs=card_kwargs("hidden_card"), data=lambda w: {}),
+        Case("POST", logged_in(404), kwargs=lambda w: {"card_id": FORGED_ID}, data=lambda w: {}),
+    ],
+    "flashcard_rate": [
+        Case("GET", logged_in(405), kwargs=card_kwargs("fresh_card")),
+        Case(
+            "POST",
+            (LOGIN, 302, 409, 409, 409),
+            kwargs=card_kwargs("fresh_card"),
+            data=lambda w: {"rating": 3, "version": 0},
+            note="only the student who revealed it can rate it",
+        ),
+        Case(
+            "POST",
+            logged_in(409),
+            kwargs=card_kwargs("flashcard"),
+            data=lambda w: {"rating": 3, "version": 0},
+            note="stale version for the student; not revealed for the others",
+        ),
+        Case("POST", logged_in(400), kwargs=card_kwargs("fresh_card"), data=lambda w: {"rating": 5, "version": 0}),
+        Case("POST", logged_in(400), kwargs=card_kwargs("fresh_card"), data=lambda w: {"rating": 3}),
+        Case("POST", logged_in(404), kwargs=card_kwargs("hidden_card"), data=lambda w: {"rating": 3, "version": 1}),
+        Case("POST", logged_in(404), kwargs=lambda w: {"card_id": FORGED_ID}, data=lambda w: {"rating": 3}),
+    ],
+    "review_undo": [
+        Case("GET", logged_in(405), kwargs=lambda w: {"log_id": w.review_log.pk}),
+        Case(
+            "POST",
+            (LOGIN, 302, 404, 404, 404),
+            kwargs=lambda w: {"log_id": w.review_log.pk},
+            note="only the student's own rating",
+        ),
+        Case("POST", logged_in(400), kwargs=lambda w: {"log_id": w.review_log.pk}, data=lambda w: {"next": "x"}),
+        Case("POST", logged_in(404), kwargs=lambda w: {"log_id": w.hidden_log.pk}, note="unpublished lesson"),
+        Case("POST", logged_in(404), kwargs=lambda w: {"log_id": FORGED_ID}),
+    ],
+    "review": [Case("GET", logged_in(200))],
+    "study_settings": [
+        Case("GET", logged_in(200)),
+        Case(
+            "POST",
+            logged_in(302),
+            data=lambda w: {
+                "desired_retention": "0.85",
+                "new_cards_per_day": "10",
+                "time_zone": "Europe/Paris",
+                "rollover_hour": "4",
+            },
+        ),
+        Case(
+            "POST",
+            logged_in(200),
+            data=lambda w: {"desired_retention": "5", "new_cards_per_day": "10", "rollover_hour": "4"},
+            note="re-shown with its error",
+        ),
+    ],
+    "progress": [Case("GET", logged_in(200))],
+    "reviews_csv": [Case("GET", logged_in(200))],
+    # Classes: students and instructors.
+    "class_list": [Case("GET", logged_in(200)), Case("POST", logged_in(405))],
+    "class_join": [
+        Case("GET", logged_in(200)),
+        Case(
+            "POST",
+            (LOGIN, 302, 302, 200, 302),
+            data=lambda w: {"code": w.classroom.join_code},
+            note="the class's own instructor is told they teach it",
+        ),
+        Case("POST", logged_in(200), data=lambda w: {"code": "no such code"}, note="re-shown with its error"),
+    ],
+    "class_join_link": [
+        Case("GET", logged_in(200), kwargs=lambda w: {"code": w.classroom.join_code}),
+        Case("GET", logged_in(404), kwargs=lambda w: {"code": "ZZZZZZZ"}, note="no class has it"),
+        Case("POST", logged_in(405), kwargs=lambda w: {"code": w.classroom.join_code}),
+    ],
+    "class_leave": [
+        Case("GET", logged_in(405), kwargs=class_kwargs),
+        Case("POST", logged_in(302), kwargs=class_kwargs, note="a non-member is told they are not in it"),
+        Case("POST", logged_in(302), kwargs=forged_class_kwargs, note="says nothing about that id"),
+    ],
+    # Classes: instructors only.
+    "class_create": [
+        Case("GET", instructors_only(200, 200)),
+        Case("POST", instructors_only(302, 302), data=classroom_data("instructor, other_instructor")),
+        Case(
+            "POST",
+            instructors_only(200, 200),
+            data=classroom_data("instructor, other_instructor", name=""),
+            note="re-shown with its error",
+        ),
+    ],
+    "class_dashboard": [
+        Case("GET", instructors_only(200), kwargs=class_kwargs),
+        Case("GET", instructors_only(404, 404), kwargs=forged_class_kwargs),
+        Case("POST", instructors_only(405, 405), kwargs=class_kwargs),
+    ],
+    "class_edit": [
+        Case("GET", instructors_only(200), kwargs=class_kwargs),
+        Case("POST", instructors_only(302), kwargs=class_kwargs, data=classroom_data("instructor")),
+        Case(
+            "POST",
+            instructors_only(200),
+            kwargs=class_kwargs,
+            data=classroom_data("other_instructor"),
+            note="an instructor cannot remove themselves: re-shown with its error",
+        ),
+        Case("GET", instructors_only(404, 404), kwargs=forged_class_kwargs),
+    ],
+    "class_code_reset": [
+        Case("GET", instructors_only(405, 405), kwargs=class_kwargs),
+        Case("POST", instructors_only(302), kwargs=class_kwargs),
+        Case("POST", instructors_only(404, 404), kwargs=forged_class_kwargs),
+    ],
+    "class_lesson_items": [
+        Case("GET", instructors_only(200), kwargs=lambda w: {"class_id": w.classroom.pk, "lesson_id": w.lesson.pk}),
+        Case(
+            "GET",
+            instructors_only(404, 404),
+            kwargs=lambda w: {"class_id": w.classroom.pk, "lesson_id": w.hidden_lesson.pk},
+            note="not assigned to the class",
+        ),
+        Case("GET", instructors_only(404, 404), kwargs=lambda w: {"class_id": FORGED_ID, "lesson_id": w.lesson.pk}),
+    ],
+    "class_export_wide": [
+        Case("GET", instructors_only(200), kwargs=class_kwargs),
+        Case("GET", instructors_only(404, 404), kwargs=forged_class_kwargs),
+    ],
+    "class_export_long": [
+        Case("GET", instructors_only(200), kwargs=class_kwargs),
+        Case("GET", instructors_only(404, 404), kwargs=forged_class_kwargs),
+    ],
     # Authoring.
     "admin:index": [Case("GET", (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200))],
 }
+
+
+STUDENT_DATA_MODULES = ("lessons.models.progress", "lessons.models.review", "lessons.models.classes")
+
+
+def student_data():
+    """Every row of every student-data model, plus the users: compared before and after a request."""
+    models = [m for m in apps.get_app_config("lessons").get_models() if m.__module__ in STUDENT_DATA_MODULES]
+    snapshot = {m.__name__: list(m.objects.order_by("pk").values()) for m in models}
+    snapshot["User"] = list(User.objects.order_by("pk").values_list("pk", "username", "password", "is_staff"))
+    return snapshot
 
 
 # ---------------------------------------------------------------- walking the resolver
@@ -275,16 +564,46 @@ def test_permission_matrix(role, make_user):
         for case in MATRIX.get(name, []):
             with transaction.atomic():
                 url = case_url(name, case, world)
+                before = student_data()
                 got = outcome(request(client_for(role, world), case, url, world))
+                may_store = case.method == "POST" and got == 302
+                changed = not may_store and student_data() != before
                 transaction.set_rollback(True)
             checked += 1
+            where = f"{case.method} {url} ({name}{', ' + case.note if case.note else ''})"
             if got != case.expected[index]:
-                mismatches.append(
-                    f"{case.method} {url} ({name}{', ' + case.note if case.note else ''}): "
-                    f"expected {case.expected[index]}, got {got}"
-                )
+                mismatches.append(f"{where}: expected {case.expected[index]}, got {got}")
+            if changed:
+                mismatches.append(f"{where}: answered {got} but changed students' data")
     assert checked >= len(MATRIX)
     assert mismatches == [], f"as {role}:\n" + "\n".join(mismatches)
+
+
+# The student's own words, as stored in make_world: nobody else's pages may show them.
+STUDENT_WORDS = ("my own words", "my own prediction")
+OWN_PAGES = ("home", "review", "progress", "class_list", "lesson_detail", "reviews_csv")
+
+
+def page_text(client, name, world):
+    kwargs = lesson_kwargs(world) if name == "lesson_detail" else None
+    response = client.get(reverse(name, kwargs=kwargs))
+    assert response.status_code == 200, name
+    return b"".join(response) if response.streaming else response.content
+
+
+@pytest.mark.parametrize("role", ["other_student", "instructor", "other_instructor"])
+def test_nobody_else_sees_the_students_records_on_their_own_pages(role, make_user):
+    world = make_world(make_user)
+    owner, client = client_for("student", world), client_for(role, world)
+    owner_pages = {name: page_text(owner, name, world).decode() for name in OWN_PAGES}
+    pages = {name: page_text(client, name, world).decode() for name in OWN_PAGES}
+    for words in STUDENT_WORDS:
+        assert words in owner_pages["lesson_detail"]
+        assert [name for name, text in pages.items() if words in text] == [], f"{role} sees {words!r}"
+    assert world.flashcard.front in owner_pages["reviews_csv"]
+    assert "Period 1" in owner_pages["class_list"]
+    assert pages["reviews_csv"].splitlines() == owner_pages["reviews_csv"].splitlines()[:1], "only the header"
+    assert ("Period 1" in pages["class_list"]) == (role == "instructor"), "only members and teachers list the class"
 
 
 def test_the_matrix_can_fail(make_user):

@@ -103,10 +103,12 @@ def page_state(user, lesson):
     }
 
 
+def _visible_cards():
+    return Flashcard.objects.select_related("lesson__course").filter(lesson__published=True)
+
+
 def _card(card_id):
-    return get_object_or_404(
-        Flashcard.objects.select_related("lesson__course").filter(lesson__published=True), pk=card_id
-    )
+    return get_object_or_404(_visible_cards(), pk=card_id)
 
 
 def _card_response(request, card):
@@ -170,11 +172,13 @@ def undo(request, log_id):
     form = UndoForm(request.POST)
     if not form.is_valid():
         return error_response(request, "That page does not exist.")
+    # Look the card up before undoing: a rating on a lesson unpublished since then is a 404 that changes nothing.
+    card = get_object_or_404(_visible_cards(), review_logs__pk=log_id, review_logs__user=request.user)
     try:
-        log = services.review_undo(user=request.user, log_id=log_id)
+        services.review_undo(user=request.user, log_id=log_id)
     except services.ReviewRefused as refused:
         return error_response(request, refused.message, status=refused.status)
-    return _respond(request, _card(log.card_id), form.cleaned_data["next"])
+    return _respond(request, card, form.cleaned_data["next"])
 
 
 # ---------------------------------------------------------------- review queue

@@ -2,15 +2,21 @@
 
 import importlib
 import re
+from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.apps import apps as django_apps
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 
 from lessons.lessonfile import import_paths
-from lessons.models import Lesson
+from lessons.models import ClassLesson, Classroom, Confidence, Enrollment, Lesson, Rating, Verdict
+from lessons.services.prediction import prediction_submit
+from lessons.services.review import review_record, review_reveal
+from lessons.services.selfcheck import selfcheck_judge, selfcheck_reveal
 from tests.conftest import DIFFUSION_FILE, login_context
 
 pytestmark = pytest.mark.browser
@@ -80,12 +86,17 @@ def same_site_links(page, base):
     return links
 
 
-def walk(page, log, start_urls, base, *, follow):
-    """Visit the start pages and, breadth first, every same-site link whose path passes ``follow``."""
-    queue, seen, violations = list(start_urls), set(), []
-    while queue and len(seen) < MAX_PAGES:
+def walk(page, log, start_urls, base, *, follow, seen=None, limit=MAX_PAGES):
+    """Visit the start pages in order and then, breadth first, every same-site link whose path passes ``follow``.
+
+    Stops when ``seen`` (pass the set of an earlier walk to share its budget) holds ``limit`` pages.
+    A page is visited once whatever its query string (``?sort=...`` renders the same template).
+    """
+    queue, violations = list(start_urls), []
+    seen = set() if seen is None else seen
+    while queue and len(seen) < limit:
         url = queue.pop(0)
-        if url in seen:
+        if url.split("?")[0] in {visited.split("?")[0] for visited in seen}:
             continue
         seen.add(url)
         try:
@@ -101,7 +112,32 @@ def walk(page, log, start_urls, base, *, follow):
 
 
 def not_admin(path):
-    return not path.startswith("/admin/") and not path.startswith("/accounts/logout")
+    return not path.startswith(("/admin/", "/accounts/logout")) and not path.endswith(".csv")
+
+
+def seed_class_and_work(student, instructor):
+    """A class taught by ``instructor`` with the diffusion lesson, and ``student``'s work in it.
+
+    So the dashboard, the item view, the review queue and the statistics render with data (their
+    grids, bars and heatmaps are where inline styles would creep in).
+    """
+    (result,) = import_paths([DIFFUSION_FILE])
+    lesson = Lesson.objects.for_practice().get(pk=result.lesson.pk)
+    classroom = Classroom.objects.create(name="Period 1")
+    classroom.instructors.add(instructor)
+    ClassLesson.objects.create(classroom=classroom, lesson=lesson, position=1)
+    Enrollment.objects.create(classroom=classroom, student=student)
+    for question, verdict in zip(lesson.questions.all()[:3], Verdict.values, strict=False):
+        selfcheck_reveal(user=student, question=question, answer_text="my words")
+        selfcheck_judge(user=student, question=question, verdict=verdict)
+    earlier = timezone.now() - timedelta(days=3)
+    for card in lesson.flashcards.all()[:3]:
+        review_reveal(user=student, card=card, revealed_at=earlier - timedelta(seconds=5))
+        review_record(user=student, card=card, rating=Rating.GOOD, version=0, reviewed_at=earlier)
+    prediction_submit(
+        user=student, exercise=lesson.predictions.first(), number=1, text="slow", confidence=Confidence.LOW
+    )
+    return lesson, classroom
 
 
 def test_csp_catches_an_inline_script(csp_context, live_server):
@@ -118,10 +154,11 @@ def test_csp_catches_an_inline_script(csp_context, live_server):
 
 
 def test_main_pages_have_no_csp_violations(csp_context, live_server, make_user):
-    import_paths([DIFFUSION_FILE])
     student = make_user("student")
     instructor = make_user("instructor", instructor=True)
+    lesson, classroom = seed_class_and_work(student, instructor)
     base = live_server.url
+    study_pages = [base + reverse(name) for name in ("review", "study_settings", "progress", "class_list")]
 
     # Anonymous: landing, log-in, sign-up, password reset.
     page = csp_context.new_page()
@@ -137,28 +174,45 @@ def test_main_pages_have_no_csp_violations(csp_context, live_server, make_user):
     student_seen, found = walk(page, log, [base + "/"], base, follow=not_admin)
     violations += found
     assert base + reverse("lesson_detail", args=["diffusion"]) in student_seen
-    assert base + reverse("course_detail", args=[Lesson.objects.get(slug="diffusion").course.slug]) in student_seen
+    assert base + reverse("course_detail", args=[lesson.course.slug]) in student_seen
+    assert set(study_pages) <= student_seen
     page.goto(base + reverse("lesson_detail", args=["diffusion"]))
-    page.locator("textarea[name=answer_text]").first.fill("noise is added step by step")
-    page.get_by_role("button", name="Show answer").first.click()
-    page.get_by_role("button", name="Got it").first.click()
-    page.get_by_text("You said:").first.wait_for()
+    question = page.locator(f"#question-{lesson.questions.last().pk}")  # one the seeded work left open
+    question.locator("textarea[name=answer_text]").fill("noise is added step by step")
+    question.get_by_role("button", name="Show answer").click()
+    question.get_by_role("button", name="Got it").click()
+    expect(question.get_by_text("You said:")).to_be_visible()
     violations += log.collect()
     page.close()
     csp_context.clear_cookies()
 
-    # An instructor: their pages and the admin (index, and the pages it links to).
+    # An instructor: their class pages and study pages first, then the admin (index, and the pages it links to).
     login_context(csp_context, live_server, instructor)
     page = csp_context.new_page()
     log = ViolationLog(page)
-    admin_seen, found = walk(
-        page, log, [base + "/", base + reverse("admin:index")], base,
-        follow=lambda path: not_admin(path) or ADMIN_PAGES.match(path),
+    class_pages = [
+        base + reverse("class_list"),
+        base + reverse("class_create"),
+        base + reverse("class_dashboard", args=[classroom.pk]),
+        base + reverse("class_lesson_items", args=[classroom.pk, lesson.pk]),
+        base + reverse("class_edit", args=[classroom.pk]),
+    ]
+    instructor_seen, found = walk(page, log, [base + "/", *class_pages, *study_pages], base, follow=not_admin, limit=25)
+    violations += found
+    assert set(class_pages + study_pages) <= instructor_seen
+    site_pages = len(instructor_seen)
+    _, found = walk(
+        page, log, [base + reverse("admin:index")], base,
+        follow=lambda path: not_admin(path) or ADMIN_PAGES.match(path), seen=instructor_seen,
     )  # fmt: skip
     violations += found
-    assert base + reverse("admin:index") in admin_seen
-    assert base + reverse("admin:lessons_lesson_changelist") in admin_seen
-    print(f"CSP walk: {len(seen)} public, {len(student_seen)} student, {len(admin_seen)} instructor pages")
+    assert base + reverse("admin:index") in instructor_seen
+    assert base + reverse("admin:lessons_lesson_changelist") in instructor_seen
+    assert len(instructor_seen) <= MAX_PAGES
+    print(
+        f"CSP walk: {len(seen)} public, {len(student_seen)} student, {site_pages} instructor "
+        f"and {len(instructor_seen) - site_pages} admin pages"
+    )
     page.close()
 
     assert violations == [], "CSP violations:\n" + "\n".join(violations)
