@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, pages, selfcheck
+from .views import accounts, ordering, pages, selfcheck
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -9,4 +9,6 @@ urlpatterns = [
     path("lessons/<slug:slug>/", pages.lesson_detail, name="lesson_detail"),
     path("questions/<int:question_id>/reveal/", selfcheck.reveal, name="selfcheck_reveal"),
     path("questions/<int:question_id>/judge/", selfcheck.judge, name="selfcheck_judge"),
+    path("ordering/<int:exercise_id>/check/", ordering.check, name="ordering_check"),
+    path("ordering/<int:exercise_id>/reveal/", ordering.reveal, name="ordering_reveal"),
 ]

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from lessons.forms import SelfCheckRevealForm
 from lessons.models import Course, Lesson, Verdict
 
-from . import selfcheck
+from . import ordering, selfcheck
 
 
 @login_not_required
@@ -29,6 +29,7 @@ def practice_context(user, lesson):
     """Everything the practice page shows for this user: content plus their own records."""
     context = {"lesson": lesson, "form": SelfCheckRevealForm(), "verdicts": Verdict.choices}
     context.update(selfcheck.page_state(user, lesson))
+    context.update(ordering.page_state(user, lesson))
     return context
 
 
