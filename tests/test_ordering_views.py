@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lessons.models import Course, Lesson, OrderingAttempt, OrderingExercise, OrderingItem, OrderingReveal
@@ -200,7 +200,7 @@ def test_same_position_twice_is_shown_with_the_students_choices(student_client, 
     positions["position-c"] = "1"
     html = check(student_client, exercise, DISPLAY, moved="", **positions).content.decode()
     assert "(a) and (c) are both at position 1" in html
-    select_c = re.search(rf'name="position-c">(.*?)</select>', html, re.S).group(1)
+    select_c = re.search(r'name="position-c">(.*?)</select>', html, re.S).group(1)
     assert '<option value="1" selected>' in select_c
     assert not OrderingAttempt.objects.exists()
 
