@@ -41,6 +41,26 @@ class SelfCheckAttempt(models.Model):
         return f"{self.user} on {self.question_id}: {self.verdict or 'revealed'}"
 
 
+class OrderingAttemptQuerySet(models.QuerySet):
+    def for_lesson(self, user, lesson):
+        """The user's attempts on the lesson's ordering exercises."""
+        return self.filter(user=user, exercise__lesson=lesson)
+
+    def latest_with_summary(self):
+        """Only each (user, exercise)'s latest attempt, with ``solved_in`` (first correct try) and ``revealed``."""
+        same = {"user": models.OuterRef("user"), "exercise": models.OuterRef("exercise")}
+        newer = OrderingAttempt.objects.filter(**same, number__gt=models.OuterRef("number"))
+        first_correct = OrderingAttempt.objects.filter(**same, is_correct=True).order_by("number").values("number")[:1]
+        return (
+            self.exclude(models.Exists(newer))
+            .annotate(
+                solved_in=models.Subquery(first_correct),
+                revealed=models.Exists(OrderingReveal.objects.filter(**same)),
+            )
+            .order_by("exercise")
+        )
+
+
 class OrderingAttempt(models.Model):
     """One graded submission of an ordering exercise. Every attempt is kept."""
 
@@ -53,6 +73,8 @@ class OrderingAttempt(models.Model):
     score = models.FloatField(help_text="Share of pairs in the right relative order (0-1).")
     is_correct = models.BooleanField()
     created_at = models.DateTimeField()
+
+    objects = OrderingAttemptQuerySet.as_manager()
 
     class Meta:
         ordering = ["exercise", "user", "number"]

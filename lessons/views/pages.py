@@ -9,7 +9,7 @@ from lessons.forms import SelfCheckRevealForm
 from lessons.models import Course, Lesson, Verdict
 from lessons.progress import progress_context
 
-from . import flashcards, prediction, selfcheck
+from . import flashcards, ordering, prediction, selfcheck
 
 
 @login_not_required
@@ -36,6 +36,7 @@ def practice_context(user, lesson):
     context.update(selfcheck.page_state(user, lesson))
     context.update(prediction.page_state(user, lesson))
     context.update(flashcards.page_state(user, lesson))
+    context.update(ordering.page_state(user, lesson))
     return context
 
 
