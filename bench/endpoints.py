@@ -8,17 +8,6 @@ a POST that changes state (a rating) gets a different due card every time.
 To add an endpoint when its feature lands, append an ``Endpoint`` to
 ``ENDPOINTS``. ``BenchData`` gives what the seed made: the lessons, logged-in
 students, their due cards, the classes of 30 and 300 and their instructor.
-Sketches for the endpoints still to come (adjust to the real URLs and fields)::
-
-    Endpoint("ordering check", lambda d: [
-        Request("POST", f"/ordering/{ex}/check/", s, "order=b&order=d&order=c&order=f&order=a&order=e", htmx=True)
-        for s, ex in d.rotate(d.ordering_exercises)], contains="pairs"),
-    Endpoint("flashcard rating", lambda d: [
-        Request("POST", f"/cards/{card}/rate/", s, f"rating=3&version={version}", htmx=True)
-        for s, card, version in d.due_cards()], contains="Again"),
-    Endpoint("review page", lambda d: [Request("GET", "/review/", s) for s in d.sessions], contains="Log out"),
-    Endpoint("class dashboard (30)", lambda d: [Request("GET", f"/classes/{d.class_30}/", d.instructor_session)]),
-    Endpoint("class dashboard (300)", lambda d: [Request("GET", f"/classes/{d.class_300}/", d.instructor_session)]),
 """
 
 from collections.abc import Callable
@@ -91,7 +80,11 @@ class BenchData:
             return [(session_of[user_id], question_id) for user_id, question_id, _ in cursor.fetchall()]
 
     def due_cards(self):
-        """(session, card id, state version) of cards due now, oldest due first across students."""
+        """(session, card id, state version) of cards due now, oldest due first across students.
+
+        Each card is marked as turned over (a FlashcardReveal after its last review), as it is when
+        a student presses a rating button, so every rating request does the whole scheduling write.
+        """
         user_ids = [user_id for user_id, _, _ in self.students]
         session_of = {user_id: session for user_id, session, _ in self.students}
         with connection.cursor() as cursor:
@@ -100,7 +93,34 @@ class BenchData:
                 "WHERE user_id = ANY(%s) AND due <= %s ORDER BY due LIMIT %s",
                 [user_ids, self.now, self.limit],
             )
-            return [(session_of[user_id], card_id, version) for user_id, card_id, version in cursor.fetchall()]
+            rows = cursor.fetchall()
+            cursor.execute(
+                """
+                INSERT INTO lessons_flashcardreveal (user_id, card_id, revealed_at)
+                SELECT s.user_id, s.card_id, %s FROM lessons_cardstate s
+                WHERE s.user_id = ANY(%s) AND s.due <= %s
+                ON CONFLICT (user_id, card_id) DO UPDATE SET revealed_at = EXCLUDED.revealed_at
+                """,
+                [self.now, user_ids, self.now],
+            )
+        return [(session_of[user_id], card_id, version) for user_id, card_id, version in rows]
+
+    def ordering_tries(self):
+        """(session, exercise id, next attempt number): each pair once, so every check stores a new attempt."""
+        user_ids = [user_id for user_id, _, _ in self.students]
+        session_of = {user_id: session for user_id, session, _ in self.students}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT u.id, e.id, COALESCE(MAX(a.number), 0) + 1 FROM unnest(%s::bigint[]) AS u(id)
+                CROSS JOIN lessons_orderingexercise e JOIN lessons_lesson l ON l.id = e.lesson_id
+                LEFT JOIN lessons_orderingattempt a ON a.user_id = u.id AND a.exercise_id = e.id
+                WHERE l.slug LIKE 'bench-lesson-%%'
+                GROUP BY u.id, e.id, l.position ORDER BY l.position, u.id LIMIT %s
+                """,
+                [user_ids, self.limit],
+            )
+            return [(session_of[user_id], exercise_id, number) for user_id, exercise_id, number in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
@@ -128,10 +148,45 @@ def _selfcheck_reveal(data):
     ]
 
 
+# A wrong order (one adjacent swap), so the feedback names the stages to move.
+WRONG_ORDER = "&".join(f"order={label}" for label in ["b", "c", "d", "f", "a", "e"])
+
+
+def _ordering_check(data):
+    return [
+        Request("POST", f"/ordering/{exercise}/check/", session, f"{WRONG_ORDER}&attempt={number}&moved=1", True)
+        for session, exercise, number in data.ordering_tries()
+    ]
+
+
+def _flashcard_rating(data):
+    return [
+        Request("POST", f"/flashcards/{card}/rate/", session, f"rating=3&version={version}&next=review", True)
+        for session, card, version in data.due_cards()
+    ]
+
+
+def _review_page(data):
+    return [Request("GET", "/review/", session) for session in data.sessions]
+
+
+def _dashboard(size):
+    def requests(data):
+        class_id = data.class_30 if size == 30 else data.class_300
+        return [Request("GET", f"/classes/{class_id}/", data.instructor_session)]
+
+    return requests
+
+
 ENDPOINTS = [
     Endpoint("home", _home, contains="Log out"),
     Endpoint("practice page", _practice_page, contains="Log out"),
     Endpoint("self-check reveal", _selfcheck_reveal, contains="Got it"),
+    Endpoint("ordering check", _ordering_check, contains="pairs in order"),
+    Endpoint("flashcard rating", _flashcard_rating, contains="left"),
+    Endpoint("review page", _review_page, contains="Log out"),
+    Endpoint("class dashboard (30)", _dashboard(30), contains="Log out", p95_target_ms=250, target_ratio=None),
+    Endpoint("class dashboard (300)", _dashboard(300), contains="Log out", p95_target_ms=250, target_ratio=None),
 ]
 
 FLOOR = Endpoint("floor", lambda data: [Request("GET", "/floor/")], contains="floor", target_ratio=None)
