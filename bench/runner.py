@@ -189,7 +189,8 @@ def write_requests(endpoint, data, workdir):
     if not requests:
         raise SystemExit(f"{endpoint.name}: no requests prepared")
     path = workdir / f"requests-{endpoint.name.replace(' ', '-').replace('(', '').replace(')', '')}.tsv"
-    path.write_text("".join(request.line() + "\n" for request in requests), encoding="utf-8")
+    # The last request is kept for the preflight, so the load never repeats it.
+    path.write_text("".join(request.line() + "\n" for request in requests[:-1] or requests), encoding="utf-8")
     return path, requests
 
 
@@ -264,7 +265,7 @@ def preflight(endpoint, request, port, csrf):
         )
 
 
-def run_wrk(port, path, request_file, connections, duration, csrf):
+def run_wrk(port, path, request_file, connections, duration, csrf, offset=0):
     threads = min(2, connections)
     command = [
         "wrk",
@@ -284,6 +285,7 @@ def run_wrk(port, path, request_file, connections, duration, csrf):
         str(request_file),
         str(threads),
         csrf,
+        str(offset),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=duration + 120, check=False)  # noqa: S603
     line = next((ln for ln in result.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
@@ -307,12 +309,20 @@ def run_wrk(port, path, request_file, connections, duration, csrf):
 
 
 def load_endpoint(endpoint, port, request_file, requests, args, csrf):
-    preflight(endpoint, requests[0], port, csrf)
+    """Preflight with the last prepared request, then warm-up and load runs that each start where the last stopped.
+
+    wrk counts finished requests only; the margin covers the ones in flight when a run ends, so a
+    state-changing request (a rating, an ordering try) is never sent twice.
+    """
+    preflight(endpoint, requests[-1], port, csrf)
+    sent = 0
     if args.warmup:
-        run_wrk(port, requests[0].path, request_file, args.connections[0], args.warmup, csrf)
+        warm = run_wrk(port, requests[0].path, request_file, args.connections[0], args.warmup, csrf, sent)
+        sent += warm["requests"] + 4 * args.connections[0]
     levels = []
     for connections in args.connections:
-        level = run_wrk(port, requests[0].path, request_file, connections, args.duration, csrf)
+        level = run_wrk(port, requests[0].path, request_file, connections, args.duration, csrf, sent)
+        sent += level["requests"] + 4 * connections
         log(
             f"  {endpoint.name:<28} c={connections:<3} {level['rps']:>8.1f} req/s  p50 {level['p50_ms']:.1f} ms  "
             f"p95 {level['p95_ms']:.1f} ms  p99 {level['p99_ms']:.1f} ms  errors {level['errors']}"

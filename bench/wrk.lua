@@ -1,7 +1,8 @@
 -- wrk script of the benchmark: rotate through prepared requests, report JSON.
--- Usage: wrk -t T -c C -d D --latency -s bench/wrk.lua URL -- REQUEST_FILE T CSRF_TOKEN
+-- Usage: wrk -t T -c C -d D --latency -s bench/wrk.lua URL -- REQUEST_FILE T CSRF_TOKEN [OFFSET]
 -- Each line of REQUEST_FILE: method, path, session key, "1" for htmx, form body (tab-separated).
--- Thread i sends lines i, i+T, i+2T, ...: with enough lines no request is sent twice.
+-- Thread i sends lines OFFSET+i, OFFSET+i+T, ...: with enough lines no request is sent twice, and a run
+-- given the count of requests already sent starts after them.
 
 local threads = {}
 
@@ -31,7 +32,7 @@ function init(args)
     end
     requests[#requests + 1] = wrk.format(method, path, headers, body)
   end
-  index = id
+  index = (tonumber(args[4]) or 0) + id
 end
 
 function request()
