@@ -32,6 +32,7 @@ from lessons.models import (
     Flashcard,
     Lesson,
     OrderingExercise,
+    OrderingItem,
     PredictionExercise,
     PredictionSubmission,
     Rating,
@@ -40,6 +41,7 @@ from lessons.models import (
     SelfCheckAttempt,
     SelfCheckQuestion,
 )
+from lessons.services.ordering import ordering_check
 from lessons.services.prediction import prediction_submit
 from lessons.services.review import review_record, review_reveal
 from lessons.services.selfcheck import selfcheck_reveal
@@ -62,8 +64,9 @@ class World:
 
     ``student`` has revealed and judged a question, rated ``flashcard`` once (``card_state`` at
     version 1, ``review_log``), revealed ``fresh_card`` without rating it, submitted a prediction
-    (``submission``, number 1) and rated ``hidden_card`` before its lesson was unpublished
-    (``hidden_log``). The ``hidden_*`` objects belong to the unpublished lesson.
+    (``submission``, number 1), checked ``ordering`` once (a wrong order, try 1) and rated
+    ``hidden_card`` before its lesson was unpublished (``hidden_log``). The ``hidden_*``
+    objects belong to the unpublished lesson.
     """
 
     users: dict[str, User]
@@ -81,6 +84,7 @@ class World:
     review_log: ReviewLog
     hidden_log: ReviewLog
     ordering: OrderingExercise
+    hidden_ordering: OrderingExercise
     prediction: PredictionExercise
     hidden_prediction: PredictionExercise
     hidden_rubric_point: RubricPoint
@@ -100,6 +104,13 @@ def make_world(make_user) -> World:
         lesson=hidden_lesson, position=1, title="Hidden prediction", prompt="P?", model_answer="M."
     )
     hidden_rubric_point = RubricPoint.objects.create(exercise=hidden_prediction, position=1, text="a hidden point")
+    hidden_ordering = OrderingExercise.objects.create(lesson=hidden_lesson, position=1, title="Hidden ordering")
+    OrderingItem.objects.bulk_create(
+        OrderingItem(
+            exercise=hidden_ordering, label=label, text=f"Stage {label}", display_position=i, correct_position=i
+        )
+        for i, label in enumerate("ab", start=1)
+    )
     users = {
         "student": make_user("student"),
         "other_student": make_user("other_student"),
@@ -119,6 +130,8 @@ def make_world(make_user) -> World:
     review_reveal(user=student, card=fresh_card)
     review_reveal(user=student, card=hidden_card)
     _, hidden_log = review_record(user=student, card=hidden_card, rating=Rating.GOOD, version=0)
+    ordering = lesson.ordering_exercises.first()
+    ordering_check(user=student, exercise=ordering, order=list("abcdef"), number=1)
     prediction = lesson.predictions.first()
     submission = prediction_submit(
         user=student, exercise=prediction, number=1, text="my own prediction", confidence=Confidence.HIGH
@@ -138,7 +151,8 @@ def make_world(make_user) -> World:
         card_state=card_state,
         review_log=review_log,
         hidden_log=hidden_log,
-        ordering=lesson.ordering_exercises.first(),
+        ordering=ordering,
+        hidden_ordering=hidden_ordering,
         prediction=prediction,
         hidden_prediction=hidden_prediction,
         hidden_rubric_point=hidden_rubric_point,
@@ -205,6 +219,10 @@ def instructors_only(status, other_instructor=404):
 
 def prediction_data(number, text="It will be slow and varied."):
     return lambda w: {"text": text, "confidence": "medium", "number": number}
+
+
+def ordering_data(attempt, order="bdcfae"):
+    return lambda w: {"attempt": attempt, "order": list(order)}
 
 
 def classroom_data(instructor_names, name="Period 1, renamed"):
@@ -314,6 +332,41 @@ MATRIX: dict[str, list[Case]] = {
         ),
         Case("POST", logged_in(404), kwargs=exercise_kwargs("hidden_prediction"), data=lambda w: {"number": 1}),
         Case("POST", logged_in(404), kwargs=lambda w: {"exercise_id": FORGED_ID}, data=lambda w: {"number": 1}),
+    ],
+    # Ordering.
+    "ordering_check": [
+        Case("GET", logged_in(405), kwargs=exercise_kwargs("ordering")),
+        Case(
+            "POST",
+            (LOGIN, 302, 409, 409, 409),
+            kwargs=exercise_kwargs("ordering"),
+            data=ordering_data(2),
+            note="the student's second try; others have no first one",
+        ),
+        Case("POST", logged_in(302), kwargs=exercise_kwargs("ordering"), data=ordering_data(1), note="a resend"),
+        Case(
+            "POST",
+            logged_in(200),
+            kwargs=exercise_kwargs("ordering"),
+            data=lambda w: {"attempt": 1, **{f"position-{label}": 1 for label in "abcdef"}},
+            note="every stage at position 1: re-shown with its error",
+        ),
+        Case("POST", logged_in(400), kwargs=exercise_kwargs("ordering"), data=ordering_data(1, "bdcfaa")),
+        Case("POST", logged_in(400), kwargs=exercise_kwargs("ordering"), data=ordering_data(1, "bdcfa")),
+        Case("POST", logged_in(400), kwargs=exercise_kwargs("ordering"), data=ordering_data(1, "bdcfaz")),
+        Case("POST", logged_in(404), kwargs=exercise_kwargs("hidden_ordering"), data=ordering_data(1, "ab")),
+        Case("POST", logged_in(404), kwargs=lambda w: {"exercise_id": FORGED_ID}, data=ordering_data(1)),
+    ],
+    "ordering_reveal": [
+        Case("GET", logged_in(405), kwargs=exercise_kwargs("ordering")),
+        Case(
+            "POST",
+            (LOGIN, 302, 409, 409, 409),
+            kwargs=exercise_kwargs("ordering"),
+            note="only a student who has tried can see the answer",
+        ),
+        Case("POST", logged_in(404), kwargs=exercise_kwargs("hidden_ordering")),
+        Case("POST", logged_in(404), kwargs=lambda w: {"exercise_id": FORGED_ID}),
     ],
     # Flashcards and reviews.
     "flashcards_print": [
