@@ -5,6 +5,13 @@ ordering exercise (done once solved exactly or its answer shown), each
 prediction (done once submitted), and its flashcards as one activity (done once
 every card of the lesson has a rating that was not undone).
 
+Flashcards are read from ``CardState``, not from the review log: a card has a
+state exactly when it has a rating that was not undone (undoing a card's first
+rating deletes its state, see ``services.review``), and the state's
+``last_review`` is the time of that latest rating. One small aggregate over the
+states (answered by the covering ``cardstate_one_per_user_card`` index) replaces
+a ``COUNT(DISTINCT card)`` over every review, and also gives the cards due.
+
 ``progress_for(users, lessons)`` runs one aggregate query per kind of activity,
 grouped by student and lesson, plus one for the lesson totals and one for the
 recorded completions, whatever the number of students or lessons. A lesson
@@ -21,6 +28,7 @@ from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 
 from lessons.models import (
+    CardState,
     Flashcard,
     Lesson,
     LessonCompletion,
@@ -29,7 +37,6 @@ from lessons.models import (
     OrderingReveal,
     PredictionExercise,
     PredictionSubmission,
-    ReviewLog,
     SelfCheckAttempt,
     SelfCheckQuestion,
 )
@@ -50,6 +57,8 @@ class LessonProgress:
     started: bool = False
     last_active: datetime | None = None
     completed_at: datetime | None = None
+    cards_due: int = 0  # counted only when ``progress_for`` is given ``due_at``
+    cards_overdue: int = 0
 
     @property
     def percent(self) -> int:
@@ -141,12 +150,21 @@ def activity_total(counts: dict[str, int]) -> int:
     return counts["n_questions"] + counts["n_orderings"] + counts["n_predictions"] + (1 if counts["n_cards"] else 0)
 
 
-def progress_for(users, lessons, *, record: bool = True) -> ProgressTable:
+def progress_for(
+    users,
+    lessons,
+    *,
+    record: bool = True,
+    due_at: datetime | None = None,
+    overdue_at: datetime | None = None,
+) -> ProgressTable:
     """Progress of every (user, lesson) pair, in seven queries whatever the sizes.
 
     ``users`` is a list of users or ids, or a queryset of user ids (kept as a
     subquery); ``lessons`` a list of lessons. With ``record`` on, lessons that
     reached 100% without a recorded completion get one (one more query, only then).
+    With ``due_at`` (and ``overdue_at``), each entry also counts the student's cards
+    of the lesson due at ``due_at`` (and due before ``overdue_at``), in the same query.
     """
     lessons = list(lessons)
     lesson_ids = [lesson.pk for lesson in lessons]
@@ -212,15 +230,23 @@ def progress_for(users, lessons, *, record: bool = True) -> ProgressTable:
         progress.touch(row["last"])
         progress.touch(row["last_marked"])
 
-    reviews = (
-        ReviewLog.objects.filter(card__lesson__in=lesson_ids, undone_at__isnull=True, **user_filter)
+    # Count a column of the covering index (not the id) so the index alone answers.
+    card_counts = {"cards": Count("last_review"), "last": Max("last_review")}
+    if due_at is not None:
+        card_counts["n_due"] = Count("due", filter=Q(due__lte=due_at))
+    if overdue_at is not None:
+        card_counts["n_overdue"] = Count("due", filter=Q(due__lt=overdue_at))
+    cards = (
+        CardState.objects.filter(card__lesson__in=lesson_ids, **user_filter)
         .order_by()
         .values("user_id", lesson_id=F("card__lesson_id"))
-        .annotate(cards=Count("card_id", distinct=True), last=Max("reviewed_at"))
+        .annotate(**card_counts)
     )
-    for row in reviews:
+    for row in cards:
         progress = entry(row["user_id"], row["lesson_id"])
         progress.touch(row["last"])
+        progress.cards_due = row.get("n_due", 0)
+        progress.cards_overdue = row.get("n_overdue", 0)
         if row["cards"] >= counts[row["lesson_id"]]["n_cards"] > 0:
             progress.done += 1
 
