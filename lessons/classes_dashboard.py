@@ -103,7 +103,7 @@ def _month_abbreviations() -> list[str]:
     return ["", *(str(MONTHS_3[month]).title() for month in range(1, 13))]
 
 
-def cell_html(progress: LessonProgress, behind: bool, months: list[str]) -> str:
+def cell_html(progress: LessonProgress, behind: bool, months: list[str], tz) -> str:
     """The grid cell's markup, built without the template engine (the grid has students x lessons of them).
 
     Every part is a constant, a number or a formatted date, so nothing needs escaping. The state is
@@ -112,7 +112,7 @@ def cell_html(progress: LessonProgress, behind: bool, months: list[str]) -> str:
     state = progress.state
     parts = [f'<span class="state-label">{STATE_LABELS[state]}</span>']
     if progress.completed_at is not None:
-        moment = timezone.localtime(progress.completed_at)
+        moment = progress.completed_at.astimezone(tz)  # what the template's date filter shows
         parts.append(f'<small><time datetime="{moment.isoformat()}">{moment.day} {months[moment.month]}</time></small>')
     elif progress.started:
         parts.append(f"<small>{progress.percent}%</small>")
@@ -176,6 +176,7 @@ def class_dashboard(
     today = timezone.localdate(now)
     inactive_before = now - INACTIVE_AFTER
     months = _month_abbreviations()
+    tz = timezone.get_current_timezone()
     late = [bool(cl.expected_by and cl.expected_by < today) for cl in class_lessons]
 
     columns = [Column(class_lesson=cl, students=len(enrollments)) for cl in class_lessons]
@@ -201,7 +202,7 @@ def class_dashboard(
                 row.last_active = progress.last_active
             row.cards_due += progress.cards_due
             row.cards_overdue += progress.cards_overdue
-            html.append(cell_html(progress, cell.behind, months))
+            html.append(cell_html(progress, cell.behind, months, tz))
         row.cells_html = mark_safe("".join(html))  # noqa: S308 - cell_html writes only constants, numbers and dates
         row.average_percent = percent_sum // len(row.cells) if row.cells else 0
         unfinished = row.completed < len(row.cells)
