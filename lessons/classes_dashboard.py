@@ -468,13 +468,14 @@ def lesson_report(classroom: Classroom, lesson: Lesson) -> LessonReport:
     cards = []
     flashcards = {card.pk: card for card in lesson.flashcards.all()}
     if flashcards:
+        # The card ids as a list and counts of ``rating`` (not the id): reviewlog_user_card_live answers alone.
         card_rows = (
-            ReviewLog.objects.filter(card__lesson=lesson, user__in=students, undone_at__isnull=True)
+            ReviewLog.objects.filter(card__in=list(flashcards), user__in=students, undone_at__isnull=True)
             .order_by()
             .values("card_id")
             .annotate(
-                again=Count("pk", filter=Q(rating=Rating.AGAIN)),
-                reviews=Count("pk"),
+                again=Count("rating", filter=Q(rating=Rating.AGAIN)),
+                reviews=Count("rating"),
                 students=Count("user", distinct=True),
             )
             .filter(again__gt=0)
