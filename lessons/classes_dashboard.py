@@ -83,6 +83,9 @@ class StudentRow:
     behind: list[Cell] = field(default_factory=list)
     average_percent: int = 0
     cells_html: str = ""
+    # ``last_active`` as the template's ``date:"c"`` and ``date:"j M Y, H:i"`` write it (filled by class_dashboard).
+    last_active_iso: str = ""
+    last_active_label: str = ""
 
     @property
     def needs_attention(self) -> bool:
@@ -205,6 +208,10 @@ def class_dashboard(
             html.append(cell_html(progress, cell.behind, months, tz))
         row.cells_html = mark_safe("".join(html))  # noqa: S308 - cell_html writes only constants, numbers and dates
         row.average_percent = percent_sum // len(row.cells) if row.cells else 0
+        if row.last_active:
+            moment = row.last_active.astimezone(tz)
+            row.last_active_iso = moment.isoformat()
+            row.last_active_label = f"{moment.day} {months[moment.month]} {moment.year}, {moment:%H:%M}"
         unfinished = row.completed < len(row.cells)
         row.inactive = unfinished and (row.last_active is None or row.last_active < inactive_before)
         rows.append(row)

@@ -191,10 +191,10 @@ def progress_for(
         return ProgressTable(lessons, {}, entries)
 
     def entry(user_id, lesson_id):
-        key = (user_id, lesson_id)
-        if key not in entries:
-            entries[key] = LessonProgress(lesson=by_id[lesson_id])
-        return entries[key]
+        found = entries.get((user_id, lesson_id))
+        if found is None:
+            found = entries[(user_id, lesson_id)] = LessonProgress(lesson=by_id[lesson_id])
+        return found
 
     counts = lesson_totals(lesson_ids)
     totals = {lesson_id: activity_total(c) for lesson_id, c in counts.items()}
