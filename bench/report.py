@@ -180,7 +180,7 @@ def _render_run(scale, run):
         for level in result["levels"]:
             lines.append(
                 f"| {result['name']} | {level['connections']} | {level['rps']:.0f} | {level['p50_ms']:.1f} | "
-                f"{level['p95_ms']:.1f} | {level['p99_ms']:.1f} | {level['errors']} | {level['ratio_to_floor']:.3f} |"
+                f"{level['p95_ms']:.1f} | {level['p99_ms']:.1f} | {level['errors']}{' (ran out of fresh requests)' if level.get('exhausted') and level['errors'] else ''} | {level['ratio_to_floor']:.3f} |"
             )
     lines += ["", "Targets (from issue 9):", ""]
     for result in run["endpoints"]:

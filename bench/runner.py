@@ -323,6 +323,9 @@ def load_endpoint(endpoint, port, request_file, requests, args, csrf):
     for connections in args.connections:
         level = run_wrk(port, requests[0].path, request_file, connections, args.duration, csrf, sent)
         sent += level["requests"] + 4 * connections
+        # More requests sent than prepared: the rotation repeated some, and a repeated state-changing
+        # request (a rating with a used version) is rightly refused. Only tiny seeds run out.
+        level["exhausted"] = sent > len(requests) - 1
         log(
             f"  {endpoint.name:<28} c={connections:<3} {level['rps']:>8.1f} req/s  p50 {level['p50_ms']:.1f} ms  "
             f"p95 {level['p95_ms']:.1f} ms  p99 {level['p99_ms']:.1f} ms  errors {level['errors']}"

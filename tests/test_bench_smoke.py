@@ -70,7 +70,10 @@ def test_benchmark_runs_end_to_end_at_a_tiny_scale(bench_database_url, tmp_path)
         assert [level["connections"] for level in result_["levels"]] == [4, 8]
         for level in result_["levels"]:
             assert level["requests"] > 0, result_["name"]
-            assert level["errors"] == 0, (result_["name"], level)
+            # At this tiny scale a state-changing endpoint can run out of fresh requests (a due card
+            # rated once is not due again); repeats are refused, and only then may errors appear.
+            assert level["errors"] == 0 or level["exhausted"], (result_["name"], level)
+            assert level["socket_errors"] == 0, (result_["name"], level)
             assert level["p50_ms"] <= level["p99_ms"]
     assert run["floor"]["levels"][0]["ratio_to_floor"] == 1
     assert [c["name"] for c in run["explain"]] == [c.name for c in CHECKS]
