@@ -379,6 +379,23 @@ def test_assigned_lessons_feed_new_cards_before_they_are_started(student_client,
     assert "4 left" in html and "Front 1" in html
 
 
+@pytest.mark.parametrize("activity", ["ordering check", "prediction"])
+def test_any_activity_of_a_lesson_starts_it_for_review(student_client, student, diffusion, activity):
+    """The home page calls a lesson started after any activity; /review/ must then offer its cards."""
+    assert "Nothing due." in student_client.get(reverse("review")).content.decode()
+    if activity == "ordering check":
+        exercise = diffusion.ordering_exercises.get()
+        data = {"attempt": "1", "moved": "1", "order": list("abcdef")}
+        assert student_client.post(reverse("ordering_check", args=[exercise.pk]), data).status_code == 302
+    else:
+        exercise = diffusion.predictions.get()
+        data = {"text": "Slow, because many steps.", "number": 1, "confidence": "medium"}
+        assert student_client.post(reverse("prediction_submit", args=[exercise.pk]), data).status_code == 302
+    assert "Not started" not in student_client.get("/").content.decode()
+    html = student_client.get(reverse("review")).content.decode()
+    assert "10 left" in html and diffusion.flashcards.first().front in html
+
+
 def test_empty_review_says_when_the_next_card_is_due(student_client, student, diffusion):
     StudentSettings.objects.create(user=student, new_cards_per_day=0, time_zone="Europe/Paris")
     card = diffusion.flashcards.first()
