@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -123,19 +124,51 @@ def test_rating_a_reviewed_card_keeps_the_preview_exact_in_review_state(student,
     t0 = datetime(2025, 1, 6, 10, tzinfo=UTC)
     state, _ = rate_directly(student, card, Rating.EASY, t0)
     later = state.due + timedelta(days=2)
+    shown_at = later - timedelta(seconds=3)  # the buttons are computed when the answer is shown
     shown = scheduling.preview(
-        user_id=student.pk, card_id=card.pk, memory=scheduling.MemoryState.of(state), now=later, desired_retention=0.9
+        user_id=student.pk,
+        card_id=card.pk,
+        memory=scheduling.MemoryState.of(state),
+        now=shown_at,
+        desired_retention=0.9,
     )
     for outcome in shown:
-        services.review_reveal(user=student, card=card, revealed_at=later - timedelta(seconds=3))
+        services.review_reveal(user=student, card=card, revealed_at=shown_at)
         state, log = services.review_record(
             user=student, card=card, rating=outcome.rating, version=state.version, reviewed_at=later
         )
-        assert state.due == outcome.after.due and state.stability == outcome.after.stability
+        assert state.due == later + outcome.interval and state.stability == outcome.after.stability
         assert log.retrievability_before is not None and 0 < log.retrievability_before < 1
         assert log.duration_ms == 3000
         services.review_undo(user=student, log_id=log.pk)
         state.refresh_from_db()
+
+
+@pytest.mark.parametrize("rating", Rating.values)
+def test_the_label_stays_exact_when_a_day_passes_between_reveal_and_click(
+    student_client, student, diffusion, htmx_headers, rating
+):
+    """FSRS counts whole days since the last review: the rating is computed as of the reveal (as Anki does)."""
+    card = diffusion.flashcards.all()[3]
+    state, _ = rate_directly(student, card, Rating.EASY, timezone.now() - timedelta(days=20))
+    state, _ = rate_directly(student, card, Rating.GOOD, state.due, version=state.version)
+    CardState.objects.filter(pk=state.pk).update(due=timezone.now() - timedelta(days=1))
+    shown = intervals_on_buttons(reveal(student_client, card, headers=htmx_headers).content.decode())
+    # The student looks at the answer for a day before clicking: move the card's past back by a day.
+    day = timedelta(days=1)
+    CardState.objects.filter(pk=state.pk).update(last_review=F("last_review") - day, due=F("due") - day)
+    FlashcardReveal.objects.filter(user=student, card=card).update(revealed_at=F("revealed_at") - day)
+    state.refresh_from_db()
+    at_click = scheduling.review(
+        user_id=student.pk, card_id=card.pk, memory=scheduling.MemoryState.of(state), rating=rating, now=timezone.now()
+    )
+    response = rate(student_client, card, rating, version=state.version, headers=htmx_headers)
+    assert response.status_code == 200
+    log = ReviewLog.objects.filter(user=student, card=card).latest("reviewed_at")
+    state.refresh_from_db()
+    assert scheduling.format_interval(state.due - log.reviewed_at) == shown[Rating(rating).label]
+    if rating == Rating.GOOD:  # the test means something: scheduled at the click, Good would differ
+        assert at_click.label != shown["Good"]
 
 
 def test_rating_is_stored_as_columns_and_an_append_only_log(student_client, student, diffusion):

@@ -56,17 +56,18 @@ class CardView:
         return scheduling.format_interval(timedelta(minutes=math.ceil(seconds / 60)))
 
 
-def card_view(user, card, *, state, revealed_at, retention, now, last_log):
+def card_view(user, card, *, state, revealed_at, retention, last_log):
     revealed = revealed_at is not None and (
         state is None or state.last_review is None or revealed_at > state.last_review
     )
     previews = []
     if revealed:
+        # As of the reveal, as the rating will be computed (see lessons.scheduling): the labels stay exact.
         previews = scheduling.preview(
             user_id=user.pk,
             card_id=card.pk,
             memory=scheduling.MemoryState.of(state),
-            now=now,
+            now=revealed_at,
             desired_retention=retention,
         )
     undo_log = last_log if last_log is not None and last_log.card_id == card.pk else None
@@ -86,7 +87,6 @@ def page_state(user, lesson):
     reveals = dict(FlashcardReveal.objects.filter(user=user, card__lesson=lesson).values_list("card_id", "revealed_at"))
     retention = queue.settings_for(user).desired_retention
     last_log = _last_log(user)
-    now = timezone.now()
     return {
         "flashcard_views": {
             card.pk: card_view(
@@ -95,7 +95,6 @@ def page_state(user, lesson):
                 state=states.get(card.pk),
                 revealed_at=reveals.get(card.pk),
                 retention=retention,
-                now=now,
                 last_log=last_log,
             )
             for card in cards
@@ -123,7 +122,6 @@ def _card_response(request, card):
             .values_list("revealed_at", flat=True)
             .first(),
             retention=queue.settings_for(user).desired_retention,
-            now=timezone.now(),
             last_log=_last_log(user),
         )
         return render(request, CARD_TEMPLATE, {"lesson": card.lesson, "card": card, "fc": fc})
@@ -200,7 +198,6 @@ def review_context(user):
             state=q.head_state,
             revealed_at=revealed_at,
             retention=study_settings.desired_retention,
-            now=now,
             last_log=None,
         )
     last_log = ReviewLog.objects.filter(user=user, undone_at__isnull=True).select_related("card")
