@@ -536,6 +536,21 @@ def test_progress_shows_heatmap_forecast_retention_and_states(student_client, st
     assert re.search(r"<th scope=\"row\">New \(not studied yet\)</th><td>6</td>", html)
 
 
+def test_heatmap_names_its_months_and_weekdays_and_has_a_legend(student_client, student, diffusion):
+    rate_directly(student, diffusion.flashcards.first(), Rating.GOOD, timezone.now() - timedelta(days=40))
+    html = student_client.get(reverse("progress")).content.decode()
+    svg = re.search(r'<svg class="heatmap".*?</svg>', html, re.S).group(0)
+    labels = re.findall(r'<text x="\d+" y="\d+" class="axis-label">(\w+)</text>', svg)
+    assert labels[:3] == ["Mon", "Wed", "Fri"] and labels[-2:] == ["Less", "More"]
+    months = labels[3:-2]
+    names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    assert 11 <= len(months) <= 13
+    steps = {(names.index(b) - names.index(a)) % 12 for a, b in zip(months, months[1:], strict=False)}
+    assert steps == {1}, months  # a year of months, in order
+    assert "a stronger green means more reviews" in svg
+    assert svg.count('class="heat heat-') == len(re.findall(r"<title>\w{3} \d+ \w{3} \d{4}: ", svg)) + 5
+
+
 def test_csv_export_lists_the_students_reviews(student_client, student, diffusion):
     card = diffusion.flashcards.first()
     card.front = '=HYPERLINK("http://evil")'

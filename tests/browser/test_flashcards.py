@@ -171,3 +171,24 @@ def test_review_settings_and_progress_pass_axe(student_page, live_server, studen
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/lessons/diffusion/flashcards/print/")
     assert_accessible(page)
+
+
+def test_heatmap_opens_on_the_latest_weeks_on_a_phone_and_stays_legible_in_dark_mode(
+    browser, live_server, student, diffusion
+):
+    context = browser.new_context(viewport={"width": 375, "height": 800}, color_scheme="dark")
+    login_context(context, live_server, student)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/progress/")
+    region = page.locator(".chart-scroll:has(svg.heatmap)")
+    today = page.locator("svg.heatmap rect:has(title)").last
+    box, shown = today.bounding_box(), region.bounding_box()
+    assert shown["x"] <= box["x"] and box["x"] + box["width"] <= shown["x"] + shown["width"], (box, shown)
+    # a dark page: more reviews must be brighter, not darker (the legend runs from Less to More)
+    fills = page.locator("svg.heatmap rect:not(:has(title))").evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c).fill.match(/\\d+/g).map(Number))"
+    )
+    brightness = [0.2126 * r + 0.7152 * g + 0.0722 * b for r, g, b in fills]
+    assert brightness[1:] == sorted(brightness[1:]), fills
+    assert_accessible(page)
+    context.close()
