@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from lessons.models import CardState, CardStateKind, Rating, ReviewLog
+from lessons.models import CardState, CardStateKind, Rating, ReviewLog, StudentSettings
 from lessons.services import review as services
 from tests.axe import assert_accessible
 from tests.conftest import login_context
@@ -191,4 +191,19 @@ def test_heatmap_opens_on_the_latest_weeks_on_a_phone_and_stays_legible_in_dark_
     brightness = [0.2126 * r + 0.7152 * g + 0.0722 * b for r, g, b in fills]
     assert brightness[1:] == sorted(brightness[1:]), fills
     assert_accessible(page)
+    context.close()
+
+
+def test_settings_offer_the_browsers_time_zone(browser, live_server, student):
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    login_context(context, live_server, student)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/settings/")
+    expect(page.get_by_label("Time zone")).to_have_value("")  # the site's until the student chooses
+    page.get_by_role("button", name="Use my browser's time zone (Asia/Tokyo)").click()
+    expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#alerts")).to_contain_text("Your study settings are saved.")
+    assert StudentSettings.objects.get(user=student).time_zone == "Asia/Tokyo"
+    expect(page.get_by_role("button", name=re.compile("Use my browser's time zone"))).to_be_hidden()
     context.close()
