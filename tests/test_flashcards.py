@@ -575,6 +575,7 @@ def test_print_layout_has_one_card_per_page_and_no_site_chrome(student_client, d
     html = student_client.get(reverse("flashcards_print", args=["diffusion"])).content.decode()
     assert html.count('class="print-page"') == 10
     assert "Log out" not in html and "<nav" not in html
+    assert 'rel="icon"' in html  # no favicon.ico 404 in the console
     for card in diffusion.flashcards.all():
         assert card.front in html
     duplex = student_client.get(reverse("flashcards_print", args=["diffusion"]) + "?layout=duplex").content.decode()

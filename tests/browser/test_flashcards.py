@@ -207,3 +207,17 @@ def test_settings_offer_the_browsers_time_zone(browser, live_server, student):
     assert StudentSettings.objects.get(user=student).time_zone == "Asia/Tokyo"
     expect(page.get_by_role("button", name=re.compile("Use my browser's time zone"))).to_be_hidden()
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_print_layouts_print_button_is_offered_only_when_it_can_print(
+    browser, live_server, student, diffusion, javascript
+):
+    context = browser.new_context(java_script_enabled=javascript)
+    login_context(context, live_server, student)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/lessons/diffusion/flashcards/print/")
+    button = page.get_by_role("button", name="Print", exact=True)
+    expect(button).to_be_visible() if javascript else expect(button).to_be_hidden()
+    expect(page.get_by_text("Print with your browser (Ctrl+P or Cmd+P)")).to_be_visible()
+    context.close()
