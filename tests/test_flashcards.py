@@ -208,6 +208,29 @@ def test_a_stale_version_is_refused_and_changes_nothing(student_client, student,
     assert CardState.objects.get().version == 1
 
 
+@pytest.mark.parametrize("next_page", ["lesson", "review"])
+def test_a_stale_rating_from_htmx_redraws_the_card_as_it_now_is(
+    student_client, student, diffusion, htmx_headers, next_page
+):
+    card = diffusion.flashcards.all()[0]
+    reveal(student_client, card, next_page=next_page, headers=htmx_headers)
+    assert rate(student_client, card, Rating.GOOD, next_page=next_page, headers=htmx_headers).status_code == 200
+    response = rate(student_client, card, Rating.EASY, next_page=next_page, headers=htmx_headers)  # another tab
+    html = response.content.decode()
+    assert response.status_code == 409
+    target = f"#card-{card.pk}" if next_page == "lesson" else "#review-session"
+    assert response["HX-Retarget"] == target and response["HX-Reselect"] == target
+    assert response["HX-Reswap"] == "outerHTML"
+    assert f'id="{target[1:]}"' in html and "<html" not in html
+    assert "already rated" in html and 'id="alerts" hx-swap-oob="innerHTML"' in html
+    if next_page == "lesson":
+        assert "Next review in 10m" in html and "Undo rating (Good)" in html
+    else:
+        assert diffusion.flashcards.all()[1].front in html and "9 left" in html
+    assert [log.rating for log in ReviewLog.objects.all()] == [Rating.GOOD]
+    assert CardState.objects.get().version == 1
+
+
 def test_a_double_submit_of_the_first_rating_counts_once(student_client, diffusion):
     card = diffusion.flashcards.all()[0]
     reveal(student_client, card)

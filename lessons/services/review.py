@@ -24,8 +24,7 @@ class ReviewRefused(Exception):
 
 
 STALE_MESSAGE = (
-    "This card was already rated (a double click, a retried request or another tab). "
-    "Your first rating counts; the page now shows the card as it is."
+    "This card was already rated (a double click, a retried request or another tab). Your first rating counts."
 )
 
 

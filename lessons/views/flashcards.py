@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from lessons import flashcards_queue as queue
@@ -140,6 +141,27 @@ def _respond(request, card, next_page):
     return _card_response(request, card)
 
 
+def _refused_response(request, card, next_page, refused):
+    """A refused rating or undo: a clear 4xx that changed nothing.
+
+    A stale form (409: another tab, a retry) also gets, from htmx, the card or the review session as it
+    now is, swapped over the stale one, and the message in the page's alert area; otherwise the student
+    would keep pressing buttons of a card that has moved on.
+    """
+    if refused.status != 409 or not request.htmx or request.htmx.history_restore_request:
+        return error_response(request, refused.message, status=refused.status)
+    response = _respond(request, card, next_page)
+    target = "#review-session" if next_page == "review" else f"#card-{card.pk}"
+    response.content += format_html(
+        '<div id="alerts" hx-swap-oob="innerHTML"><p class="message message-error">{}</p></div>', refused.message
+    ).encode()
+    response.status_code = refused.status
+    response["HX-Retarget"] = target
+    response["HX-Reswap"] = "outerHTML"
+    response["HX-Reselect"] = target
+    return response
+
+
 @require_POST
 def reveal(request, card_id):
     card = _card(card_id)
@@ -161,7 +183,7 @@ def rate(request, card_id):
             user=request.user, card=card, rating=form.cleaned_data["rating"], version=form.cleaned_data["version"]
         )
     except services.ReviewRefused as refused:
-        return error_response(request, refused.message, status=refused.status)
+        return _refused_response(request, card, form.cleaned_data["next"], refused)
     return _respond(request, card, form.cleaned_data["next"])
 
 
@@ -175,7 +197,7 @@ def undo(request, log_id):
     try:
         services.review_undo(user=request.user, log_id=log_id)
     except services.ReviewRefused as refused:
-        return error_response(request, refused.message, status=refused.status)
+        return _refused_response(request, card, form.cleaned_data["next"], refused)
     return _respond(request, card, form.cleaned_data["next"])
 
 

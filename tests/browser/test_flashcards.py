@@ -221,3 +221,22 @@ def test_the_print_layouts_print_button_is_offered_only_when_it_can_print(
     expect(button).to_be_visible() if javascript else expect(button).to_be_hidden()
     expect(page.get_by_text("Print with your browser (Ctrl+P or Cmd+P)")).to_be_visible()
     context.close()
+
+
+def test_a_second_tab_catches_up_when_its_rating_is_refused(student_page, live_server, student, diffusion):
+    card = diffusion.flashcards.all()[0]
+    first = student_page
+    second = first.context.new_page()
+    for page in (first, second):
+        page.goto(f"{live_server.url}/lessons/diffusion/")
+    for page in (first, second):
+        page.locator(f"#card-{card.pk} button.card-front").click()
+        expect(page.locator(f"#card-{card.pk}").get_by_role("button", name=re.compile(r"^Good"))).to_be_visible()
+    first.locator(f"#card-{card.pk}").get_by_role("button", name=re.compile(r"^Good")).click()
+    expect(first.locator(f"#card-{card.pk}")).to_contain_text("Next review in 10m")
+    second.locator(f"#card-{card.pk}").get_by_role("button", name=re.compile(r"^Easy")).click()
+    expect(second.locator("#alerts")).to_contain_text("already rated")
+    item = second.locator(f"#card-{card.pk}")
+    expect(item).to_contain_text("Next review in 10m")  # the first tab's rating, no stale buttons left
+    expect(item.get_by_role("button", name=re.compile(r"^Easy"))).to_have_count(0)
+    assert [log.rating for log in ReviewLog.objects.filter(user=student)] == [Rating.GOOD]
