@@ -20,6 +20,10 @@ from lessons.models import (
     ClassLesson,
     Flashcard,
     FlashcardReveal,
+    LessonCompletion,
+    OrderingAttempt,
+    OrderingReveal,
+    PredictionSubmission,
     ReviewLog,
     SelfCheckAttempt,
     StudentSettings,
@@ -68,12 +72,19 @@ def due_cards(user, *, now, day_end):
 
 
 def new_cards(user):
-    """Cards the student has never rated, in lessons they started or that a class of theirs assigns."""
+    """Cards the student has never rated, in lessons they started or that a class of theirs assigns.
+
+    "Started" is what the home page calls started (``lessons.progress``): any activity of the lesson done.
+    """
     lesson = OuterRef("lesson")
     started = (
         Exists(CardState.objects.filter(user=user, card__lesson=lesson))
         | Exists(FlashcardReveal.objects.filter(user=user, card__lesson=lesson))
         | Exists(SelfCheckAttempt.objects.filter(user=user, question__lesson=lesson))
+        | Exists(OrderingAttempt.objects.filter(user=user, exercise__lesson=lesson))
+        | Exists(OrderingReveal.objects.filter(user=user, exercise__lesson=lesson))
+        | Exists(PredictionSubmission.objects.filter(user=user, exercise__lesson=lesson))
+        | Exists(LessonCompletion.objects.filter(user=user, lesson=lesson))
         | Exists(ClassLesson.objects.filter(lesson=lesson, classroom__enrollments__student=user))
     )
     return (

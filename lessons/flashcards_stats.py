@@ -16,6 +16,10 @@ HEATMAP_DAYS = 365
 FORECAST_DAYS = 30
 RETENTION_DAYS = 30
 CELL = 13  # heatmap pitch in SVG units: an 11-unit square and a 2-unit gap
+HEATMAP_LEFT = 30  # room for the weekday labels
+HEATMAP_TOP = 16  # room for the month labels
+HEATMAP_LEGEND = 24  # room for the "Less ... More" legend under the grid
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 BAR_WIDTH = 20
 BAR_AREA_HEIGHT = 120
 
@@ -39,6 +43,13 @@ class HeatCell:
         if self.count < 20:
             return 3
         return 4
+
+
+@dataclass
+class AxisLabel:
+    text: str
+    x: int
+    y: int
 
 
 @dataclass
@@ -69,17 +80,48 @@ def reviews_per_day(user, *, since, study_settings):
 
 
 def heatmap(counts, *, today):
-    """A year of days in week columns (Monday at the top), like Anki's and GitHub's calendars."""
+    """A year of days in week columns (Monday at the top), like Anki's and GitHub's calendars.
+
+    Returns the cells, the axis labels (month names over the week a month starts in, Mon/Wed/Fri
+    on the left), the legend's cells and the drawing's width and height.
+    """
     first = today - timedelta(days=HEATMAP_DAYS - 1)
     first -= timedelta(days=first.weekday())
+    weeks = (today - first).days // 7 + 1
     cells = []
     day = first
     while day <= today:
         offset = (day - first).days
-        cells.append(HeatCell(day=day, count=counts.get(day, 0), x=(offset // 7) * CELL, y=(offset % 7) * CELL))
+        x, y = HEATMAP_LEFT + (offset // 7) * CELL, HEATMAP_TOP + (offset % 7) * CELL
+        cells.append(HeatCell(day=day, count=counts.get(day, 0), x=x, y=y))
         day += timedelta(days=1)
-    width = (((today - first).days // 7) + 1) * CELL
-    return cells, width
+    labels = [
+        AxisLabel(text=name, x=0, y=HEATMAP_TOP + row * CELL + 9) for row, name in ((0, "Mon"), (2, "Wed"), (4, "Fri"))
+    ]
+    labelled_week = None
+    for week in range(weeks):
+        monday = first + timedelta(days=7 * week)
+        # A month's name sits over its first Monday's column (the first column too, if the month goes on
+        # for a while), never closer than three columns to the previous name.
+        wanted = monday.day <= 7 or (week == 0 and monday.day <= 21)
+        if wanted and (labelled_week is None or week - labelled_week >= 3):
+            labels.append(AxisLabel(text=MONTHS[monday.month - 1], x=HEATMAP_LEFT + week * CELL, y=10))
+            labelled_week = week
+    height = HEATMAP_TOP + 7 * CELL + HEATMAP_LEGEND
+    legend_y = HEATMAP_TOP + 7 * CELL + 8
+    legend_x = HEATMAP_LEFT + weeks * CELL - 5 * CELL - 32
+    legend = [
+        HeatCell(day=today, count=count, x=legend_x + i * CELL, y=legend_y) for i, count in enumerate((0, 1, 5, 10, 20))
+    ]
+    labels.append(AxisLabel(text="Less", x=legend_x - 28, y=legend_y + 9))
+    labels.append(AxisLabel(text="More", x=legend_x + 5 * CELL + 3, y=legend_y + 9))
+    return {
+        "cells": cells,
+        "labels": labels,
+        "legend": legend,
+        "width": HEATMAP_LEFT + weeks * CELL,
+        "height": height,
+    }
 
 
 def due_forecast(user, *, today, study_settings):
@@ -145,15 +187,18 @@ def progress_context(user, *, now):
     zone = queue.zone_of(study_settings)
     today = queue.study_date(now, zone=zone, rollover_hour=study_settings.rollover_hour)
     counts = reviews_per_day(user, since=now - timedelta(days=HEATMAP_DAYS + 7), study_settings=study_settings)
-    cells, heatmap_width = heatmap(counts, today=today)
+    grid = heatmap(counts, today=today)
+    cells = grid["cells"]
     year_counts = [cell for cell in cells if cell.count and cell.day > today - timedelta(days=HEATMAP_DAYS)]
     bars = due_forecast(user, today=today, study_settings=study_settings)
     return {
         "today": today,
         "zone": zone,
         "cells": cells,
-        "heatmap_width": heatmap_width,
-        "heatmap_height": 7 * CELL,
+        "heatmap_labels": grid["labels"],
+        "heatmap_legend": grid["legend"],
+        "heatmap_width": grid["width"],
+        "heatmap_height": grid["height"],
         "review_days": year_counts,
         "reviews_in_year": sum(cell.count for cell in year_counts),
         "bars": bars,

@@ -9,8 +9,15 @@ learnt together do not stay together, but it draws from the global random
 generator: a preview computed before the click would differ from the result.
 We run fsrs with fuzzing off and apply the same fuzz ranges ourselves with a
 generator seeded by (student, card, review count), as Anki seeds its fuzz with
-the card id and review count. The interval printed on each button is therefore
-exactly the one the click gives.
+the card id and review count.
+
+Time. FSRS counts whole days since the last review, so the same card rated a few
+seconds apart can get different intervals when a day boundary falls in between.
+Like Anki, which computes its answer buttons when it shows the card and applies the
+chosen one, we compute a rating's outcome as of the moment the answer was shown
+(``now``) and start the interval when the student answers (``answered_at``). The
+interval printed on each button is therefore exactly the one the click gives,
+however long the student looked at the answer.
 """
 
 import math
@@ -121,9 +128,14 @@ def fuzzed_days(interval_days, *, seed):
     return min(round(rng.random() * (max_ivl - min_ivl + 1) + min_ivl), MAXIMUM_INTERVAL_DAYS)
 
 
-def review(*, user_id, card_id, memory, rating, now, desired_retention=DEFAULT_RETENTION):
-    """The outcome of rating a card at ``now``; pure, so preview and record agree exactly."""
+def review(*, user_id, card_id, memory, rating, now, answered_at=None, desired_retention=DEFAULT_RETENTION):
+    """The outcome of a rating given to a card shown at ``now`` and answered at ``answered_at`` (default ``now``).
+
+    Pure, so preview and record agree exactly: the state and the interval depend on ``now`` only; the
+    interval runs from ``answered_at``.
+    """
     now = _utc(now)
+    answered_at = now if answered_at is None else _utc(answered_at)
     scheduler = _scheduler(desired_retention)
     before = _fsrs_card(card_id, memory, now)
     retrievability = 0.0 if memory.is_new else scheduler.get_card_retrievability(before, now)
@@ -140,8 +152,8 @@ def review(*, user_id, card_id, memory, rating, now, desired_retention=DEFAULT_R
             step=after.step,
             stability=after.stability,
             difficulty=after.difficulty,
-            due=now + interval,
-            last_review=now,
+            due=answered_at + interval,
+            last_review=answered_at,
             reps=memory.reps + 1,
             lapses=memory.lapses + (1 if lapsed else 0),
         ),
@@ -151,7 +163,7 @@ def review(*, user_id, card_id, memory, rating, now, desired_retention=DEFAULT_R
 
 
 def preview(*, user_id, card_id, memory, now, desired_retention=DEFAULT_RETENTION):
-    """The outcome of each of the four ratings, in rating order."""
+    """The outcome of each of the four ratings of a card shown at ``now``, in rating order."""
     return [
         review(
             user_id=user_id, card_id=card_id, memory=memory, rating=rating, now=now, desired_retention=desired_retention

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -123,19 +124,51 @@ def test_rating_a_reviewed_card_keeps_the_preview_exact_in_review_state(student,
     t0 = datetime(2025, 1, 6, 10, tzinfo=UTC)
     state, _ = rate_directly(student, card, Rating.EASY, t0)
     later = state.due + timedelta(days=2)
+    shown_at = later - timedelta(seconds=3)  # the buttons are computed when the answer is shown
     shown = scheduling.preview(
-        user_id=student.pk, card_id=card.pk, memory=scheduling.MemoryState.of(state), now=later, desired_retention=0.9
+        user_id=student.pk,
+        card_id=card.pk,
+        memory=scheduling.MemoryState.of(state),
+        now=shown_at,
+        desired_retention=0.9,
     )
     for outcome in shown:
-        services.review_reveal(user=student, card=card, revealed_at=later - timedelta(seconds=3))
+        services.review_reveal(user=student, card=card, revealed_at=shown_at)
         state, log = services.review_record(
             user=student, card=card, rating=outcome.rating, version=state.version, reviewed_at=later
         )
-        assert state.due == outcome.after.due and state.stability == outcome.after.stability
+        assert state.due == later + outcome.interval and state.stability == outcome.after.stability
         assert log.retrievability_before is not None and 0 < log.retrievability_before < 1
         assert log.duration_ms == 3000
         services.review_undo(user=student, log_id=log.pk)
         state.refresh_from_db()
+
+
+@pytest.mark.parametrize("rating", Rating.values)
+def test_the_label_stays_exact_when_a_day_passes_between_reveal_and_click(
+    student_client, student, diffusion, htmx_headers, rating
+):
+    """FSRS counts whole days since the last review: the rating is computed as of the reveal (as Anki does)."""
+    card = diffusion.flashcards.all()[3]
+    state, _ = rate_directly(student, card, Rating.EASY, timezone.now() - timedelta(days=20))
+    state, _ = rate_directly(student, card, Rating.GOOD, state.due, version=state.version)
+    CardState.objects.filter(pk=state.pk).update(due=timezone.now() - timedelta(days=1))
+    shown = intervals_on_buttons(reveal(student_client, card, headers=htmx_headers).content.decode())
+    # The student looks at the answer for a day before clicking: move the card's past back by a day.
+    day = timedelta(days=1)
+    CardState.objects.filter(pk=state.pk).update(last_review=F("last_review") - day, due=F("due") - day)
+    FlashcardReveal.objects.filter(user=student, card=card).update(revealed_at=F("revealed_at") - day)
+    state.refresh_from_db()
+    at_click = scheduling.review(
+        user_id=student.pk, card_id=card.pk, memory=scheduling.MemoryState.of(state), rating=rating, now=timezone.now()
+    )
+    response = rate(student_client, card, rating, version=state.version, headers=htmx_headers)
+    assert response.status_code == 200
+    log = ReviewLog.objects.filter(user=student, card=card).latest("reviewed_at")
+    state.refresh_from_db()
+    assert scheduling.format_interval(state.due - log.reviewed_at) == shown[Rating(rating).label]
+    if rating == Rating.GOOD:  # the test means something: scheduled at the click, Good would differ
+        assert at_click.label != shown["Good"]
 
 
 def test_rating_is_stored_as_columns_and_an_append_only_log(student_client, student, diffusion):
@@ -172,6 +205,29 @@ def test_a_stale_version_is_refused_and_changes_nothing(student_client, student,
     assert response.status_code == 409
     assert "already rated" in response.content.decode()
     assert ReviewLog.objects.count() == 1
+    assert CardState.objects.get().version == 1
+
+
+@pytest.mark.parametrize("next_page", ["lesson", "review"])
+def test_a_stale_rating_from_htmx_redraws_the_card_as_it_now_is(
+    student_client, student, diffusion, htmx_headers, next_page
+):
+    card = diffusion.flashcards.all()[0]
+    reveal(student_client, card, next_page=next_page, headers=htmx_headers)
+    assert rate(student_client, card, Rating.GOOD, next_page=next_page, headers=htmx_headers).status_code == 200
+    response = rate(student_client, card, Rating.EASY, next_page=next_page, headers=htmx_headers)  # another tab
+    html = response.content.decode()
+    assert response.status_code == 409
+    target = f"#card-{card.pk}" if next_page == "lesson" else "#review-session"
+    assert response["HX-Retarget"] == target and response["HX-Reselect"] == target
+    assert response["HX-Reswap"] == "outerHTML"
+    assert f'id="{target[1:]}"' in html and "<html" not in html
+    assert "already rated" in html and 'id="alerts" hx-swap-oob="innerHTML"' in html
+    if next_page == "lesson":
+        assert "Next review in 10m" in html and "Undo rating (Good)" in html
+    else:
+        assert diffusion.flashcards.all()[1].front in html and "9 left" in html
+    assert [log.rating for log in ReviewLog.objects.all()] == [Rating.GOOD]
     assert CardState.objects.get().version == 1
 
 
@@ -379,6 +435,23 @@ def test_assigned_lessons_feed_new_cards_before_they_are_started(student_client,
     assert "4 left" in html and "Front 1" in html
 
 
+@pytest.mark.parametrize("activity", ["ordering check", "prediction"])
+def test_any_activity_of_a_lesson_starts_it_for_review(student_client, student, diffusion, activity):
+    """The home page calls a lesson started after any activity; /review/ must then offer its cards."""
+    assert "Nothing due." in student_client.get(reverse("review")).content.decode()
+    if activity == "ordering check":
+        exercise = diffusion.ordering_exercises.get()
+        data = {"attempt": "1", "moved": "1", "order": list("abcdef")}
+        assert student_client.post(reverse("ordering_check", args=[exercise.pk]), data).status_code == 302
+    else:
+        exercise = diffusion.predictions.get()
+        data = {"text": "Slow, because many steps.", "number": 1, "confidence": "medium"}
+        assert student_client.post(reverse("prediction_submit", args=[exercise.pk]), data).status_code == 302
+    assert "Not started" not in student_client.get("/").content.decode()
+    html = student_client.get(reverse("review")).content.decode()
+    assert "10 left" in html and diffusion.flashcards.first().front in html
+
+
 def test_empty_review_says_when_the_next_card_is_due(student_client, student, diffusion):
     StudentSettings.objects.create(user=student, new_cards_per_day=0, time_zone="Europe/Paris")
     card = diffusion.flashcards.first()
@@ -486,6 +559,21 @@ def test_progress_shows_heatmap_forecast_retention_and_states(student_client, st
     assert re.search(r"<th scope=\"row\">New \(not studied yet\)</th><td>6</td>", html)
 
 
+def test_heatmap_names_its_months_and_weekdays_and_has_a_legend(student_client, student, diffusion):
+    rate_directly(student, diffusion.flashcards.first(), Rating.GOOD, timezone.now() - timedelta(days=40))
+    html = student_client.get(reverse("progress")).content.decode()
+    svg = re.search(r'<svg class="heatmap".*?</svg>', html, re.S).group(0)
+    labels = re.findall(r'<text x="\d+" y="\d+" class="axis-label">(\w+)</text>', svg)
+    assert labels[:3] == ["Mon", "Wed", "Fri"] and labels[-2:] == ["Less", "More"]
+    months = labels[3:-2]
+    names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    assert 11 <= len(months) <= 13
+    steps = {(names.index(b) - names.index(a)) % 12 for a, b in zip(months, months[1:], strict=False)}
+    assert steps == {1}, months  # a year of months, in order
+    assert "a stronger green means more reviews" in svg
+    assert svg.count('class="heat heat-') == len(re.findall(r"<title>\w{3} \d+ \w{3} \d{4}: ", svg)) + 5
+
+
 def test_csv_export_lists_the_students_reviews(student_client, student, diffusion):
     card = diffusion.flashcards.first()
     card.front = '=HYPERLINK("http://evil")'
@@ -510,6 +598,7 @@ def test_print_layout_has_one_card_per_page_and_no_site_chrome(student_client, d
     html = student_client.get(reverse("flashcards_print", args=["diffusion"])).content.decode()
     assert html.count('class="print-page"') == 10
     assert "Log out" not in html and "<nav" not in html
+    assert 'rel="icon"' in html  # no favicon.ico 404 in the console
     for card in diffusion.flashcards.all():
         assert card.front in html
     duplex = student_client.get(reverse("flashcards_print", args=["diffusion"]) + "?layout=duplex").content.decode()

@@ -24,8 +24,7 @@ class ReviewRefused(Exception):
 
 
 STALE_MESSAGE = (
-    "This card was already rated (a double click, a retried request or another tab). "
-    "Your first rating counts; the page now shows the card as it is."
+    "This card was already rated (a double click, a retried request or another tab). Your first rating counts."
 )
 
 
@@ -69,12 +68,14 @@ def review_record(
         if reveal is None or (state is not None and state.last_review and reveal.revealed_at <= state.last_review):
             raise ReviewRefused("Show the answer before rating the card.")
         memory = scheduling.MemoryState.of(state)
+        # As of the reveal, when the buttons showed their intervals; the interval runs from now.
         outcome = scheduling.review(
             user_id=user.pk,
             card_id=card.pk,
             memory=memory,
             rating=rating,
-            now=reviewed_at,
+            now=reveal.revealed_at,
+            answered_at=reviewed_at,
             desired_retention=desired_retention,
         )
         after = outcome.after

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from lessons import flashcards_queue as queue
@@ -56,17 +57,18 @@ class CardView:
         return scheduling.format_interval(timedelta(minutes=math.ceil(seconds / 60)))
 
 
-def card_view(user, card, *, state, revealed_at, retention, now, last_log):
+def card_view(user, card, *, state, revealed_at, retention, last_log):
     revealed = revealed_at is not None and (
         state is None or state.last_review is None or revealed_at > state.last_review
     )
     previews = []
     if revealed:
+        # As of the reveal, as the rating will be computed (see lessons.scheduling): the labels stay exact.
         previews = scheduling.preview(
             user_id=user.pk,
             card_id=card.pk,
             memory=scheduling.MemoryState.of(state),
-            now=now,
+            now=revealed_at,
             desired_retention=retention,
         )
     undo_log = last_log if last_log is not None and last_log.card_id == card.pk else None
@@ -86,7 +88,6 @@ def page_state(user, lesson):
     reveals = dict(FlashcardReveal.objects.filter(user=user, card__lesson=lesson).values_list("card_id", "revealed_at"))
     retention = queue.settings_for(user).desired_retention
     last_log = _last_log(user)
-    now = timezone.now()
     return {
         "flashcard_views": {
             card.pk: card_view(
@@ -95,7 +96,6 @@ def page_state(user, lesson):
                 state=states.get(card.pk),
                 revealed_at=reveals.get(card.pk),
                 retention=retention,
-                now=now,
                 last_log=last_log,
             )
             for card in cards
@@ -123,7 +123,6 @@ def _card_response(request, card):
             .values_list("revealed_at", flat=True)
             .first(),
             retention=queue.settings_for(user).desired_retention,
-            now=timezone.now(),
             last_log=_last_log(user),
         )
         return render(request, CARD_TEMPLATE, {"lesson": card.lesson, "card": card, "fc": fc})
@@ -140,6 +139,27 @@ def _respond(request, card, next_page):
     if next_page == "review":
         return _session_response(request)
     return _card_response(request, card)
+
+
+def _refused_response(request, card, next_page, refused):
+    """A refused rating or undo: a clear 4xx that changed nothing.
+
+    A stale form (409: another tab, a retry) also gets, from htmx, the card or the review session as it
+    now is, swapped over the stale one, and the message in the page's alert area; otherwise the student
+    would keep pressing buttons of a card that has moved on.
+    """
+    if refused.status != 409 or not request.htmx or request.htmx.history_restore_request:
+        return error_response(request, refused.message, status=refused.status)
+    response = _respond(request, card, next_page)
+    target = "#review-session" if next_page == "review" else f"#card-{card.pk}"
+    response.content += format_html(
+        '<div id="alerts" hx-swap-oob="innerHTML"><p class="message message-error">{}</p></div>', refused.message
+    ).encode()
+    response.status_code = refused.status
+    response["HX-Retarget"] = target
+    response["HX-Reswap"] = "outerHTML"
+    response["HX-Reselect"] = target
+    return response
 
 
 @require_POST
@@ -163,7 +183,7 @@ def rate(request, card_id):
             user=request.user, card=card, rating=form.cleaned_data["rating"], version=form.cleaned_data["version"]
         )
     except services.ReviewRefused as refused:
-        return error_response(request, refused.message, status=refused.status)
+        return _refused_response(request, card, form.cleaned_data["next"], refused)
     return _respond(request, card, form.cleaned_data["next"])
 
 
@@ -177,7 +197,7 @@ def undo(request, log_id):
     try:
         services.review_undo(user=request.user, log_id=log_id)
     except services.ReviewRefused as refused:
-        return error_response(request, refused.message, status=refused.status)
+        return _refused_response(request, card, form.cleaned_data["next"], refused)
     return _respond(request, card, form.cleaned_data["next"])
 
 
@@ -200,7 +220,6 @@ def review_context(user):
             state=q.head_state,
             revealed_at=revealed_at,
             retention=study_settings.desired_retention,
-            now=now,
             last_log=None,
         )
     last_log = ReviewLog.objects.filter(user=user, undone_at__isnull=True).select_related("card")

@@ -50,7 +50,17 @@
     button.click();
   });
 
-  // The print layout's Print button.
+  // The print layout's Print button (hidden in the HTML: without JavaScript it could not print).
+  function showPrintButtons() {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", showPrintButtons);
+  } else {
+    showPrintButtons();
+  }
   document.addEventListener("click", function (event) {
     var target = event.target.closest && event.target.closest("[data-print]");
     if (target) {

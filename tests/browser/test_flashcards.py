@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from lessons.models import CardState, CardStateKind, Rating, ReviewLog
+from lessons.models import CardState, CardStateKind, Rating, ReviewLog, StudentSettings
 from lessons.services import review as services
 from tests.axe import assert_accessible
 from tests.conftest import login_context
@@ -171,3 +171,72 @@ def test_review_settings_and_progress_pass_axe(student_page, live_server, studen
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/lessons/diffusion/flashcards/print/")
     assert_accessible(page)
+
+
+def test_heatmap_opens_on_the_latest_weeks_on_a_phone_and_stays_legible_in_dark_mode(
+    browser, live_server, student, diffusion
+):
+    context = browser.new_context(viewport={"width": 375, "height": 800}, color_scheme="dark")
+    login_context(context, live_server, student)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/progress/")
+    region = page.locator(".chart-scroll:has(svg.heatmap)")
+    today = page.locator("svg.heatmap rect:has(title)").last
+    box, shown = today.bounding_box(), region.bounding_box()
+    assert shown["x"] <= box["x"] and box["x"] + box["width"] <= shown["x"] + shown["width"], (box, shown)
+    # a dark page: more reviews must be brighter, not darker (the legend runs from Less to More)
+    fills = page.locator("svg.heatmap rect:not(:has(title))").evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c).fill.match(/\\d+/g).map(Number))"
+    )
+    brightness = [0.2126 * r + 0.7152 * g + 0.0722 * b for r, g, b in fills]
+    assert brightness[1:] == sorted(brightness[1:]), fills
+    assert_accessible(page)
+    context.close()
+
+
+def test_settings_offer_the_browsers_time_zone(browser, live_server, student):
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    login_context(context, live_server, student)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/settings/")
+    expect(page.get_by_label("Time zone")).to_have_value("")  # the site's until the student chooses
+    page.get_by_role("button", name="Use my browser's time zone (Asia/Tokyo)").click()
+    expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#alerts")).to_contain_text("Your study settings are saved.")
+    assert StudentSettings.objects.get(user=student).time_zone == "Asia/Tokyo"
+    expect(page.get_by_role("button", name=re.compile("Use my browser's time zone"))).to_be_hidden()
+    context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_print_layouts_print_button_is_offered_only_when_it_can_print(
+    browser, live_server, student, diffusion, javascript
+):
+    context = browser.new_context(java_script_enabled=javascript)
+    login_context(context, live_server, student)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/lessons/diffusion/flashcards/print/")
+    button = page.get_by_role("button", name="Print", exact=True)
+    expect(button).to_be_visible() if javascript else expect(button).to_be_hidden()
+    expect(page.get_by_text("Print with your browser (Ctrl+P or Cmd+P)")).to_be_visible()
+    context.close()
+
+
+def test_a_second_tab_catches_up_when_its_rating_is_refused(student_page, live_server, student, diffusion):
+    card = diffusion.flashcards.all()[0]
+    first = student_page
+    second = first.context.new_page()
+    for page in (first, second):
+        page.goto(f"{live_server.url}/lessons/diffusion/")
+    for page in (first, second):
+        page.locator(f"#card-{card.pk} button.card-front").click()
+        expect(page.locator(f"#card-{card.pk}").get_by_role("button", name=re.compile(r"^Good"))).to_be_visible()
+    first.locator(f"#card-{card.pk}").get_by_role("button", name=re.compile(r"^Good")).click()
+    expect(first.locator(f"#card-{card.pk}")).to_contain_text("Next review in 10m")
+    second.locator(f"#card-{card.pk}").get_by_role("button", name=re.compile(r"^Easy")).click()
+    expect(second.locator("#alerts")).to_contain_text("already rated")
+    item = second.locator(f"#card-{card.pk}")
+    expect(item).to_contain_text("Next review in 10m")  # the first tab's rating, no stale buttons left
+    expect(item.get_by_role("button", name=re.compile(r"^Easy"))).to_have_count(0)
+    assert [log.rating for log in ReviewLog.objects.filter(user=student)] == [Rating.GOOD]
