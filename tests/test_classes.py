@@ -516,3 +516,32 @@ def test_list_and_edit_pages_take_the_same_queries_at_two_sizes(teacher_client, 
         args = [classrooms[0].pk] if view == "class_edit" else []
         counts.append(count_queries(teacher_client, reverse(view, args=args)))
     assert counts[0] == counts[1] <= 12, counts
+
+
+def test_admin_class_page_takes_the_same_queries_at_two_sizes(teacher_client, instructor, make_user, make_lesson):
+    counts = []
+    for size, prefix in ((3, "small"), (20, "big")):
+        lessons = [make_lesson(f"{prefix}-{i}") for i in range(size)]
+        students = [make_user(f"{prefix}-student-{i}") for i in range(size)]
+        classroom = make_class(instructor, lessons, name=prefix, students=students)
+        url = reverse("admin:lessons_classroom_change", args=[classroom.pk])
+        counts.append(count_queries(teacher_client, url))
+        html = page(teacher_client.get(url))
+        assert f"{prefix}-student-{size - 1}" in html and f"{prefix}-{size - 1}" in html
+    assert counts[0] == counts[1], counts
+
+
+def test_admin_class_page_saves_a_date_and_removes_a_student(teacher_client, instructor, student, diffusion):
+    from tests.test_authoring_admin import form_data, prefix_of
+
+    classroom = make_class(instructor, [diffusion], students=[student])
+    url = reverse("admin:lessons_classroom_change", args=[classroom.pk])
+    response = teacher_client.get(url)
+    data = form_data(response)
+    data[f"{prefix_of(response, ClassLesson)}-0-expected_by"] = "2030-05-01"
+    data[f"{prefix_of(response, Enrollment)}-0-DELETE"] = "on"
+    saved = teacher_client.post(url, data)
+    assert saved.status_code == 302, saved.context and saved.context["errors"]
+    assert str(ClassLesson.objects.get(classroom=classroom).expected_by) == "2030-05-01"
+    assert not Enrollment.objects.filter(classroom=classroom).exists()
+    assert "Add another" not in page(teacher_client.get(url)).split("Students (they join")[-1]
