@@ -237,6 +237,9 @@ class AuthoringAdmin(SortableAdminBase, admin.ModelAdmin):
     # Enter in a text box presses the first submit button: make it Save, not a Markdown Preview.
     save_on_top = True
 
+    class Media:
+        css = {"all": ["css/admin_authoring.css"]}
+
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
         if issubclass(inline.formset, ContentFormSet):
