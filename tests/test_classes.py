@@ -283,6 +283,34 @@ def test_class_list_shows_each_user_only_their_own(teacher_client, make_user, st
     assert "Biology 101" in pupil and "Secret class" not in pupil and "Create a class" not in pupil
 
 
+def test_student_sees_the_lessons_of_their_class_with_dates_and_progress(
+    student_client, student, instructor, diffusion, make_lesson
+):
+    hidden = make_lesson("draft", published=False)
+    later = make_lesson("later")
+    classroom = make_class(instructor, [diffusion, hidden, later], students=[student])
+    yesterday = timezone.localdate() - timedelta(days=1)
+    ClassLesson.objects.filter(lesson=diffusion).update(expected_by=yesterday)
+    reveal(student, diffusion.questions.first())
+    html = page(student_client.get(reverse("class_list")))
+    section = html.split(f"<h3>{classroom}</h3>", 1)[1]
+    assert f'href="{diffusion.get_absolute_url()}"' in section and f'href="{later.get_absolute_url()}"' in section
+    assert hidden.title not in html  # unpublished: the student would only get a 404
+    assert f"Expected by {yesterday:%-d %b %Y}" in section
+    assert "In progress, 11%" in section and "Behind" in section and "Not started" in section
+
+
+def test_student_class_list_takes_the_same_queries_at_two_sizes(student_client, student, make_user, make_lesson):
+    counts = []
+    for size, prefix in ((2, "small"), (10, "big")):
+        for i in range(size):
+            teacher = make_user(f"{prefix}-teacher-{i}", instructor=True)
+            lessons = [make_lesson(f"{prefix}-{i}-{j}") for j in range(2)]
+            make_class(teacher, lessons, name=f"{prefix} {i}", students=[student])
+        counts.append(count_queries(student_client, reverse("class_list")))
+    assert counts[0] == counts[1] <= 12, counts
+
+
 # ---------------------------------------------------------------- the dashboard on a hand-built class
 
 
