@@ -113,6 +113,12 @@ def test_join_page_prefills_the_code_from_the_query(student_client):
     assert 'value="ABCDEFG"' in page(response)
 
 
+def test_join_link_tells_its_own_instructor_what_students_see(teacher_client, classroom):
+    html = page(teacher_client.get(classroom.get_join_url()))
+    assert "You teach <strong>Biology 101</strong>" in html and classroom.get_absolute_url() in html
+    assert "Join Biology 101</button>" not in html
+
+
 def test_instructor_cannot_join_their_own_class(teacher_client, classroom):
     response = teacher_client.post(reverse("class_join"), {"code": classroom.join_code})
     assert "instructors do not join their own class" in page(response)

@@ -101,7 +101,14 @@ def join_link(request, code):
     except services.JoinRefused as error:
         refused = str(error)
     already = bool(classroom and classroom.enrollments.filter(student=request.user).exists())
-    context = {"classroom": classroom, "refused": refused, "already": already, "code": services.normalize_code(code)}
+    teaches = bool(classroom and classroom.instructors.filter(pk=request.user.pk).exists())
+    context = {
+        "classroom": classroom,
+        "refused": refused,
+        "already": already,
+        "teaches": teaches,
+        "code": services.normalize_code(code),
+    }
     return render(request, "classes/join_link.html", context, status=404 if refused else 200)
 
 
