@@ -411,6 +411,8 @@ def test_item_view_numbers_on_a_hand_built_class(teacher_client, built, diffusio
     assert "50% <small>(1 of 2)</small>" in questions[0]  # bob missed, dan partly, ann did not judge
     assert "0% <small>(0 of 1)</small>" in questions[1]
     assert "No verdicts yet" in questions[2]
+    headings = html.split("<thead>")[1].split("</thead>")[0]
+    assert headings.index(">Question<") < headings.index(">Missed<") < headings.index(">Revealed<")
     assert "Correct on the first try: <strong>0%</strong> (0 of 2)" in html
     assert "Average tries per student: <strong>1.5</strong>" in html and "1 solved it" in html
     assert "<strong>50%</strong> put c before d <small>(1 of 2)</small>" in html
