@@ -20,9 +20,10 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
+from django.utils.safestring import mark_safe
 
 from lessons.models import (
-    CardState,
     ClassLesson,
     Classroom,
     Confidence,
@@ -36,7 +37,7 @@ from lessons.models import (
     SelfCheckAttempt,
     Verdict,
 )
-from lessons.progress import COMPLETED, LessonProgress, progress_for
+from lessons.progress import STATE_LABELS, LessonProgress, progress_for
 
 INACTIVE_AFTER = timedelta(days=7)
 OVERDUE_AFTER = timedelta(days=1)
@@ -70,30 +71,21 @@ class Cell:
 
 @dataclass
 class StudentRow:
+    """One student's row; the summaries are computed once, when the row is built."""
+
     student: object
     cells: list[Cell]
     cards_due: int = 0
     cards_overdue: int = 0
     inactive: bool = False
-
-    @property
-    def last_active(self) -> datetime | None:
-        times = [cell.progress.last_active for cell in self.cells if cell.progress.last_active]
-        return max(times, default=None)
-
-    @property
-    def completed(self) -> int:
-        return sum(1 for cell in self.cells if cell.progress.state == COMPLETED)
-
-    @property
-    def behind(self) -> list[Cell]:
-        return [cell for cell in self.cells if cell.behind]
-
-    @property
-    def average_percent(self) -> int:
-        if not self.cells:
-            return 0
-        return sum(100 if cell.progress.completed else cell.progress.percent for cell in self.cells) // len(self.cells)
+    last_active: datetime | None = None
+    completed: int = 0
+    behind: list[Cell] = field(default_factory=list)
+    average_percent: int = 0
+    cells_html: str = ""
+    # ``last_active`` as the template's ``date:"c"`` and ``date:"j M Y, H:i"`` write it (filled by class_dashboard).
+    last_active_iso: str = ""
+    last_active_label: str = ""
 
     @property
     def needs_attention(self) -> bool:
@@ -107,6 +99,29 @@ class StudentRow:
         if self.inactive:
             reasons.append("Inactive 7+ days" if self.last_active else "No activity yet")
         return reasons
+
+
+def _month_abbreviations() -> list[str]:
+    """What the template's ``date:"M"`` prints for each month, in the active language (index 1-12)."""
+    return ["", *(str(MONTHS_3[month]).title() for month in range(1, 13))]
+
+
+def cell_html(progress: LessonProgress, behind: bool, months: list[str], tz) -> str:
+    """The grid cell's markup, built without the template engine (the grid has students x lessons of them).
+
+    Every part is a constant, a number or a formatted date, so nothing needs escaping. The state is
+    written in words; the colour class only repeats it.
+    """
+    state = progress.state
+    parts = [f'<span class="state-label">{STATE_LABELS[state]}</span>']
+    if progress.completed_at is not None:
+        moment = progress.completed_at.astimezone(tz)  # what the template's date filter shows
+        parts.append(f'<small><time datetime="{moment.isoformat()}">{moment.day} {months[moment.month]}</time></small>')
+    elif progress.started:
+        parts.append(f"<small>{progress.percent}%</small>")
+    if behind:
+        parts.append('<strong class="behind">Behind</strong>')
+    return f'<td class="cell cell-{state}{" cell-behind" if behind else ""}">{" ".join(parts)}</td>\n'
 
 
 @dataclass
@@ -159,40 +174,46 @@ def class_dashboard(
     class_lessons = list(ClassLesson.objects.for_classroom(classroom))
     enrollments = list(Enrollment.objects.for_dashboard(classroom))
     lessons = [cl.lesson for cl in class_lessons]
-    students = class_students(classroom)
-    table = progress_for(students, lessons)
+    # Progress and the cards due come from the same aggregates (one query per kind of activity).
+    table = progress_for(class_students(classroom), lessons, due_at=now, overdue_at=now - OVERDUE_AFTER)
     today = timezone.localdate(now)
-
-    cards = {}
-    if lessons:
-        cards = {
-            row["user_id"]: row
-            for row in CardState.objects.filter(user__in=students, card__lesson__in=lessons)
-            .order_by()
-            .values("user_id")
-            .annotate(
-                n_due=Count("pk", filter=Q(due__lte=now)),
-                n_overdue=Count("pk", filter=Q(due__lt=now - OVERDUE_AFTER)),
-            )
-        }
+    inactive_before = now - INACTIVE_AFTER
+    months = _month_abbreviations()
+    tz = timezone.get_current_timezone()
+    late = [bool(cl.expected_by and cl.expected_by < today) for cl in class_lessons]
 
     columns = [Column(class_lesson=cl, students=len(enrollments)) for cl in class_lessons]
     rows = []
     for enrollment in enrollments:
         student = enrollment.student
-        cells = []
-        for column, cl in zip(columns, class_lessons, strict=True):
+        row = StudentRow(student=student, cells=[])
+        html = []
+        percent_sum = 0
+        for column, cl, is_late in zip(columns, class_lessons, late, strict=True):
             progress = table.get(student.pk, cl.lesson)
+            cell = Cell(class_lesson=cl, progress=progress, behind=is_late and not progress.completed)
+            row.cells.append(cell)
             if progress.completed:
                 column.completed += 1
-            behind = bool(cl.expected_by and cl.expected_by < today and not progress.completed)
-            cells.append(Cell(class_lesson=cl, progress=progress, behind=behind))
-        row = StudentRow(student=student, cells=cells)
-        card_row = cards.get(student.pk)
-        if card_row:
-            row.cards_due, row.cards_overdue = card_row["n_due"], card_row["n_overdue"]
-        unfinished = row.completed < len(cells)
-        row.inactive = unfinished and (row.last_active is None or row.last_active < now - INACTIVE_AFTER)
+                row.completed += 1
+                percent_sum += 100
+            else:
+                percent_sum += progress.percent
+            if cell.behind:
+                row.behind.append(cell)
+            if progress.last_active and (row.last_active is None or progress.last_active > row.last_active):
+                row.last_active = progress.last_active
+            row.cards_due += progress.cards_due
+            row.cards_overdue += progress.cards_overdue
+            html.append(cell_html(progress, cell.behind, months, tz))
+        row.cells_html = mark_safe("".join(html))  # noqa: S308 - cell_html writes only constants, numbers and dates
+        row.average_percent = percent_sum // len(row.cells) if row.cells else 0
+        if row.last_active:
+            moment = row.last_active.astimezone(tz)
+            row.last_active_iso = moment.isoformat()
+            row.last_active_label = f"{moment.day} {months[moment.month]} {moment.year}, {moment:%H:%M}"
+        unfinished = row.completed < len(row.cells)
+        row.inactive = unfinished and (row.last_active is None or row.last_active < inactive_before)
         rows.append(row)
 
     attention_count = sum(1 for row in rows if row.needs_attention)
@@ -454,13 +475,14 @@ def lesson_report(classroom: Classroom, lesson: Lesson) -> LessonReport:
     cards = []
     flashcards = {card.pk: card for card in lesson.flashcards.all()}
     if flashcards:
+        # The card ids as a list and counts of ``rating`` (not the id): reviewlog_user_card_live answers alone.
         card_rows = (
-            ReviewLog.objects.filter(card__lesson=lesson, user__in=students, undone_at__isnull=True)
+            ReviewLog.objects.filter(card__in=list(flashcards), user__in=students, undone_at__isnull=True)
             .order_by()
             .values("card_id")
             .annotate(
-                again=Count("pk", filter=Q(rating=Rating.AGAIN)),
-                reviews=Count("pk"),
+                again=Count("rating", filter=Q(rating=Rating.AGAIN)),
+                reviews=Count("rating"),
                 students=Count("user", distinct=True),
             )
             .filter(again__gt=0)

@@ -20,10 +20,11 @@ from lessons.models import (
     OrderingAttempt,
     OrderingReveal,
     PredictionSubmission,
+    Rating,
     ReviewLog,
     SelfCheckAttempt,
 )
-from lessons.progress import progress_for
+from lessons.progress import parse_timestamp, progress_for, timestamp_text
 
 LONG_HEADER = [
     "occurred_at",
@@ -69,90 +70,126 @@ def wide_rows(classroom: Classroom):
         yield row
 
 
+# The long export reads plain tuples (``values_list``), not model instances with their related rows:
+# a class of 300 has some 200,000 events, and building three model objects per event cost seconds.
+# Times are read as text and parsed in C (see ``progress.timestamp_text``).
+RATING_WORDS = {value: label.lower() for value, label in Rating.choices}
+
+
+def _events(queryset, *fields):
+    """Rows of ``fields`` plus the event time (last), oldest first, read in chunks from a server-side cursor."""
+    return (
+        queryset.order_by(fields[-1], "pk").values_list("pk", *fields[:-1], timestamp_text(fields[-1])).iterator(2000)
+    )
+
+
 def _selfcheck_events(attempts, event):
-    for a in attempts:
-        q = a.question
-        row = [a.user_id, a.user.username, q.lesson_id, q.lesson.slug, "self_check", q.pk, q.position, event, ""]
+    for pk, user_id, username, lesson_id, slug, question_id, position, verdict, at in attempts:
+        row = [user_id, username, lesson_id, slug, "self_check", question_id, position, event, ""]
         if event == "reveal":
-            yield (a.revealed_at, 0, a.pk), [*row, "", "", ""]
+            yield (parse_timestamp(at), 0, pk), [*row, "", "", ""]
         else:
-            yield (a.judged_at, 1, a.pk), [*row, a.verdict, "", ""]
+            yield (parse_timestamp(at), 1, pk), [*row, verdict, "", ""]
 
 
 def _ordering_events(attempts):
-    for a in attempts:
-        ex = a.exercise
-        row = [a.user_id, a.user.username, ex.lesson_id, ex.lesson.slug, "ordering", ex.pk, ex.position, "attempt"]
-        yield (a.created_at, 2, a.pk), [*row, a.number, " ".join(a.order), f"{a.score:.3f}", str(a.is_correct).lower()]
+    for pk, user_id, username, lesson_id, slug, exercise_id, position, number, order, score, correct, at in attempts:
+        row = [user_id, username, lesson_id, slug, "ordering", exercise_id, position, "attempt"]
+        yield (parse_timestamp(at), 2, pk), [*row, number, " ".join(order), f"{score:.3f}", str(correct).lower()]
 
 
 def _reveal_events(reveals):
-    for r in reveals:
-        ex = r.exercise
-        row = [r.user_id, r.user.username, ex.lesson_id, ex.lesson.slug, "ordering", ex.pk, ex.position]
-        yield (r.revealed_at, 3, r.pk), [*row, "answer_shown", "", "", "", ""]
+    for pk, user_id, username, lesson_id, slug, exercise_id, position, at in reveals:
+        row = [user_id, username, lesson_id, slug, "ordering", exercise_id, position]
+        yield (parse_timestamp(at), 3, pk), [*row, "answer_shown", "", "", "", ""]
 
 
 def _prediction_events(submissions):
-    for s in submissions:
-        ex = s.exercise
-        row = [s.user_id, s.user.username, ex.lesson_id, ex.lesson.slug, "prediction", ex.pk, ex.position]
-        named = s.n_named if s.marked_at else ""
-        yield (s.created_at, 4, s.pk), [*row, "submission", s.number, s.confidence, named, ""]
+    for (
+        pk,
+        user_id,
+        username,
+        lesson_id,
+        slug,
+        exercise_id,
+        position,
+        number,
+        confidence,
+        named,
+        marked,
+        at,
+    ) in submissions:
+        row = [user_id, username, lesson_id, slug, "prediction", exercise_id, position]
+        yield (parse_timestamp(at), 4, pk), [*row, "submission", number, confidence, named if marked else "", ""]
 
 
 def _review_events(logs):
-    for log in logs:
-        card = log.card
-        row = [log.user_id, log.user.username, card.lesson_id, card.lesson.slug, "flashcard", card.pk, card.position]
-        event = "review_undone" if log.undone_at else "review"
-        yield (log.reviewed_at, 5, log.pk), [*row, event, "", log.get_rating_display().lower(), "", ""]
+    for pk, user_id, username, lesson_id, slug, card_id, position, undone, rating, at in logs:
+        row = [user_id, username, lesson_id, slug, "flashcard", card_id, position]
+        event = "review_undone" if undone else "review"
+        yield (parse_timestamp(at), 5, pk), [*row, event, "", RATING_WORDS.get(rating, str(rating)), "", ""]
 
 
 def long_rows(classroom: Classroom):
     """Header then every recorded event of the class's students on its lessons, oldest first (six queries)."""
     students = class_students(classroom)
     lessons = ClassLesson.objects.filter(classroom=classroom).values("lesson_id")
+    person = ("user_id", "user__username")
+    question = ("question__lesson_id", "question__lesson__slug", "question_id", "question__position")
+    exercise = ("exercise__lesson_id", "exercise__lesson__slug", "exercise_id", "exercise__position")
+    card = ("card__lesson_id", "card__lesson__slug", "card_id", "card__position")
+    attempts = SelfCheckAttempt.objects.filter(user__in=students, question__lesson__in=lessons)
     sources = [
+        _selfcheck_events(_events(attempts, *person, *question, "verdict", "revealed_at"), "reveal"),
         _selfcheck_events(
-            SelfCheckAttempt.objects.filter(user__in=students, question__lesson__in=lessons)
-            .select_related("user", "question__lesson")
-            .order_by("revealed_at", "pk")
-            .iterator(chunk_size=2000),
-            "reveal",
-        ),
-        _selfcheck_events(
-            SelfCheckAttempt.objects.filter(user__in=students, question__lesson__in=lessons, judged_at__isnull=False)
-            .exclude(verdict="")
-            .select_related("user", "question__lesson")
-            .order_by("judged_at", "pk")
-            .iterator(chunk_size=2000),
+            _events(
+                attempts.filter(judged_at__isnull=False).exclude(verdict=""), *person, *question, "verdict", "judged_at"
+            ),
             "verdict",
         ),
         _ordering_events(
-            OrderingAttempt.objects.filter(user__in=students, exercise__lesson__in=lessons)
-            .select_related("user", "exercise__lesson")
-            .order_by("created_at", "pk")
-            .iterator(chunk_size=2000)
+            _events(
+                OrderingAttempt.objects.filter(user__in=students, exercise__lesson__in=lessons),
+                *person,
+                *exercise,
+                "number",
+                "order",
+                "score",
+                "is_correct",
+                "created_at",
+            )
         ),
         _reveal_events(
-            OrderingReveal.objects.filter(user__in=students, exercise__lesson__in=lessons)
-            .select_related("user", "exercise__lesson")
-            .order_by("revealed_at", "pk")
-            .iterator(chunk_size=2000)
+            _events(
+                OrderingReveal.objects.filter(user__in=students, exercise__lesson__in=lessons),
+                *person,
+                *exercise,
+                "revealed_at",
+            )
         ),
         _prediction_events(
-            PredictionSubmission.objects.filter(user__in=students, exercise__lesson__in=lessons)
-            .select_related("user", "exercise__lesson")
-            .annotate(n_named=Count("named_points"))
-            .order_by("created_at", "pk")
-            .iterator(chunk_size=2000)
+            _events(
+                PredictionSubmission.objects.filter(user__in=students, exercise__lesson__in=lessons).annotate(
+                    n_named=Count("named_points")
+                ),
+                *person,
+                *exercise,
+                "number",
+                "confidence",
+                "n_named",
+                "marked_at",
+                "created_at",
+            )
         ),
         _review_events(
-            ReviewLog.objects.filter(user__in=students, card__lesson__in=lessons)
-            .select_related("user", "card__lesson")
-            .order_by("reviewed_at", "pk")
-            .iterator(chunk_size=2000)
+            _events(
+                ReviewLog.objects.filter(user__in=students, card__lesson__in=lessons),
+                *person,
+                *card,
+                "undone_at",
+                "rating",
+                "reviewed_at",
+            )
         ),
     ]
     yield LONG_HEADER

@@ -42,11 +42,22 @@ def _name(label):
     return f"({label[:12]})"
 
 
+def _number(value: str, high: int) -> int | None:
+    """``value`` as a whole number from 1 to ``high``, else None.
+
+    Plain ASCII digits only, and not too many of them: ``str.isdigit`` also accepts "²", which
+    ``int`` refuses, and ``int`` refuses more than 4,300 digits (both would be a 500).
+    """
+    if not (value.isascii() and value.isdigit() and len(value) <= len(str(high))):
+        return None
+    return int(value) if 1 <= int(value) <= high else None
+
+
 def _attempt_number(data) -> int:
-    value = data.get("attempt", "")
-    if not value.isdigit() or not 1 <= int(value) <= 1_000_000:
+    value = _number(data.get("attempt", ""), 1_000_000)
+    if value is None:
         raise InvalidOrder("This form is missing its attempt number. Reload the page and try again.")
-    return int(value)
+    return value
 
 
 def _from_positions(data, labels: list[str]) -> tuple[list[str], dict[str, int]]:
@@ -58,10 +69,10 @@ def _from_positions(data, labels: list[str]) -> tuple[list[str], dict[str, int]]
         label = key.removeprefix(POSITION_PREFIX)
         if label not in labels:
             raise InvalidOrder(f"{_name(label)} is not a stage of this exercise.")
-        value = data.get(key, "")
-        if not value.isdigit() or not 1 <= int(value) <= len(labels):
+        value = _number(data.get(key, ""), len(labels))
+        if value is None:
             raise InvalidOrder(f"The position of {_name(label)} must be a number from 1 to {len(labels)}.")
-        positions[label] = int(value)
+        positions[label] = value
     missing = [label for label in labels if label not in positions]
     if missing:
         raise InvalidOrder(f"{', '.join(map(_name, missing))} is missing: send a position for every stage.")
@@ -98,19 +109,21 @@ def _from_list(data, labels: list[str]) -> list[str]:
     return order
 
 
-def read_submission(data, *, labels: list[str], shown: list[str]) -> Submission:
+def read_submission(data, *, labels: list[str], shown: list[str], recorded: int = 0) -> Submission:
     """The submitted order and attempt number, or InvalidOrder / FixableOrder.
 
-    ``labels`` are the exercise's labels, ``shown`` the order the page showed. A list
-    counts as touched when JavaScript says the student moved something (``moved=1``),
-    when it differs from the shown order, or when they ticked "Keep this order".
+    ``labels`` are the exercise's labels, ``shown`` the order the page shows now and
+    ``recorded`` how many tries are stored. A list counts as touched when JavaScript says
+    the student moved something (``moved=1``), when it differs from the shown order, or
+    when they ticked "Keep this order". A try already recorded (the second click of a
+    double click, which finds its own order shown) is a resend, not a new check.
     """
     number = _attempt_number(data)
     if any(key.startswith(POSITION_PREFIX) for key in data):
         order, positions = _from_positions(data, labels)
     else:
         order, positions = _from_list(data, labels), {}
-    touched = data.get("moved") == "1" or data.get("keep_order") == "1" or order != shown
+    touched = data.get("moved") == "1" or data.get("keep_order") == "1" or order != shown or number <= recorded
     if not touched:
         raise FixableOrder(
             'You have not moved anything yet. Put the stages in the order you think is right, or tick "Keep this '

@@ -81,7 +81,18 @@ def prediction(user, exercise, *, confidence="", named=(), marked=True, at=None,
 
 
 def review(user, card, rating, *, at=None, undone=False):
+    """Log a rating and keep the card's state as ``services.review`` does.
+
+    A rating that is not undone creates or updates the state (``last_review`` is its time);
+    an undone rating leaves the state as it was before it (none, for a first rating).
+    """
     at = at or timezone.now()
+    if not undone:
+        CardState.objects.update_or_create(
+            user=user,
+            card=card,
+            defaults={"state": CardStateKind.LEARNING, "due": at + timedelta(minutes=10), "last_review": at},
+        )
     return ReviewLog.objects.create(
         user=user,
         card=card,
@@ -94,4 +105,8 @@ def review(user, card, rating, *, at=None, undone=False):
 
 
 def card_state(user, card, *, due):
-    return CardState.objects.create(user=user, card=card, state=CardStateKind.REVIEW, due=due, reps=1)
+    """Set the card's due time (the state a rating left, or a bare one)."""
+    state, _ = CardState.objects.update_or_create(
+        user=user, card=card, defaults={"state": CardStateKind.REVIEW, "due": due, "reps": 1}
+    )
+    return state

@@ -27,7 +27,18 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .test_permissions_matrix import MATRIX, ROLES, TOP_LEVEL_ONLY, make_world, student_data, url_patterns
+from lessons.models import OrderingAttempt, OrderingReveal
+
+from .test_permissions_matrix import (
+    HIDDEN_LABELS,
+    MATRIX,
+    ROLES,
+    TOP_LEVEL_ONLY,
+    make_world,
+    shown_order,
+    student_data,
+    url_patterns,
+)
 
 COMMON_FIELDS = [
     "answer_text", "verdict", "rating", "order", "text", "confidence", "code", "join_code", "name",
@@ -36,8 +47,8 @@ COMMON_FIELDS = [
     "new_password2", "desired_retention", "new_cards_per_day", "time_zone", "id", "pk",
 ]  # fmt: skip
 FIELD_NAME = re.compile(r'<(?:input|textarea|select|button)[^>]*\bname="([^"]+)"')
-# How the site's templates mark a field the user must fix.
-FORM_ERROR = re.compile(rb'aria-invalid="true"|class="field-error"|class="errorlist')
+# How the site's templates mark a field the user must fix (or, for the ordering form, the whole form).
+FORM_ERROR = re.compile(rb'aria-invalid="true"|class="field-error"|class="errorlist|class="message message-error')
 
 ENDPOINTS = sorted(url.name for url in url_patterns() if url.name not in TOP_LEVEL_ONLY.values())
 CONVERTERS = {url.name: url.converters for url in url_patterns()}
@@ -58,6 +69,9 @@ hostile_text = st.one_of(
             "1",
             "4",
             "99999999999999999999999",
+            "9" * 5000,  # more digits than int() converts
+            "\u00b2",  # a digit to str.isdigit, not to int()
+            "0001",
             "1e309",
             "NaN",
             "null",
@@ -99,9 +113,11 @@ def real_values(world):
         world.lesson, world.hidden_lesson, world.question, world.hidden_question, world.classroom, world.attempt,
         world.flashcard, world.fresh_card, world.hidden_card, world.card_state, world.review_log, world.hidden_log,
         world.prediction, world.hidden_prediction, world.hidden_rubric_point, world.submission,
+        world.ordering, world.hidden_ordering, world.ordering_attempt,
         *world.prediction.rubric_points.all(), *world.users.values(),
     ]  # fmt: skip
-    values = {str(obj.pk) for obj in objects} | {"1", "2", world.card_state.version}
+    labels = {item.label for item in [*world.ordering.items.all(), *world.hidden_ordering.items.all()]}
+    values = {str(obj.pk) for obj in objects} | {"1", "2", world.card_state.version} | labels
     return sorted(map(str, values)) + [world.classroom.join_code, world.lesson.slug, world.users["student"].username]
 
 
@@ -182,3 +198,99 @@ def test_hostile_posts_never_fail_and_store_nothing_when_refused(name, world, da
     )
     if response.status_code >= 400 or forged or without_csrf or reshown:
         assert student_data() == before, f"POST {url} as {role} answered {response.status_code} but stored data"
+
+
+# ---------------------------------------------------------------- the ordering exercise, payload by payload
+
+
+def ordering_payloads(world):
+    """Hostile "Check order" forms built on the real exercise, with the status each must get (the student has one try)."""
+    right = world.ordering.correct_labels()
+    shown = shown_order(world.ordering)
+    payloads = {
+        "the right order repeated 30 times": ({"order": right * 30}, 400),
+        "past the item limit": ({"order": [*right, *(f"z{n}" for n in range(300))]}, 400),
+        "more fields than Django accepts": ({"order": right * 200}, 400),
+        "one enormous label": ({"order": [*right[:-1], "x" * 100_000]}, 400),
+        "a label with a NUL byte": ({"order": [*right[:-1], right[-1] + "\x00"]}, 400),
+        "a repeated label": ({"order": [*right[:-1], right[0]]}, 400),
+        "every label twice": ({"order": right + right}, 400),
+        "a label missing": ({"order": right[:-1]}, 400),
+        "no order at all": ({}, 400),
+        "the labels of another exercise": ({"order": list(HIDDEN_LABELS)}, 400),
+        "one label of another exercise": ({"order": [*right[:-1], HIDDEN_LABELS[0]]}, 400),
+        "positions for another exercise's labels": ({f"position-{label}": 1 for label in HIDDEN_LABELS}, 400),
+        "a position out of range": ({**{f"position-{label}": n for n, label in enumerate(shown, 1)}, "position-a": 7}, 400),
+        "a position in superscript": ({**{f"position-{label}": n for n, label in enumerate(shown, 1)}, "position-a": "\u00b2"}, 400),
+        "positions for half the stages": ({f"position-{label}": n for n, label in enumerate(shown[:3], 1)}, 400),
+        "a huge position": ({**{f"position-{label}": n for n, label in enumerate(shown, 1)}, "position-a": "9" * 5000}, 400),
+    }  # fmt: skip
+    for number in (
+        "",
+        "0",
+        "-1",
+        "1.0",
+        " 2",
+        "2 ",
+        "1e3",
+        "0x2",
+        "\u00b2",
+        "\u0662",
+        "9" * 5000,
+        "1000001",
+        ["2", "0"],
+    ):
+        payloads[f"attempt {str(number)[:12]!r}"] = ({"attempt": number, "order": right}, 400)
+    for number in (3, 999_999):  # the student has one try: any number past 2 skips ahead
+        payloads[f"attempt {number}"] = ({"attempt": number, "order": right}, 409)
+    return {name: ({"attempt": 2, **form}, status) for name, (form, status) in payloads.items()}
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_hostile_ordering_checks_are_refused_and_store_nothing(make_user, htmx):
+    world = make_world(make_user)
+    client = Client()
+    client.force_login(world.users["student"])
+    headers = {"HX-Request": "true"} if htmx else {}
+    url = reverse("ordering_check", args=[world.ordering.pk])
+    hidden_url = reverse("ordering_check", args=[world.hidden_ordering.pk])
+    attempts = OrderingAttempt.objects.filter(user=world.users["student"], exercise=world.ordering)
+    assert list(attempts.values_list("number", flat=True)) == [1]
+    wrong = []
+    for name, (form, status) in ordering_payloads(world).items():
+        before = student_data()
+        response = client.post(url, form, headers=headers)
+        if response.status_code != status:
+            wrong.append(f"{name}: expected {status}, got {response.status_code}")
+        elif (
+            status == 400
+            and b"Nothing was saved" not in response.content
+            and b"nothing was changed" not in response.content
+        ):
+            wrong.append(f"{name}: the 400 does not say what happened")
+        if student_data() != before:
+            wrong.append(f"{name}: answered {response.status_code} but stored data")
+        before = student_data()
+        if client.post(hidden_url, form, headers=headers).status_code != 404 or student_data() != before:
+            wrong.append(f"{name}: the unpublished exercise answered or stored something")
+    assert wrong == []
+    # The same client can still make its real second try: the refusals left nothing behind.
+    response = client.post(url, {"attempt": 2, "order": world.ordering.correct_labels()}, headers=headers)
+    assert response.status_code == (200 if htmx else 302)
+    assert list(attempts.values_list("number", "is_correct")) == [(1, False), (2, True)]
+
+
+@pytest.mark.parametrize("role", ["other_student", "instructor"])
+def test_show_answer_with_any_payload_before_a_try_stores_nothing(make_user, role):
+    world = make_world(make_user)
+    client = Client()
+    client.force_login(world.users[role])
+    url = reverse("ordering_reveal", args=[world.ordering.pk])
+    for form in ({}, {"attempt": 1}, {"user": world.users["student"].pk}, {"order": world.ordering.correct_labels()}):
+        before = student_data()
+        response = client.post(url, form, headers={"HX-Request": "true"})
+        assert response.status_code == 409, form
+        assert b"Check your order at least once" in response.content
+        assert b"pairs in order" not in response.content, "the student's result leaked"
+        assert student_data() == before
+    assert not OrderingReveal.objects.filter(user=world.users[role]).exists()

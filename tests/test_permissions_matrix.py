@@ -31,7 +31,9 @@ from lessons.models import (
     Enrollment,
     Flashcard,
     Lesson,
+    OrderingAttempt,
     OrderingExercise,
+    OrderingItem,
     PredictionExercise,
     PredictionSubmission,
     Rating,
@@ -40,6 +42,7 @@ from lessons.models import (
     SelfCheckAttempt,
     SelfCheckQuestion,
 )
+from lessons.services.ordering import ordering_check
 from lessons.services.prediction import prediction_submit
 from lessons.services.review import review_record, review_reveal
 from lessons.services.selfcheck import selfcheck_reveal
@@ -62,8 +65,11 @@ class World:
 
     ``student`` has revealed and judged a question, rated ``flashcard`` once (``card_state`` at
     version 1, ``review_log``), revealed ``fresh_card`` without rating it, submitted a prediction
-    (``submission``, number 1) and rated ``hidden_card`` before its lesson was unpublished
-    (``hidden_log``). The ``hidden_*`` objects belong to the unpublished lesson.
+    (``submission``, number 1), checked ``ordering`` once in the order it is shown (``ordering_attempt``,
+    number 1, "Keep this order"; nobody else has tried it) and rated ``hidden_card`` and checked
+    ``hidden_ordering`` before their lesson was unpublished (``hidden_log``). The ``hidden_*``
+    objects belong to the unpublished lesson; ``hidden_ordering``'s labels (p, q, r) are not
+    ``ordering``'s (a-f).
     """
 
     users: dict[str, User]
@@ -81,11 +87,21 @@ class World:
     review_log: ReviewLog
     hidden_log: ReviewLog
     ordering: OrderingExercise
+    ordering_attempt: OrderingAttempt
+    hidden_ordering: OrderingExercise
     prediction: PredictionExercise
     hidden_prediction: PredictionExercise
     hidden_rubric_point: RubricPoint
     submission: PredictionSubmission
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+HIDDEN_LABELS = ["p", "q", "r"]
+
+
+def shown_order(exercise):
+    """The labels in the order the page first shows them."""
+    return [item.label for item in exercise.display_items()]
 
 
 def make_world(make_user) -> World:
@@ -100,6 +116,14 @@ def make_world(make_user) -> World:
         lesson=hidden_lesson, position=1, title="Hidden prediction", prompt="P?", model_answer="M."
     )
     hidden_rubric_point = RubricPoint.objects.create(exercise=hidden_prediction, position=1, text="a hidden point")
+    hidden_ordering = OrderingExercise.objects.create(
+        lesson=hidden_lesson, position=1, title="Hidden order", prompt="O?"
+    )
+    for position, label in enumerate(HIDDEN_LABELS, start=1):
+        OrderingItem.objects.create(
+            exercise=hidden_ordering, label=label, text=f"stage {label}", display_position=position,
+            correct_position=position,
+        )  # fmt: skip
     users = {
         "student": make_user("student"),
         "other_student": make_user("other_student"),
@@ -119,6 +143,9 @@ def make_world(make_user) -> World:
     review_reveal(user=student, card=fresh_card)
     review_reveal(user=student, card=hidden_card)
     _, hidden_log = review_record(user=student, card=hidden_card, rating=Rating.GOOD, version=0)
+    ordering = lesson.ordering_exercises.first()
+    ordering_attempt = ordering_check(user=student, exercise=ordering, order=shown_order(ordering), number=1)
+    ordering_check(user=student, exercise=hidden_ordering, order=list(reversed(HIDDEN_LABELS)), number=1)
     prediction = lesson.predictions.first()
     submission = prediction_submit(
         user=student, exercise=prediction, number=1, text="my own prediction", confidence=Confidence.HIGH
@@ -138,7 +165,9 @@ def make_world(make_user) -> World:
         card_state=card_state,
         review_log=review_log,
         hidden_log=hidden_log,
-        ordering=lesson.ordering_exercises.first(),
+        ordering=ordering,
+        ordering_attempt=ordering_attempt,
+        hidden_ordering=hidden_ordering,
         prediction=prediction,
         hidden_prediction=hidden_prediction,
         hidden_rubric_point=hidden_rubric_point,
@@ -219,6 +248,25 @@ def classroom_data(instructor_names, name="Period 1, renamed"):
         }
 
     return data
+
+
+def moved_order(w):
+    """The right order: a real move away from the order the page shows (which the student's first try kept)."""
+    return w.ordering.correct_labels()
+
+
+def order_data(number, order=moved_order, **fields):
+    return lambda w: {"attempt": number, "order": order(w), **fields}
+
+
+def position_data(number, positions):
+    """The form without JavaScript: a position select per stage."""
+    return lambda w: {"attempt": number, **{f"position-{label}": p for label, p in positions(w).items()}}
+
+
+def replaced(index, label):
+    """The shown order with the stage at ``index`` replaced by ``label`` (a duplicate or a foreign one)."""
+    return lambda w: [label if i == index else old for i, old in enumerate(shown_order(w.ordering))]
 
 
 FORGED_ID = 2_000_000_000
@@ -314,6 +362,105 @@ MATRIX: dict[str, list[Case]] = {
         ),
         Case("POST", logged_in(404), kwargs=exercise_kwargs("hidden_prediction"), data=lambda w: {"number": 1}),
         Case("POST", logged_in(404), kwargs=lambda w: {"exercise_id": FORGED_ID}, data=lambda w: {"number": 1}),
+    ],
+    # Ordering.
+    "ordering_check": [
+        Case("GET", logged_in(405), kwargs=exercise_kwargs("ordering")),
+        Case(
+            "POST",
+            logged_in(302),
+            kwargs=exercise_kwargs("ordering"),
+            data=order_data(1),
+            note="a first try; for the student a resend of theirs, which stores nothing",
+        ),
+        Case(
+            "POST",
+            (LOGIN, 302, 409, 409, 409),
+            kwargs=exercise_kwargs("ordering"),
+            data=order_data(2),
+            note="the student's second try; the others have no first one",
+        ),
+        Case("POST", logged_in(409), kwargs=exercise_kwargs("ordering"), data=order_data(7), note="skips ahead"),
+        Case(
+            "POST",
+            (LOGIN, 302, 200, 200, 200),
+            kwargs=exercise_kwargs("ordering"),
+            data=order_data(1, lambda w: shown_order(w.ordering)),
+            note="untouched: the student's resend of their first try; the others are asked to move something",
+        ),
+        Case(
+            "POST",
+            logged_in(200),
+            kwargs=exercise_kwargs("ordering"),
+            data=order_data(2, lambda w: shown_order(w.ordering)),
+            note="untouched as a new try: re-shown asking to move something or tick Keep this order",
+        ),
+        Case(
+            "POST",
+            logged_in(302),
+            kwargs=exercise_kwargs("ordering"),
+            data=order_data(1, lambda w: shown_order(w.ordering), keep_order="1"),
+            note="untouched, with Keep this order",
+        ),
+        Case(
+            "POST",
+            logged_in(302),
+            kwargs=exercise_kwargs("ordering"),
+            data=position_data(1, lambda w: {label: n for n, label in enumerate(moved_order(w), start=1)}),
+            note="the position selects of the page without JavaScript",
+        ),
+        Case(
+            "POST",
+            logged_in(200),
+            kwargs=exercise_kwargs("ordering"),
+            data=position_data(1, lambda w: dict.fromkeys(shown_order(w.ordering), 1)),
+            note="every stage at position 1: re-shown with its error",
+        ),
+        Case("POST", logged_in(400), kwargs=exercise_kwargs("ordering"), data=order_data(1, replaced(0, "b"))),
+        Case(
+            "POST",
+            logged_in(400),
+            kwargs=exercise_kwargs("ordering"),
+            data=order_data(1, lambda w: moved_order(w)[1:]),
+            note="a stage missing",
+        ),
+        Case(
+            "POST",
+            logged_in(400),
+            kwargs=exercise_kwargs("ordering"),
+            data=order_data(1, replaced(0, HIDDEN_LABELS[0])),
+            note="a stage of another exercise",
+        ),
+        Case(
+            "POST",
+            logged_in(400),
+            kwargs=exercise_kwargs("ordering"),
+            data=position_data(1, lambda w: {**dict.fromkeys(shown_order(w.ordering)[1:], 1), HIDDEN_LABELS[0]: 2}),
+            note="a position for a stage of another exercise",
+        ),
+        Case("POST", logged_in(400), kwargs=exercise_kwargs("ordering"), data=order_data(0)),
+        Case("POST", logged_in(400), kwargs=exercise_kwargs("ordering"), data=order_data(10**12)),
+        Case("POST", logged_in(400), kwargs=exercise_kwargs("ordering"), data=order_data("9" * 5000)),
+        Case("POST", logged_in(400), kwargs=exercise_kwargs("ordering"), data=order_data("\u00b2"), note="a digit"),
+        Case(
+            "POST",
+            logged_in(404),
+            kwargs=exercise_kwargs("hidden_ordering"),
+            data=order_data(2, lambda w: list(HIDDEN_LABELS)),
+            note="unpublished",
+        ),
+        Case("POST", logged_in(404), kwargs=lambda w: {"exercise_id": FORGED_ID}, data=order_data(1)),
+    ],
+    "ordering_reveal": [
+        Case("GET", logged_in(405), kwargs=exercise_kwargs("ordering")),
+        Case(
+            "POST",
+            (LOGIN, 302, 409, 409, 409),
+            kwargs=exercise_kwargs("ordering"),
+            note="only after a try: the student has one, nobody else",
+        ),
+        Case("POST", logged_in(404), kwargs=exercise_kwargs("hidden_ordering"), note="unpublished, though tried"),
+        Case("POST", logged_in(404), kwargs=lambda w: {"exercise_id": FORGED_ID}),
     ],
     # Flashcards and reviews.
     "flashcards_print": [
@@ -579,8 +726,8 @@ def test_permission_matrix(role, make_user):
     assert mismatches == [], f"as {role}:\n" + "\n".join(mismatches)
 
 
-# The student's own words, as stored in make_world: nobody else's pages may show them.
-STUDENT_WORDS = ("my own words", "my own prediction")
+# The student's own words and their ordering feedback, as stored in make_world: nobody else's pages may show them.
+STUDENT_WORDS = ("my own words", "my own prediction", "pairs in order")
 OWN_PAGES = ("home", "review", "progress", "class_list", "lesson_detail", "reviews_csv")
 
 

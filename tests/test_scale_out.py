@@ -9,13 +9,14 @@ write goes through the real views, alternating between the servers, from a bound
 Each kind of write is a scenario: a class built from a database connection (it may seed rows
 there), whose ``phases(students)`` returns lists of ``Request``s (a phase starts when the previous
 one is done; the phases of all scenarios run side by side) and whose ``check(db, students,
-results)`` asserts what was stored. Self-check answers, flashcard ratings and prediction
-submissions are in SCENARIOS; the ordering exercise adds its attempts as one more class there.
+results)`` asserts what was stored. Self-check answers, flashcard ratings, prediction
+submissions and ordering tries (with "Show answer") are in SCENARIOS.
 """
 
 import http.client
 import itertools
 import os
+import random
 import re
 import secrets
 import signal
@@ -453,7 +454,104 @@ class PredictionScenario:
             assert text.startswith(f"{ids[user]} prediction 2 copy "), f"{ids[user]}'s draft is not their last text"
 
 
-SCENARIOS = [SelfCheckScenario, FlashcardScenario, PredictionScenario]
+class OrderingScenario:
+    """Every student checks the ordering exercise TRIES times, each try sent DUPLICATES times at once.
+
+    Try n is one phase (try n+1 sent before n is stored would skip ahead). Each try is a new
+    order; even-numbered students get it right on their last try, the others then press "Show
+    answer" DUPLICATES times. A third of the copies come from the page without JavaScript (the
+    position selects), the rest from the dragged list (``moved=1``); half are htmx requests.
+    Stored exactly once: tries 1..TRIES per student, each with the order sent for that number
+    and its grade (counted here by brute force); one reveal per student who asked, none otherwise.
+    """
+
+    name = "ordering tries and Show answer"
+    TRIES = 3
+
+    def __init__(self, db):
+        (self.exercise,) = lesson_rows(
+            db,
+            "SELECT o.id FROM lessons_orderingexercise o JOIN lessons_lesson l ON l.id = o.lesson_id WHERE l.slug = %s",
+        )
+        items = db.execute(
+            "SELECT label, display_position, correct_position FROM lessons_orderingitem WHERE exercise_id = %s",
+            [self.exercise],
+        ).fetchall()
+        self.shown = [label for label, _, _ in sorted(items, key=lambda item: item[1])]
+        self.correct = [label for label, _, _ in sorted(items, key=lambda item: item[2])]
+        assert len(self.correct) == 6
+        self.orders = {}
+        self.revealing = []
+        self.students = []
+
+    def order_for(self, n, number, previous):
+        """A new order for try ``number`` of student ``n``: the right one on the last try of even students."""
+        if number == self.TRIES and n % 2 == 0:
+            return list(self.correct)
+        shuffler = random.Random(f"{n}-{number}")
+        order = list(self.correct)
+        while order in (self.correct, previous):
+            shuffler.shuffle(order)
+        return order
+
+    def phases(self, students):
+        self.students = list(students)
+        path = f"/ordering/{self.exercise}"
+        phases = [[] for _ in range(self.TRIES + 1)]
+        for n, name in enumerate(self.students):
+            previous = self.shown
+            for number in range(1, self.TRIES + 1):
+                self.orders[name, number] = order = previous = self.order_for(n, number, previous)
+                for copy in range(DUPLICATES):
+                    if copy % 3 == 0:
+                        data = (
+                            ("attempt", number),
+                            *((f"position-{label}", order.index(label) + 1) for label in order),
+                        )
+                    else:
+                        data = (("attempt", number), ("moved", "1"), *(("order", label) for label in order))
+                    phases[number - 1].append(
+                        Request(name, f"{path}/check/", data, htmx=copy % 2 == 0, key=(name, number))
+                    )
+            if order != self.correct:
+                self.revealing.append(name)
+                for copy in range(DUPLICATES):
+                    phases[-1].append(Request(name, f"{path}/reveal/", htmx=copy % 2 == 1, key=(name, "reveal")))
+        assert self.revealing and len(self.revealing) < len(self.students)
+        return phases
+
+    def grade(self, order):
+        """(pairs in order, pairs, correct): every pair of stages compared, independently of lessons.grading."""
+        rank = {label: index for index, label in enumerate(self.correct)}
+        pairs = list(itertools.combinations(order, 2))
+        return sum(rank[a] < rank[b] for a, b in pairs), len(pairs), order == self.correct
+
+    def check(self, db, students, results):
+        statuses = Counter(status for _, status in results)
+        assert set(statuses) <= {200, 302}, f"unexpected answers: {statuses}"
+        ids = {students[name].id: name for name in self.students}
+        rows = db.execute(
+            'SELECT user_id, number, "order", pairs_in_order, pairs_total, score, is_correct '
+            "FROM lessons_orderingattempt WHERE user_id = ANY(%s) AND exercise_id = %s",
+            [list(ids), self.exercise],
+        ).fetchall()
+        stored = Counter((ids[user], number) for user, number, *_ in rows)
+        assert set(stored) == set(self.orders), "a try is missing, or one was stored under a wrong number"
+        assert max(stored.values()) == 1, "a try was stored twice"
+        for user, number, order, pairs_in_order, pairs_total, score, is_correct in rows:
+            name = ids[user]
+            assert order == self.orders[name, number], f"{name}'s try {number} holds another order"
+            in_order, pairs, correct = self.grade(order)
+            assert (pairs_in_order, pairs_total, is_correct) == (in_order, pairs, correct), f"{name}'s try {number}"
+            assert score == pytest.approx(in_order / pairs)
+        revealed = db.execute(
+            "SELECT user_id FROM lessons_orderingreveal WHERE user_id = ANY(%s) AND exercise_id = %s",
+            [list(ids), self.exercise],
+        ).fetchall()
+        assert sorted(ids[user] for (user,) in revealed) == sorted(self.revealing), "one reveal per student who asked"
+
+
+SCENARIOS = [SelfCheckScenario, FlashcardScenario, PredictionScenario, OrderingScenario]
 
 
 # ---------------------------------------------------------------- the test

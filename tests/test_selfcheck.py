@@ -81,6 +81,14 @@ def test_oversized_answer_is_refused_and_nothing_stored(student_client, question
     assert not SelfCheckAttempt.objects.exists()
 
 
+def test_line_breaks_count_as_one_character_like_the_browsers_maxlength(student_client, question):
+    # The textarea's maxlength counts a line break as one character, but the browser sends CRLF.
+    text = "x" * 4800 + "\r\ny" * 100  # 5,000 characters in the box, 5,100 on the wire
+    response = student_client.post(reveal_url(question), {"answer_text": text})
+    assert response.status_code == 302
+    assert SelfCheckAttempt.objects.get().answer_text == "x" * 4800 + "\ny" * 100
+
+
 def test_forged_question_id_is_404_and_changes_nothing(student_client, diffusion):
     assert student_client.post("/questions/999999/reveal/", {}).status_code == 404
     assert student_client.post("/questions/999999/judge/", {"verdict": "got_it"}).status_code == 404

@@ -21,6 +21,16 @@ class Course(models.Model):
         return reverse("course_detail", args=[self.slug])
 
 
+def practice_prefetches():
+    """The lesson content the practice page shows: six queries, whatever its size."""
+    return (
+        "questions",
+        Prefetch("ordering_exercises", queryset=OrderingExercise.objects.prefetch_related("items")),
+        Prefetch("predictions", queryset=PredictionExercise.objects.prefetch_related("rubric_points")),
+        "flashcards",
+    )
+
+
 class LessonQuerySet(models.QuerySet):
     def published(self):
         """Lessons students may see."""
@@ -28,12 +38,7 @@ class LessonQuerySet(models.QuerySet):
 
     def for_practice(self):
         """Everything the practice page shows, in a fixed number of queries."""
-        return self.select_related("course").prefetch_related(
-            "questions",
-            Prefetch("ordering_exercises", queryset=OrderingExercise.objects.prefetch_related("items")),
-            Prefetch("predictions", queryset=PredictionExercise.objects.prefetch_related("rubric_points")),
-            "flashcards",
-        )
+        return self.select_related("course").prefetch_related(*practice_prefetches())
 
 
 class Lesson(models.Model):

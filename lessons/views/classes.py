@@ -6,6 +6,7 @@ they do not teach, so class ids reveal nothing.
 """
 
 import csv
+import io
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -231,16 +232,24 @@ def lesson_items(request, class_id, lesson_id):
     return render(request, "classes/lesson_items.html", {"classroom": classroom, "report": report})
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for streaming CSV."""
+CSV_ROWS_PER_CHUNK = 500
 
-    def write(self, value):
-        return value
+
+def _csv_chunks(rows):
+    """The CSV text in chunks of a few hundred rows (one chunk per row made 200,000 tiny writes)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for number, row in enumerate(rows, 1):
+        writer.writerow(row)
+        if number % CSV_ROWS_PER_CHUNK == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def _csv_response(rows, filename):
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(_csv_chunks(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -110,7 +110,10 @@ def check(request, exercise_id):
     shown = exercise_state(exercise, latest)["order"]
     try:
         submission = read_submission(
-            request.POST, labels=[item.label for item in exercise.display_items()], shown=shown
+            request.POST,
+            labels=[item.label for item in exercise.display_items()],
+            shown=shown,
+            recorded=latest.number if latest is not None else 0,
         )
     except InvalidOrder as problem:
         return error_response(request, f"{problem} Nothing was saved.")

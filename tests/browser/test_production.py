@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from lessons.lessonfile import import_paths
 from lessons.models import ClassLesson, Classroom, Confidence, Enrollment, Lesson, Rating, Verdict
+from lessons.services.ordering import ordering_check
 from lessons.services.prediction import prediction_submit
 from lessons.services.review import review_record, review_reveal
 from lessons.services.selfcheck import selfcheck_judge, selfcheck_reveal
@@ -137,7 +138,25 @@ def seed_class_and_work(student, instructor):
     prediction_submit(
         user=student, exercise=lesson.predictions.first(), number=1, text="slow", confidence=Confidence.LOW
     )
+    ordering_check(user=student, exercise=lesson.ordering_exercises.first(), order=list("bacdef"), number=1)
     return lesson, classroom
+
+
+def drag(page, handle, target):
+    """Drag by ``handle`` with the real mouse onto the top of ``target``; returns the dragged ghost's inline position.
+
+    SortableJS's pointer fallback moves a clone styled through CSSOM (``element.style``), which
+    CSP's style-src does not govern; a ``<style>`` or ``style`` attribute in markup it would block.
+    """
+    box, to = handle.bounding_box(), target.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y - 6, steps=3)
+    page.mouse.move(x, to["y"] + to["height"] * 0.25, steps=20)
+    ghost = page.evaluate("(document.querySelector('.sortable-fallback') || {style: {}}).style.position")
+    page.mouse.up()
+    return ghost
 
 
 def test_csp_catches_an_inline_script(csp_context, live_server):
@@ -182,6 +201,26 @@ def test_main_pages_have_no_csp_violations(csp_context, live_server, make_user):
     question.get_by_role("button", name="Show answer").click()
     question.get_by_role("button", name="Got it").click()
     expect(question.get_by_text("You said:")).to_be_visible()
+    violations += log.collect()
+    # The ordering exercise: SortableJS (static/vendor) drags under the CSP, then the htmx feedback fragment.
+    ordering = page.locator("article.ordering")
+    expect(ordering).to_contain_text("Attempt 1")  # the seeded try, rendered by the server
+    assert page.evaluate("typeof window.Sortable") == "function", "SortableJS did not load"
+    items = ordering.locator("[data-ordering-list] > li")
+    expect(items.first).to_have_attribute("data-label", "b")
+    items.nth(0).scroll_into_view_if_needed()
+    ghost = drag(page, ordering.locator('li[data-label="d"] [data-ordering-handle]'), items.nth(1))
+    assert ghost == "fixed", "SortableJS's drag ghost was not styled: did the drag run?"
+    expect(items.nth(1)).to_have_attribute("data-label", "d")
+    expect(ordering.locator("[data-ordering-live]")).to_have_text("Stage d moved to position 2 of 6")
+    ordering.get_by_role("button", name="Move up stage c").click()
+    ordering.get_by_role("button", name="Check order").click()
+    expect(ordering.get_by_role("heading", name="Not yet")).to_contain_text("Attempt 2")
+    ordering.get_by_role("button", name="Show answer").click()
+    expect(ordering.locator(".ordering-answer")).to_be_visible()
+    violations += log.collect()
+    page.reload()  # the practice page as the server now renders it: feedback, marks and the answer
+    expect(page.locator("article.ordering .ordering-answer")).to_be_visible()
     violations += log.collect()
     page.close()
     csp_context.clear_cookies()
