@@ -439,6 +439,37 @@ def test_records_an_instructor_may_not_delete_block_the_delete_with_the_count(
 
 
 @pytest.mark.django_db
+def test_delete_pages_count_student_records_in_the_same_queries_at_two_sizes(admin_client, diffusion, make_user):
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.classes_factories import ordering_attempt, review
+
+    exercise = diffusion.ordering_exercises.get()
+    urls = [
+        reverse("admin:lessons_lesson_delete", args=[diffusion.pk]),
+        reverse("admin:lessons_orderingexercise_delete", args=[exercise.pk]),
+    ]
+    counts, total = [], 0
+    for size, prefix in ((3, "small"), (20, "big")):
+        for i in range(size):
+            student = make_user(f"{prefix}-{i}")
+            for question in diffusion.questions.all():
+                SelfCheckAttempt.objects.create(user=student, question=question, revealed_at=timezone.now())
+            ordering_attempt(student, exercise, exercise.correct_labels())
+            review(student, diffusion.flashcards.first(), 3)
+        total += size
+        with CaptureQueriesContext(connection) as ctx:
+            html = admin_client.get(urls[0]).content.decode()
+            exercise_html = admin_client.get(urls[1]).content.decode()
+        counts.append(len(ctx))
+        assert f"Self check attempts: {6 * total} (student records)" in html
+        assert f"Ordering attempts: {total} (student records)" in exercise_html
+        assert "Self check attempt: " not in html  # counted, not listed one by one
+        assert "Self check question: " in html and "Flashcard: " in html  # the content is still listed
+    assert counts[0] == counts[1], counts
+
+
+@pytest.mark.django_db
 def test_delete_of_unused_lesson_says_so(admin_client, make_lesson):
     lesson = make_lesson("unused")
     response = admin_client.get(reverse("admin:lessons_lesson_delete", args=[lesson.pk]))

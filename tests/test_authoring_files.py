@@ -270,3 +270,14 @@ def test_oversized_paste_is_refused(admin_client, diffusion):
 @pytest.mark.django_db
 def test_paste_on_unknown_lesson_is_404(admin_client):
     assert admin_client.get(reverse("admin:lessons_lesson_paste_flashcards", args=[999999])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_pasted_cards_show_on_the_practice_page_a_student_already_opened(admin_client, diffusion, student_client):
+    # The student's visit caches the lesson's content; pasting must make that cache stale.
+    assert "Front pasted" not in student_client.get(diffusion.get_absolute_url()).content.decode()
+    before = Lesson.objects.get(pk=diffusion.pk).updated_at
+    _, saved = preview_and_save(admin_client, diffusion, "Front pasted\tBack pasted")
+    assert saved.status_code == 302
+    assert Lesson.objects.get(pk=diffusion.pk).updated_at > before
+    assert "Front pasted" in student_client.get(diffusion.get_absolute_url()).content.decode()

@@ -113,6 +113,12 @@ def test_join_page_prefills_the_code_from_the_query(student_client):
     assert 'value="ABCDEFG"' in page(response)
 
 
+def test_join_link_tells_its_own_instructor_what_students_see(teacher_client, classroom):
+    html = page(teacher_client.get(classroom.get_join_url()))
+    assert "You teach <strong>Biology 101</strong>" in html and classroom.get_absolute_url() in html
+    assert "Join Biology 101</button>" not in html
+
+
 def test_instructor_cannot_join_their_own_class(teacher_client, classroom):
     response = teacher_client.post(reverse("class_join"), {"code": classroom.join_code})
     assert "instructors do not join their own class" in page(response)
@@ -283,6 +289,34 @@ def test_class_list_shows_each_user_only_their_own(teacher_client, make_user, st
     assert "Biology 101" in pupil and "Secret class" not in pupil and "Create a class" not in pupil
 
 
+def test_student_sees_the_lessons_of_their_class_with_dates_and_progress(
+    student_client, student, instructor, diffusion, make_lesson
+):
+    hidden = make_lesson("draft", published=False)
+    later = make_lesson("later")
+    classroom = make_class(instructor, [diffusion, hidden, later], students=[student])
+    yesterday = timezone.localdate() - timedelta(days=1)
+    ClassLesson.objects.filter(lesson=diffusion).update(expected_by=yesterday)
+    reveal(student, diffusion.questions.first())
+    html = page(student_client.get(reverse("class_list")))
+    section = html.split(f"<h3>{classroom}</h3>", 1)[1]
+    assert f'href="{diffusion.get_absolute_url()}"' in section and f'href="{later.get_absolute_url()}"' in section
+    assert hidden.title not in html  # unpublished: the student would only get a 404
+    assert f"Expected by {yesterday:%-d %b %Y}" in section
+    assert "In progress, 11%" in section and "Behind" in section and "Not started" in section
+
+
+def test_student_class_list_takes_the_same_queries_at_two_sizes(student_client, student, make_user, make_lesson):
+    counts = []
+    for size, prefix in ((2, "small"), (10, "big")):
+        for i in range(size):
+            teacher = make_user(f"{prefix}-teacher-{i}", instructor=True)
+            lessons = [make_lesson(f"{prefix}-{i}-{j}") for j in range(2)]
+            make_class(teacher, lessons, name=f"{prefix} {i}", students=[student])
+        counts.append(count_queries(student_client, reverse("class_list")))
+    assert counts[0] == counts[1] <= 12, counts
+
+
 # ---------------------------------------------------------------- the dashboard on a hand-built class
 
 
@@ -377,6 +411,8 @@ def test_item_view_numbers_on_a_hand_built_class(teacher_client, built, diffusio
     assert "50% <small>(1 of 2)</small>" in questions[0]  # bob missed, dan partly, ann did not judge
     assert "0% <small>(0 of 1)</small>" in questions[1]
     assert "No verdicts yet" in questions[2]
+    headings = html.split("<thead>")[1].split("</thead>")[0]
+    assert headings.index(">Question<") < headings.index(">Missed<") < headings.index(">Revealed<")
     assert "Correct on the first try: <strong>0%</strong> (0 of 2)" in html
     assert "Average tries per student: <strong>1.5</strong>" in html and "1 solved it" in html
     assert "<strong>50%</strong> put c before d <small>(1 of 2)</small>" in html
@@ -516,3 +552,32 @@ def test_list_and_edit_pages_take_the_same_queries_at_two_sizes(teacher_client, 
         args = [classrooms[0].pk] if view == "class_edit" else []
         counts.append(count_queries(teacher_client, reverse(view, args=args)))
     assert counts[0] == counts[1] <= 12, counts
+
+
+def test_admin_class_page_takes_the_same_queries_at_two_sizes(teacher_client, instructor, make_user, make_lesson):
+    counts = []
+    for size, prefix in ((3, "small"), (20, "big")):
+        lessons = [make_lesson(f"{prefix}-{i}") for i in range(size)]
+        students = [make_user(f"{prefix}-student-{i}") for i in range(size)]
+        classroom = make_class(instructor, lessons, name=prefix, students=students)
+        url = reverse("admin:lessons_classroom_change", args=[classroom.pk])
+        counts.append(count_queries(teacher_client, url))
+        html = page(teacher_client.get(url))
+        assert f"{prefix}-student-{size - 1}" in html and f"{prefix}-{size - 1}" in html
+    assert counts[0] == counts[1], counts
+
+
+def test_admin_class_page_saves_a_date_and_removes_a_student(teacher_client, instructor, student, diffusion):
+    from tests.test_authoring_admin import form_data, prefix_of
+
+    classroom = make_class(instructor, [diffusion], students=[student])
+    url = reverse("admin:lessons_classroom_change", args=[classroom.pk])
+    response = teacher_client.get(url)
+    data = form_data(response)
+    data[f"{prefix_of(response, ClassLesson)}-0-expected_by"] = "2030-05-01"
+    data[f"{prefix_of(response, Enrollment)}-0-DELETE"] = "on"
+    saved = teacher_client.post(url, data)
+    assert saved.status_code == 302, saved.context and saved.context["errors"]
+    assert str(ClassLesson.objects.get(classroom=classroom).expected_by) == "2030-05-01"
+    assert not Enrollment.objects.filter(classroom=classroom).exists()
+    assert "Add another" not in page(teacher_client.get(url)).split("Students (they join")[-1]

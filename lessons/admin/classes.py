@@ -4,6 +4,7 @@ Instructors only see and change the classes they teach here too.
 """
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 
 from lessons.models import ClassLesson, Classroom, Enrollment, LessonCompletion
 
@@ -13,13 +14,31 @@ class ClassLessonInline(admin.TabularInline):
     extra = 0
     fields = ["lesson", "position", "expected_by"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("lesson", "classroom")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "lesson":
+            # Every row's select shares one list: one query for the page, not one per assigned lesson.
+            field.choices = list(field.choices)
+        return field
+
 
 class EnrollmentInline(admin.TabularInline):
+    """Students join with the class code (never added here); a row can be removed."""
+
     model = Enrollment
     extra = 0
     fields = ["student", "joined_at"]
-    readonly_fields = ["joined_at"]
-    raw_id_fields = ["student"]
+    readonly_fields = ["student", "joined_at"]
+    verbose_name_plural = "students (they join with the class code)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("student", "classroom")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Classroom)
@@ -34,6 +53,12 @@ class ClassroomAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         return queryset if request.user.is_superuser else queryset.taught_by(request.user)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "instructors":
+            # Offer staff accounts, not every student of the site.
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

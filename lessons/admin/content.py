@@ -17,15 +17,17 @@ from adminsortable2.admin import CustomInlineFormSet, SortableAdminBase, Sortabl
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import actions as admin_actions
+from django.contrib.admin.utils import NestedObjects, quote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, router
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 
 from lessons import lessonfile
 from lessons.authoring_paste import SEPARATORS, parse_pasted_cards, separator_name
@@ -37,6 +39,7 @@ from lessons.models import (
     OrderingExercise,
     OrderingItem,
     PredictionExercise,
+    PredictionSubmission,
     RubricPoint,
     SelfCheckQuestion,
 )
@@ -228,6 +231,24 @@ class PredictionExerciseInline(ContentInline):
 
 # ---------------------------------------------------------------- shared ModelAdmin behaviour
 
+STUDENT_RECORD = object()
+STUDENT_RECORD_MODELS = {model for model, _path in services.STUDENT_RECORDS} | {
+    PredictionSubmission.named_points.through
+}
+
+
+def _without_student_records(nested):
+    """The nested list of a delete page without the student records (they are counted instead)."""
+    kept = []
+    for item in nested:
+        if isinstance(item, list):
+            item = _without_student_records(item)
+            if item:
+                kept.append(item)
+        elif item is not STUDENT_RECORD:
+            kept.append(item)
+    return kept
+
 
 class AuthoringAdmin(SortableAdminBase, admin.ModelAdmin):
     """Passes the "Also delete the student records" box to the inline formsets and shows it when needed."""
@@ -236,6 +257,9 @@ class AuthoringAdmin(SortableAdminBase, admin.ModelAdmin):
     change_form_template = "admin/lessons/authoring_change_form.html"
     # Enter in a text box presses the first submit button: make it Save, not a Markdown Preview.
     save_on_top = True
+
+    class Media:
+        css = {"all": ["css/admin_authoring.css"]}
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
@@ -252,6 +276,45 @@ class AuthoringAdmin(SortableAdminBase, admin.ModelAdmin):
 
     def student_records(self, obj):
         return 0
+
+    def get_deleted_objects(self, objs, request):
+        """Django's list of what a delete takes, with student records counted per kind, not listed one by one.
+
+        Listed, each student record costs a query (its name reaches the student) and a line: thousands of
+        both for a real class. Permissions are checked as Django does, once per kind of record.
+        """
+        if not objs:
+            return [], {}, set(), []
+        collector = NestedObjects(using=router.db_for_write(self.model), origin=objs)
+        collector.collect(objs)
+        perms_needed = set()
+        site = self.admin_site
+
+        def can_delete(model, obj=None):
+            return not site.is_registered(model) or site.get_model_admin(model).has_delete_permission(request, obj)
+
+        def describe(obj):
+            model, opts = type(obj), obj._meta
+            if model in STUDENT_RECORD_MODELS:
+                return STUDENT_RECORD
+            if not site.is_registered(model):
+                return f"{capfirst(opts.verbose_name)}: {obj}"
+            if not can_delete(model, obj):
+                perms_needed.add(opts.verbose_name)
+            try:
+                url = reverse(f"{site.name}:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
+            except NoReverseMatch:
+                return f"{capfirst(opts.verbose_name)}: {obj}"
+            return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
+
+        to_delete = _without_student_records(collector.nested(describe))
+        for model, found in collector.model_objs.items():
+            if model in STUDENT_RECORD_MODELS and found:
+                if not can_delete(model):
+                    perms_needed.add(model._meta.verbose_name)
+                to_delete.append(f"{capfirst(model._meta.verbose_name_plural)}: {len(found)} (student records)")
+        model_count = {model._meta.verbose_name_plural: len(found) for model, found in collector.model_objs.items()}
+        return to_delete, model_count, perms_needed, [describe(obj) for obj in collector.protected]
 
     def delete_view(self, request, object_id, extra_context=None):
         extra_context = extra_context or {}

@@ -27,6 +27,11 @@ class ClassroomQuerySet(models.QuerySet):
         """Classes the user joined as a student, with their instructors."""
         return self.filter(enrollments__student=user).prefetch_related("instructors")
 
+    def with_assignments(self):
+        """Each class's published assigned lessons, in order, as ``assigned`` (students never see a draft)."""
+        lessons = ClassLesson.objects.filter(lesson__published=True).select_related("lesson__course")
+        return self.prefetch_related(models.Prefetch("class_lessons", queryset=lessons, to_attr="assigned"))
+
 
 class Classroom(models.Model):
     name = models.CharField(max_length=200)

@@ -6,6 +6,7 @@ the admin validates and reports exactly like ``manage.py import_lessons``.
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
+from django.utils import timezone
 
 from lessons.lessonfile import ImportResult, LessonFileError, import_spec, parse_text
 from lessons.models import (
@@ -60,17 +61,23 @@ def _check_deferred_constraints():
 
 
 def flashcards_append(*, lesson: Lesson, cards: list[tuple[str, str]], expected_count: int) -> list[Flashcard]:
-    """Add cards after the lesson's last card, once: refuse if the card count is not the one previewed."""
+    """Add cards after the lesson's last card, once: refuse if the card count is not the one previewed.
+
+    ``bulk_create`` sends no ``post_save``, so the lesson's ``updated_at`` is bumped here as
+    ``lessons.signals`` does for one card: the cached practice page and "updated since" see the new cards.
+    """
     with transaction.atomic():
         Lesson.objects.select_for_update().filter(pk=lesson.pk).first()
         stats = Flashcard.objects.filter(lesson=lesson).aggregate(count=Count("pk"), last=Max("position"))
         if stats["count"] != expected_count:
             raise StaleFlashcards
         start = (stats["last"] or 0) + 1
-        return Flashcard.objects.bulk_create(
+        created = Flashcard.objects.bulk_create(
             Flashcard(lesson=lesson, position=start + i, front=front, back=back)
             for i, (front, back) in enumerate(cards)
         )
+        Lesson.objects.filter(pk=lesson.pk).update(updated_at=timezone.now())
+        return created
 
 
 # Every student record that hangs off a lesson's content, and how to reach the lesson from it.

@@ -22,6 +22,7 @@ from lessons.classes_dashboard import SORTS, class_dashboard, lesson_report, par
 from lessons.classes_export import long_rows, wide_rows
 from lessons.forms_classes import ClassroomForm, JoinForm, expires_on
 from lessons.models import ClassLesson, Classroom, Lesson
+from lessons.progress import progress_for
 from lessons.services import classes as services
 
 
@@ -48,12 +49,24 @@ def _taught(request, class_id):
 # ---------------------------------------------------------------- students and instructors
 
 
+def _with_progress(classrooms, user, today):
+    """Put the student's progress and "behind" on each assigned lesson (one progress computation for all)."""
+    lessons = {cl.lesson.pk: cl.lesson for classroom in classrooms for cl in classroom.assigned}
+    table = progress_for([user], lessons.values())
+    for classroom in classrooms:
+        for cl in classroom.assigned:
+            cl.progress = table.get(user.pk, cl.lesson)
+            cl.behind = bool(cl.expected_by and cl.expected_by < today and not cl.progress.completed)
+    return classrooms
+
+
 @require_GET
 def class_list(request):
     user = request.user
     teaching = is_instructor(user)
+    joined = list(Classroom.objects.joined_by(user).with_assignments())
     context = {
-        "joined": Classroom.objects.joined_by(user),
+        "joined": _with_progress(joined, user, timezone.localdate()),
         "is_instructor": teaching,
         "taught": Classroom.objects.taught_by(user).prefetch_related("instructors") if teaching else [],
         "join_form": JoinForm(),
@@ -89,7 +102,14 @@ def join_link(request, code):
     except services.JoinRefused as error:
         refused = str(error)
     already = bool(classroom and classroom.enrollments.filter(student=request.user).exists())
-    context = {"classroom": classroom, "refused": refused, "already": already, "code": services.normalize_code(code)}
+    teaches = bool(classroom and classroom.instructors.filter(pk=request.user.pk).exists())
+    context = {
+        "classroom": classroom,
+        "refused": refused,
+        "already": already,
+        "teaches": teaches,
+        "code": services.normalize_code(code),
+    }
     return render(request, "classes/join_link.html", context, status=404 if refused else 200)
 
 
