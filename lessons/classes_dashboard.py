@@ -43,7 +43,7 @@ INACTIVE_AFTER = timedelta(days=7)
 OVERDUE_AFTER = timedelta(days=1)
 SORTS = {
     "name": "Name",
-    "progress": "Progress",
+    "progress": "Completed",
     "last_active": "Last active",
 }
 # What a student on the grid needs for "confidently wrong": high confidence, under half the rubric named.
@@ -116,7 +116,9 @@ def cell_html(progress: LessonProgress, behind: bool, months: list[str], tz) -> 
     parts = [f'<span class="state-label">{STATE_LABELS[state]}</span>']
     if progress.completed_at is not None:
         moment = progress.completed_at.astimezone(tz)  # what the template's date filter shows
-        parts.append(f'<small><time datetime="{moment.isoformat()}">{moment.day} {months[moment.month]}</time></small>')
+        parts.append(
+            f'<small><time datetime="{moment.isoformat()}">{moment.day} {months[moment.month]} {moment.year}</time></small>'
+        )
     elif progress.started:
         parts.append(f"<small>{progress.percent}%</small>")
     if behind:
@@ -213,7 +215,8 @@ def class_dashboard(
             row.last_active_iso = moment.isoformat()
             row.last_active_label = f"{moment.day} {months[moment.month]} {moment.year}, {moment:%H:%M}"
         unfinished = row.completed < len(row.cells)
-        row.inactive = unfinished and (row.last_active is None or row.last_active < inactive_before)
+        # A student who joined this week is not "inactive" for having done nothing yet.
+        row.inactive = unfinished and (row.last_active or enrollment.joined_at) < inactive_before
         rows.append(row)
 
     attention_count = sum(1 for row in rows if row.needs_attention)

@@ -327,6 +327,7 @@ def built(make_user, instructor, diffusion, make_lesson):
     ann, bob, cat, dan = (make_user(name) for name in ("ann", "bob", "cat", "dan"))
     classroom = make_class(instructor, [diffusion, second], students=[ann, bob, cat, dan])
     ClassLesson.objects.filter(lesson=diffusion).update(expected_by=timezone.localdate() - timedelta(days=1))
+    Enrollment.objects.filter(classroom=classroom).update(joined_at=ago(days=30))  # they joined a month ago
     q1, q2 = diffusion.questions.all()[:2]
     exercise = diffusion.ordering_exercises.get()
     pred = diffusion.predictions.get()
@@ -581,3 +582,13 @@ def test_admin_class_page_saves_a_date_and_removes_a_student(teacher_client, ins
     assert str(ClassLesson.objects.get(classroom=classroom).expected_by) == "2030-05-01"
     assert not Enrollment.objects.filter(classroom=classroom).exists()
     assert "Add another" not in page(teacher_client.get(url)).split("Students (they join")[-1]
+
+
+def test_a_student_who_just_joined_is_not_flagged_inactive(teacher_client, instructor, make_user, diffusion):
+    newcomer = make_user("newcomer")
+    classroom = make_class(instructor, [diffusion], students=[newcomer])
+    row = grid_rows(page(teacher_client.get(classroom.get_absolute_url())))[0]
+    assert "newcomer" in row and "Not started" in row and "No activity yet" not in row
+    Enrollment.objects.filter(classroom=classroom).update(joined_at=ago(days=8))
+    row = grid_rows(page(teacher_client.get(classroom.get_absolute_url())))[0]
+    assert "No activity yet" in row

@@ -467,7 +467,7 @@ def test_home_shows_how_many_cards_are_due(student_client, student, diffusion):
     assert "Review now" not in student_client.get("/").content.decode()
     reveal(student_client, diffusion.flashcards.first())
     html = student_client.get("/").content.decode()
-    assert "10 cards due" in html and "Review now" in html
+    assert "10 cards to study" in html and "(0 due, 10 new)" in html and "Review now" in html
     assert html.index("Review now") < html.index("Welcome back")
 
 
