@@ -584,3 +584,14 @@ def test_change_page_query_count_does_not_grow(admin_client, make_lesson, django
     # The preview is the practice page plus the admin's permission check (user and group permissions).
     with django_assert_max_num_queries(PRACTICE_PAGE + 2):
         assert admin_client.get(reverse("admin:lessons_lesson_preview", args=[lesson.pk])).status_code == 200
+
+
+def test_preview_shows_a_fresh_student_not_the_instructors_own_practice(admin_client, admin_user, diffusion):
+    from lessons.services.selfcheck import selfcheck_reveal
+
+    question = diffusion.questions.first()
+    selfcheck_reveal(user=admin_user, question=question, answer_text="the instructor's own try")
+    html = admin_client.get(reverse("admin:lessons_lesson_preview", args=[diffusion.pk])).content.decode()
+    assert "the instructor's own try" not in html
+    assert "You take a real image and add a little random noise" not in html  # the answer is still hidden
+    assert html.count("Show answer") >= diffusion.questions.count()

@@ -18,6 +18,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import actions as admin_actions
 from django.contrib.admin.utils import NestedObjects, quote
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, router
 from django.db.models import Count, OuterRef, Subquery
@@ -569,7 +570,10 @@ class LessonAdmin(AuthoringAdmin):
         lesson = get_object_or_404(Lesson.objects.for_practice(), pk=object_id)
         if not self.has_view_permission(request, lesson):
             raise PermissionDenied
-        context = practice_context(request.user, lesson)
+        # A student who has not started: an unsaved user with an id no row has, so every record lookup is empty
+        # and the instructor sees the page as it first looks, not their own practice.
+        fresh_student = User(pk=0, username="preview")
+        context = practice_context(fresh_student, lesson)
         context["preview"] = True
         context["preview_back_url"] = reverse("admin:lessons_lesson_change", args=[lesson.pk])
         return TemplateResponse(request, "lessons/lesson_detail.html", context)
