@@ -1,18 +1,11 @@
 """Helpers shared by the views."""
 
-from django.shortcuts import get_object_or_404, redirect, render
-
-from lessons.models import Lesson
+from django.shortcuts import redirect, render
 
 
 def error_response(request, message, *, status=400):
     """A clear 4xx message; htmx shows it in the page's alert area (see base.html)."""
     return render(request, "error.html", {"message": message, "status": status}, status=status)
-
-
-def visible_lesson(slug):
-    """A published lesson, or 404."""
-    return get_object_or_404(Lesson.objects.published().select_related("course"), slug=slug)
 
 
 def fragment_or_redirect(request, template, context, *, anchor):
