@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_out
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -14,7 +13,7 @@ from lessons.models import (
     RubricPoint,
     SelfCheckQuestion,
 )
-from lessons.services.completion import lesson_completions_record
+from lessons.services.progress import lesson_progress_refresh
 
 
 @receiver(user_logged_out)
@@ -28,8 +27,17 @@ def _lesson_id(instance):
     return instance.lesson_id
 
 
+# Adding or deleting one of these changes a lesson's number of activities (its items do not).
+ACTIVITY_MODELS = (SelfCheckQuestion, OrderingExercise, PredictionExercise, Flashcard)
+
+
 def content_changed(sender, instance, **kwargs):
-    """A question, exercise, item or card changed: the lesson's content is newer (cache key, "updated since")."""
+    """A question, exercise, item or card changed: the lesson's content is newer (cache key, "updated since").
+
+    Adding or deleting an activity also rewrites the lesson's progress rows, in the same
+    transaction (``lesson_progress_refresh``; it records the completions a deletion causes).
+    Deleting the whole lesson deletes its rows with it: nothing to rewrite then.
+    """
     if kwargs.get("raw"):
         return
     try:
@@ -37,26 +45,15 @@ def content_changed(sender, instance, **kwargs):
     except (OrderingExercise.DoesNotExist, PredictionExercise.DoesNotExist):
         return  # the parent is being deleted too; its own signal bumps the lesson
     Lesson.objects.filter(pk=lesson_id).update(updated_at=timezone.now())
-    if kwargs["signal"] is post_delete:  # removing the last unfinished item can finish the lesson
-        _record_completions_on_commit(lesson_id)
-
-
-class _RecordCompletions:
-    """Record the completions an edit caused, once per lesson and transaction, after it commits."""
-
-    def __init__(self, lesson_id):
-        self.lesson_id = lesson_id
-
-    def __call__(self):
-        lesson = Lesson.objects.filter(pk=self.lesson_id).first()
-        if lesson is not None:
-            lesson_completions_record(lesson=lesson)
-
-
-def _record_completions_on_commit(lesson_id):
-    pending = transaction.get_connection().run_on_commit
-    if not any(isinstance(func, _RecordCompletions) and func.lesson_id == lesson_id for _, func, _ in pending):
-        transaction.on_commit(_RecordCompletions(lesson_id))
+    deleting = kwargs["signal"] is post_delete
+    if not isinstance(instance, ACTIVITY_MODELS) or not (deleting or kwargs.get("created")):
+        return
+    origin = kwargs.get("origin")
+    if deleting and getattr(origin, "model", type(origin)) is Lesson:
+        return
+    lesson = Lesson.objects.filter(pk=lesson_id).first()
+    if lesson is not None:
+        lesson_progress_refresh(lesson=lesson)
 
 
 for model in (SelfCheckQuestion, OrderingExercise, OrderingItem, PredictionExercise, RubricPoint, Flashcard):

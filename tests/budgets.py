@@ -9,5 +9,5 @@ two data sizes so it cannot grow with data.
 # self-check attempts, prediction submissions + their ticks + drafts,
 # flashcard states + reveals, ordering attempts + reveals.
 PRACTICE_PAGE = 16
-# user, courses + lessons, lesson progress (7 grouped queries), due-card summary (4).
-HOME = 14
+# user, courses + lessons, lesson progress (the lesson totals and the kept rows), due-card summary (4).
+HOME = 9

@@ -1,4 +1,8 @@
-"""Small factories for student records, written straight through the ORM (the class tests' own helpers)."""
+"""Small factories for student records, written straight through the ORM (the class tests' own helpers).
+
+Like every writer of student records, each one then rewrites the student's progress row
+(``progress_sync``); unlike the services, it records no completion.
+"""
 
 from datetime import timedelta
 from itertools import combinations
@@ -17,6 +21,7 @@ from lessons.models import (
     ReviewLog,
     SelfCheckAttempt,
 )
+from lessons.services.progress import progress_sync
 
 
 def ago(**kwargs):
@@ -33,11 +38,17 @@ def make_class(instructor, lessons=(), *, name="Biology 101", section="", expect
     return classroom
 
 
+def synced(record, user, lesson):
+    progress_sync(user_ids=[user.pk], lesson=lesson)
+    return record
+
+
 def reveal(user, question, *, verdict="", at=None):
     at = at or timezone.now()
-    return SelfCheckAttempt.objects.create(
+    attempt = SelfCheckAttempt.objects.create(
         user=user, question=question, revealed_at=at, verdict=verdict, judged_at=at if verdict else None
     )
+    return synced(attempt, user, question.lesson)
 
 
 def ordering_attempt(user, exercise, order, *, at=None):
@@ -47,7 +58,7 @@ def ordering_attempt(user, exercise, order, *, at=None):
     pairs = list(combinations(correct, 2))
     in_order = sum(1 for x, y in pairs if place[x] < place[y])
     number = OrderingAttempt.objects.filter(user=user, exercise=exercise).count() + 1
-    return OrderingAttempt.objects.create(
+    attempt = OrderingAttempt.objects.create(
         user=user,
         exercise=exercise,
         number=number,
@@ -58,10 +69,12 @@ def ordering_attempt(user, exercise, order, *, at=None):
         is_correct=list(order) == correct,
         created_at=at or timezone.now(),
     )
+    return synced(attempt, user, exercise.lesson)
 
 
 def ordering_reveal(user, exercise, *, at=None):
-    return OrderingReveal.objects.create(user=user, exercise=exercise, revealed_at=at or timezone.now())
+    revealed = OrderingReveal.objects.create(user=user, exercise=exercise, revealed_at=at or timezone.now())
+    return synced(revealed, user, exercise.lesson)
 
 
 def prediction(user, exercise, *, confidence="", named=(), marked=True, at=None, text="My prediction."):
@@ -77,7 +90,7 @@ def prediction(user, exercise, *, confidence="", named=(), marked=True, at=None,
         created_at=at,
     )
     submission.named_points.set(named)
-    return submission
+    return synced(submission, user, exercise.lesson)
 
 
 def review(user, card, rating, *, at=None, undone=False):
@@ -93,7 +106,7 @@ def review(user, card, rating, *, at=None, undone=False):
             card=card,
             defaults={"state": CardStateKind.LEARNING, "due": at + timedelta(minutes=10), "last_review": at},
         )
-    return ReviewLog.objects.create(
+    log = ReviewLog.objects.create(
         user=user,
         card=card,
         rating=rating,
@@ -102,6 +115,7 @@ def review(user, card, rating, *, at=None, undone=False):
         due_after=at + timedelta(minutes=10),
         undone_at=at + timedelta(seconds=5) if undone else None,
     )
+    return synced(log, user, card.lesson)
 
 
 def card_state(user, card, *, due):
@@ -109,4 +123,4 @@ def card_state(user, card, *, due):
     state, _ = CardState.objects.update_or_create(
         user=user, card=card, defaults={"state": CardStateKind.REVIEW, "due": due, "reps": 1}
     )
-    return state
+    return synced(state, user, card.lesson)

@@ -19,6 +19,7 @@ from .progress import (
     PredictionDraft,
     PredictionSubmission,
     SelfCheckAttempt,
+    StudentProgress,
     Verdict,
 )
 from .review import CardState, CardStateKind, FlashcardReveal, Rating, ReviewLog, StudentSettings
@@ -47,6 +48,7 @@ __all__ = [
     "RubricPoint",
     "SelfCheckAttempt",
     "SelfCheckQuestion",
+    "StudentProgress",
     "StudentSettings",
     "Verdict",
 ]

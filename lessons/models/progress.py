@@ -211,3 +211,43 @@ class LessonCompletion(models.Model):
 
     def __str__(self):
         return f"{self.user} completed {self.lesson_id}"
+
+
+class StudentProgressQuerySet(models.QuerySet):
+    def for_pairs(self, users, lesson_ids):
+        """The rows of these students (a list of ids or a queryset of ids) on these lessons, as tuples."""
+        return self.filter(user__in=users, lesson__in=lesson_ids).order_by()
+
+
+class StudentProgress(models.Model):
+    """A student's progress on a lesson, kept as it happens (the projection the pages read).
+
+    Written only by ``lessons.services.progress`` in the same transaction as the activity or
+    content edit that changed it; ``manage.py verify_progress`` recomputes it from the raw
+    records. ``version`` grows with every write of the student on the lesson (practice page cache key).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="student_progress")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    started = models.BooleanField(default=False)
+    last_active = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(
+        null=True, blank=True, help_text="The recorded completion, or the last activity of a lesson at 100%."
+    )
+    version = models.PositiveIntegerField(default=0)
+
+    objects = StudentProgressQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user", "lesson"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="progress_one_per_user_lesson"),
+            models.CheckConstraint(condition=models.Q(done__lte=models.F("total")), name="progress_done_le_total"),
+        ]
+        indexes = [models.Index(fields=["lesson", "user"], name="progress_by_lesson_user")]
+        verbose_name_plural = "student progress"
+
+    def __str__(self):
+        return f"{self.user} on {self.lesson_id}: {self.done}/{self.total}"

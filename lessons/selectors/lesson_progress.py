@@ -5,27 +5,31 @@ ordering exercise (done once solved exactly or its answer shown), each
 prediction (done once submitted), and its flashcards as one activity (done once
 every card of the lesson has a rating that was not undone).
 
+Progress is kept as it happens: one ``StudentProgress`` row per (student,
+lesson), written by ``lessons.services.progress`` in the same transaction as
+each activity and content edit that changes it. ``progress_for(users, lessons)``
+reads those rows (one query, plus one for the lesson totals of pairs without a
+row, plus one for the cards due when asked), whatever the number of students or
+lessons. ``progress_recompute`` computes the same table from the raw records
+(one aggregate query per kind of activity); the services use it to write the
+rows, and ``manage.py verify_progress`` to check them.
+
 Flashcards are read from ``CardState``, not from the review log: a card has a
 state exactly when it has a rating that was not undone (undoing a card's first
 rating deletes its state, see ``services.review``), and the state's
-``last_review`` is the time of that latest rating. One small aggregate over the
-states (answered by the covering ``cardstate_one_per_user_card`` index) replaces
-a ``COUNT(DISTINCT card)`` over every review, and also gives the cards due.
+``last_review`` is the time of that latest rating.
 
-``progress_for(users, lessons)`` runs one aggregate query per kind of activity,
-grouped by student and lesson, plus one for the lesson totals and one for the
-recorded completions, whatever the number of students or lessons. It only
-reads: completions are recorded by the services when an activity finishes a
-lesson (``lessons.services.completion``), and after a content edit that leaves
-students at 100% (``lesson_completions_record``). Completion only moves forward:
-after an edit adds an activity, the lesson stays completed and is marked
-"updated since you completed it".
+Reads never write: completions are recorded by the services when an activity
+finishes a lesson, and after a content edit that leaves students at 100%.
+Completion only moves forward: after an edit adds an activity, the lesson stays
+completed and is marked "updated since you completed it".
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.contrib.auth.models import User
 from django.db.models import Count, F, Max, Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast
 
@@ -41,6 +45,7 @@ from lessons.models import (
     PredictionSubmission,
     SelfCheckAttempt,
     SelfCheckQuestion,
+    StudentProgress,
 )
 from lessons.models.content import count_of
 
@@ -142,10 +147,11 @@ def _user_filter(users, field="user"):
 class ProgressTable:
     """Progress by (user id, lesson id); pairs without any record read "not started"."""
 
-    def __init__(self, lessons, totals, entries):
+    def __init__(self, lessons, totals, entries, recorded=frozenset()):
         self.lessons = {lesson.pk: lesson for lesson in lessons}
         self.totals = totals
         self.entries = entries
+        self.recorded = recorded  # the pairs with a recorded ``LessonCompletion`` (``progress_recompute`` only)
 
     def get(self, user_id: int, lesson) -> LessonProgress:
         lesson_id = getattr(lesson, "pk", lesson)
@@ -164,14 +170,14 @@ def activity_total(counts: dict[str, int]) -> int:
     return counts["n_questions"] + counts["n_orderings"] + counts["n_predictions"] + (1 if counts["n_cards"] else 0)
 
 
-def progress_for(
+def progress_recompute(
     users,
     lessons,
     *,
     due_at: datetime | None = None,
     overdue_at: datetime | None = None,
 ) -> ProgressTable:
-    """Progress of every (user, lesson) pair, in seven queries whatever the sizes.
+    """Progress of every (user, lesson) pair from the raw records, in seven queries whatever the sizes.
 
     ``users`` is a list of users or ids, or a queryset of user ids (kept as a
     subquery); ``lessons`` a list of lessons. With ``due_at`` (and ``overdue_at``), each entry also counts the student's cards
@@ -277,7 +283,9 @@ def progress_for(
         .order_by()
         .values_list("user_id", "lesson_id", timestamp_text("completed_at"))
     )
+    recorded = set()
     for user_id, lesson_id, completed_at in completions:
+        recorded.add((user_id, lesson_id))
         progress = entry(user_id, lesson_id)
         progress.completed_at = parse_timestamp(completed_at)
         progress.started = True
@@ -290,6 +298,64 @@ def progress_for(
             # an import): completed as of the last activity, as the services would have recorded it.
             progress.completed_at = progress.last_active
 
+    return ProgressTable(lessons, totals, entries, recorded)
+
+
+PROGRESS_FIELDS = ("total", "done", "started", "last_active", "completed_at")
+
+
+def progress_for(
+    users,
+    lessons,
+    *,
+    due_at: datetime | None = None,
+    overdue_at: datetime | None = None,
+) -> ProgressTable:
+    """Progress of every (user, lesson) pair from the kept rows: two queries (three with ``due_at``).
+
+    Same arguments and result as ``progress_recompute``; pairs without a row read "not started".
+    """
+    lessons = list(lessons)
+    lesson_ids = [lesson.pk for lesson in lessons]
+    by_id = {lesson.pk: lesson for lesson in lessons}
+    entries: dict[tuple[int, int], LessonProgress] = {}
+    if not lesson_ids:
+        return ProgressTable(lessons, {}, entries)
+    totals = {lesson_id: activity_total(c) for lesson_id, c in lesson_totals(lesson_ids).items()}
+    user_ids = users if isinstance(users, QuerySet) else [getattr(user, "pk", user) for user in users]
+    rows = StudentProgress.objects.for_pairs(user_ids, lesson_ids).values_list(
+        "user_id",
+        "lesson_id",
+        "total",
+        "done",
+        "started",
+        timestamp_text("last_active"),
+        timestamp_text("completed_at"),
+    )
+    for user_id, lesson_id, total, done, started, last_active, completed_at in rows:
+        entries[(user_id, lesson_id)] = LessonProgress(
+            lesson=by_id[lesson_id],
+            total=total,
+            done=done,
+            started=started,
+            last_active=parse_timestamp(last_active),
+            completed_at=parse_timestamp(completed_at),
+        )
+    if due_at:
+        cards = (
+            CardState.objects.filter(card__lesson__in=lesson_ids, user__in=user_ids)
+            .order_by()
+            .values("user_id", lesson_id=F("card__lesson_id"))
+            .annotate(
+                n_due=Count("due", filter=Q(due__lte=due_at)),
+                n_overdue=Count("due", filter=Q(due__lt=overdue_at)) if overdue_at else Value(0),
+            )
+            .values_list("user_id", "lesson_id", "n_due", "n_overdue")
+        )
+        for user_id, lesson_id, n_due, n_overdue in cards:
+            progress = entries.get((user_id, lesson_id))
+            if progress is not None:  # a card state always comes with a row (its rating wrote it)
+                progress.cards_due, progress.cards_overdue = n_due, n_overdue
     return ProgressTable(lessons, totals, entries)
 
 
@@ -307,3 +373,45 @@ def lessons_progress(user, lessons) -> dict:
         "lesson_progress": {lesson.pk: table.get(user.pk, lesson) for lesson in lessons},
         "continue_progress": continue_lesson(table, user.pk, lessons),
     }
+
+
+def lesson_students(lesson):
+    """Ids of every student with a record or a progress row on ``lesson`` (a queryset of ids)."""
+    return User.objects.filter(
+        Q(pk__in=SelfCheckAttempt.objects.filter(question__lesson=lesson).values("user_id"))
+        | Q(pk__in=OrderingAttempt.objects.filter(exercise__lesson=lesson).values("user_id"))
+        | Q(pk__in=OrderingReveal.objects.filter(exercise__lesson=lesson).values("user_id"))
+        | Q(pk__in=PredictionSubmission.objects.filter(exercise__lesson=lesson).values("user_id"))
+        | Q(pk__in=CardState.objects.filter(card__lesson=lesson).values("user_id"))
+        | Q(pk__in=LessonCompletion.objects.filter(lesson=lesson).values("user_id"))
+        | Q(pk__in=StudentProgress.objects.filter(lesson=lesson).values("user_id"))
+    ).values("pk")
+
+
+@dataclass
+class ProgressDifference:
+    """A kept row that does not match the raw records (``kept`` or ``expected`` is None when the row is missing)."""
+
+    user_id: int
+    lesson: Lesson
+    kept: dict | None
+    expected: dict | None
+
+    def __str__(self):
+        return f"user {self.user_id}, lesson {self.lesson.slug}: kept {self.kept}, records say {self.expected}"
+
+
+def progress_differences(lessons) -> list[ProgressDifference]:
+    """Every (student, lesson) whose kept row differs from a recomputation from the raw records."""
+    differences = []
+    for lesson in lessons:
+        students = lesson_students(lesson)
+        expected = progress_recompute(students, [lesson]).entries
+        kept = progress_for(students, [lesson]).entries
+        for key in sorted(set(expected) | set(kept)):
+            want, have = expected.get(key), kept.get(key)
+            want_fields = {name: getattr(want, name) for name in PROGRESS_FIELDS} if want else None
+            have_fields = {name: getattr(have, name) for name in PROGRESS_FIELDS} if have else None
+            if want_fields != have_fields:
+                differences.append(ProgressDifference(key[0], lesson, have_fields, want_fields))
+    return differences

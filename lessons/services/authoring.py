@@ -23,6 +23,7 @@ from lessons.models import (
     ReviewLog,
     SelfCheckAttempt,
 )
+from lessons.services.progress import lesson_progress_refresh
 
 STALE_FLASHCARDS = "The lesson's cards changed since the preview (a second click, or another editor)."
 
@@ -76,6 +77,7 @@ def flashcards_append(*, lesson: Lesson, cards: list[tuple[str, str]], expected_
             for i, (front, back) in enumerate(cards)
         )
         Lesson.objects.filter(pk=lesson.pk).update(updated_at=timezone.now())
+        lesson_progress_refresh(lesson=lesson)  # a first card adds the flashcards activity
         return created
 
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from lessons import grading
 from lessons.errors import ApplicationError
 from lessons.models import OrderingAttempt, OrderingExercise, OrderingReveal
-from lessons.services.completion import lesson_progress_record
+from lessons.services.progress import lesson_progress_record
 
 
 def ordering_check(*, user, exercise: OrderingExercise, order: list[str], number: int) -> OrderingAttempt:
@@ -36,10 +36,9 @@ def ordering_check(*, user, exercise: OrderingExercise, order: list[str], number
                 is_correct=result.is_correct,
                 created_at=timezone.now(),
             )
+            lesson_progress_record(user=user, lesson=exercise.lesson)
     except IntegrityError:  # the other click of a double click got there first
         return OrderingAttempt.objects.get(user=user, exercise=exercise, number=number)
-    if attempt.is_correct:  # solving may finish the lesson
-        lesson_progress_record(user=user, lesson=exercise.lesson)
     return attempt
 
 
@@ -52,8 +51,8 @@ def ordering_reveal(*, user, exercise: OrderingExercise) -> OrderingReveal:
             reveal, created = OrderingReveal.objects.get_or_create(
                 user=user, exercise=exercise, defaults={"revealed_at": timezone.now()}
             )
+            if created:  # the answer shown counts the exercise as done, which may finish the lesson
+                lesson_progress_record(user=user, lesson=exercise.lesson)
     except IntegrityError:  # a double click raced us
         return OrderingReveal.objects.get(user=user, exercise=exercise)
-    if created:  # the answer shown counts the exercise as done, which may finish the lesson
-        lesson_progress_record(user=user, lesson=exercise.lesson)
     return reveal

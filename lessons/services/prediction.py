@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from lessons.errors import ApplicationError
 from lessons.models import Confidence, PredictionDraft, PredictionExercise, PredictionSubmission, RubricPoint
-from lessons.services.completion import lesson_progress_record
+from lessons.services.progress import lesson_progress_record
 
 STALE_FORM = "This form is out of date (was it sent from another tab?). Reload the page and try again."
 
@@ -52,8 +52,7 @@ def prediction_submit(
                 )
         except IntegrityError:  # the same form sent twice at once: the first one wins
             return PredictionSubmission.objects.get(user=user, exercise=exercise, number=number)
-        if number == 1:  # a first submission may finish the lesson
-            lesson_progress_record(user=user, lesson=exercise.lesson)
+        lesson_progress_record(user=user, lesson=exercise.lesson)  # a first one may finish the lesson
         return submission
 
 
@@ -73,4 +72,5 @@ def prediction_mark(
         submission.named_points.set(points)
         submission.marked_at = timezone.now()
         submission.save(update_fields=["marked_at"])
+        lesson_progress_record(user=user, lesson=exercise.lesson)  # the marking's time is activity
         return submission

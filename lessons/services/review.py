@@ -8,7 +8,7 @@ from django.utils import timezone
 from lessons import scheduling
 from lessons.errors import ApplicationError
 from lessons.models import CardState, Flashcard, FlashcardReveal, Rating, ReviewLog, StudentSettings
-from lessons.services.completion import lesson_progress_record
+from lessons.services.progress import lesson_progress_record
 
 # Anki caps the time it records for one answer (60 s by default) so a card left open over lunch
 # does not skew the statistics; we keep more but still cap it.
@@ -113,8 +113,7 @@ def review_record(
             difficulty_after=after.difficulty,
             due_after=after.due,
         )
-        if memory.is_new:  # a card's first rating may finish the lesson's flashcards
-            lesson_progress_record(user=user, lesson=card.lesson)
+        lesson_progress_record(user=user, lesson=card.lesson)  # a first rating may finish the flashcards
     return state, log
 
 
@@ -125,7 +124,12 @@ def review_undo(*, user, log_id: int, undone_at: datetime | None = None) -> Revi
     """
     undone_at = undone_at or timezone.now()
     with transaction.atomic():
-        log = ReviewLog.objects.select_for_update().filter(user=user, pk=log_id).first()
+        log = (
+            ReviewLog.objects.select_for_update(of=("self",))
+            .select_related("card__lesson")
+            .filter(user=user, pk=log_id)
+            .first()
+        )
         if log is None:
             raise ApplicationError("There is no such rating to undo.", status=404)
         if log.undone_at is not None:
@@ -155,6 +159,7 @@ def review_undo(*, user, log_id: int, undone_at: datetime | None = None) -> Revi
             state.save()
         log.undone_at = undone_at
         log.save(update_fields=["undone_at"])
+        lesson_progress_record(user=user, lesson=log.card.lesson)  # undoing a first rating can undo the flashcards
     return log
 
 

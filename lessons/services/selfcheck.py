@@ -6,7 +6,7 @@ from django.utils import timezone
 from lessons.errors import ApplicationError
 from lessons.models import SelfCheckAttempt, SelfCheckQuestion, Verdict
 
-from .completion import lesson_progress_record
+from .progress import lesson_progress_record
 
 
 def selfcheck_reveal(*, user, question: SelfCheckQuestion, answer_text: str) -> SelfCheckAttempt:
@@ -34,4 +34,5 @@ def selfcheck_judge(*, user, question: SelfCheckQuestion, verdict: Verdict) -> S
         attempt.verdict = verdict
         attempt.judged_at = timezone.now()
         attempt.save(update_fields=["verdict", "judged_at"])
+        lesson_progress_record(user=user, lesson=question.lesson)  # the verdict's time is activity
         return attempt
