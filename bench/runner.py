@@ -40,9 +40,12 @@ def parse_args(argv):
     )
     parser.add_argument(
         "command",
-        choices=["run", "seed", "explain"],
-        help="run: the whole benchmark; seed: the database only; explain: the EXPLAIN checks only (prints plans)",
+        choices=["run", "seed", "explain", "profile"],
+        help="run: the whole benchmark; seed: the database only; explain: the EXPLAIN checks only (prints plans); "
+        "profile ENDPOINT: cProfile of that endpoint's requests served in this process",
     )
+    parser.add_argument("endpoint", nargs="?", default="", help="profile: the endpoint's name (e.g. 'practice page')")
+    parser.add_argument("--requests", type=int, default=200, help="profile: how many requests to profile")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
@@ -367,6 +370,8 @@ def run(args):
         return 0
     log("Collecting static files")
     call_command("collectstatic", "--noinput", verbosity=0)
+    if args.command == "profile":
+        return profile(args, endpoint_table)
     now = timezone.now()
     data = login_sample(now)
     chosen = [e for e in endpoint_table.ENDPOINTS if not args.endpoints or e.name in args.endpoints.split(",")]
@@ -414,6 +419,60 @@ def run(args):
     if failed and args.scale >= report.INDEX_ASSERT_SCALE:
         log(f"FAILED: these queries do not use their index at scale {args.scale:g}: {', '.join(failed)}")
         return 1
+    return 0
+
+
+def profile(args, endpoint_table, top=25):
+    """Serve ``args.requests`` of an endpoint's prepared requests in this process under cProfile; print the top.
+
+    Requests go through Django's test client with the production settings and the same sessions
+    and bodies wrk sends (CSRF is not enforced by the test client), after ten unprofiled warm-up
+    requests (connections, the content cache, template compilation).
+    """
+    import cProfile
+    import io
+    import pstats
+
+    from django.conf import settings
+    from django.test import Client
+    from django.utils import timezone
+
+    names = [e.name for e in endpoint_table.ENDPOINTS]
+    endpoint = next((e for e in endpoint_table.ENDPOINTS if e.name == args.endpoint), None)
+    if endpoint is None:
+        raise SystemExit(f"Unknown endpoint {args.endpoint!r}; one of: {', '.join(names)}")
+    data = login_sample(timezone.now())
+    data.limit = args.requests + 10
+    requests = endpoint.requests(data)
+
+    client = Client(HTTP_HOST="127.0.0.1")  # one handler: middleware (and whitenoise's file scan) loaded once
+
+    def send(request):
+        client.cookies.clear()
+        client.cookies[settings.SESSION_COOKIE_NAME] = request.session
+        headers = {"HTTP_HX_REQUEST": "true"} if request.htmx else {}
+        if request.method == "GET":
+            return client.get(request.path, **headers)
+        body_type = "application/x-www-form-urlencoded"
+        return client.post(request.path, request.body, content_type=body_type, secure=False, **headers)
+
+    for request in requests[:10]:
+        response = send(request)
+        if response.status_code >= 400:
+            raise SystemExit(f"{request.method} {request.path} answered {response.status_code}")
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for request in requests[10 : 10 + args.requests]:
+        send(request)
+    profiler.disable()
+    seconds = time.perf_counter() - started
+    count = len(requests[10 : 10 + args.requests])
+    log(f"== {endpoint.name}: {count} requests, {1000 * seconds / max(count, 1):.2f} ms each under cProfile")
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative")
+    stats.print_stats(top)
+    log(out.getvalue())
     return 0
 
 

@@ -35,7 +35,9 @@ def progress_sync(
         return {}
     with transaction.atomic():
         StudentProgress.objects.bulk_create(
-            [StudentProgress(user_id=user_id, lesson_id=lesson.pk) for user_id in user_ids], ignore_conflicts=True
+            [StudentProgress(user_id=user_id, lesson_id=lesson.pk) for user_id in user_ids],
+            ignore_conflicts=True,
+            batch_size=1000,
         )
         rows = {
             row.user_id: row
@@ -63,7 +65,7 @@ def progress_sync(
             row.version += 1  # the row is locked: no other writer between the read and this write
             changed.append(row)
         if changed:
-            StudentProgress.objects.bulk_update(changed, [*PROGRESS_FIELDS, "version"])
+            StudentProgress.objects.bulk_update(changed, [*PROGRESS_FIELDS, "version"], batch_size=500)
         if gone:
             StudentProgress.objects.filter(pk__in=gone).delete()
     return {user_id: table.get(user_id, lesson) for user_id in user_ids}
