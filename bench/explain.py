@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.db import connection
 from django.db.models import Count, Max, Q
 
-from lessons.models import CardState, OrderingAttempt, ReviewLog, SelfCheckAttempt
+from lessons.models import CardState, Enrollment, OrderingAttempt, ReviewLog, SelfCheckAttempt, StudentProgress
 
 RUNS = 5
 
@@ -79,6 +79,14 @@ def _due_per_student(data):
     )
 
 
+def _progress_rows(data):
+    """The dashboard's grid: the kept progress rows of the class's students (what replaced the aggregates)."""
+    students = Enrollment.objects.filter(classroom_id=data.class_300).values("student_id")
+    return StudentProgress.objects.for_pairs(students, [lesson.pk for lesson in data.lessons]).values_list(
+        "user_id", "lesson_id", "total", "done", "started", "last_active", "completed_at"
+    )
+
+
 CHECKS = [
     Check("due cards of one student (first 20)", _due_cards, "lessons_cardstate", "cardstate_user_due", 2),
     Check("class of 300: reviews per student", _reviews_per_student, "lessons_reviewlog", "reviewlog_user_time", 50),
@@ -97,6 +105,7 @@ CHECKS = [
         50,
     ),
     Check("class of 300: cards due per student", _due_per_student, "lessons_cardstate", "cardstate_user_due", 50),
+    Check("class of 300: kept progress rows", _progress_rows, "lessons_studentprogress", None, 20),
 ]
 
 

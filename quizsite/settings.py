@@ -94,6 +94,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Behind PgBouncer in transaction mode (docs/scaling.md) a server-side cursor cannot outlive its
+# transaction's server connection: the CSV exports' ``iterator()`` then reads client-side in chunks.
+if os.environ.get("DJANGO_DB_TRANSACTION_POOLING") == "1":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL")
