@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Max, Q, QuerySet, TextField, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Cast
 
 from lessons.models import (
@@ -67,6 +67,7 @@ class LessonProgress:
     completed_at: datetime | None = None
     cards_due: int = 0  # counted only when ``progress_for`` is given ``due_at``
     cards_overdue: int = 0
+    recorded: bool = False  # completed_at is a recorded ``LessonCompletion`` (set by the recomputations only)
 
     @property
     def percent(self) -> int:
@@ -147,11 +148,10 @@ def _user_filter(users, field="user"):
 class ProgressTable:
     """Progress by (user id, lesson id); pairs without any record read "not started"."""
 
-    def __init__(self, lessons, totals, entries, recorded=frozenset()):
+    def __init__(self, lessons, totals, entries):
         self.lessons = {lesson.pk: lesson for lesson in lessons}
         self.totals = totals
         self.entries = entries
-        self.recorded = recorded  # the pairs with a recorded ``LessonCompletion`` (``progress_recompute`` only)
 
     def get(self, user_id: int, lesson) -> LessonProgress:
         lesson_id = getattr(lesson, "pk", lesson)
@@ -283,10 +283,9 @@ def progress_recompute(
         .order_by()
         .values_list("user_id", "lesson_id", timestamp_text("completed_at"))
     )
-    recorded = set()
     for user_id, lesson_id, completed_at in completions:
-        recorded.add((user_id, lesson_id))
         progress = entry(user_id, lesson_id)
+        progress.recorded = True
         progress.completed_at = parse_timestamp(completed_at)
         progress.started = True
 
@@ -298,7 +297,7 @@ def progress_recompute(
             # an import): completed as of the last activity, as the services would have recorded it.
             progress.completed_at = progress.last_active
 
-    return ProgressTable(lessons, totals, entries, recorded)
+    return ProgressTable(lessons, totals, entries)
 
 
 PROGRESS_FIELDS = ("total", "done", "started", "last_active", "completed_at")
@@ -357,6 +356,89 @@ def progress_for(
             if progress is not None:  # a card state always comes with a row (its rating wrote it)
                 progress.cards_due, progress.cards_overdue = n_due, n_overdue
     return ProgressTable(lessons, totals, entries)
+
+
+def _per_lesson(queryset, path, aggregate):
+    """A correlated subquery: ``aggregate`` over ``queryset`` rows whose ``path`` is the outer lesson (NULL if none)."""
+    rows = queryset.filter(**{path: OuterRef("pk")}).order_by().values(path).annotate(value=aggregate).values("value")
+    return Subquery(rows)
+
+
+def progress_of_student(user_id: int, lesson: Lesson) -> LessonProgress | None:
+    """One student's progress on one lesson from the raw records in ONE query (None: no record at all).
+
+    What the services use to rewrite a row after each write; it applies the rules of
+    ``progress_recompute`` (which ``verify_progress`` and the property test compare it with).
+    """
+    mine = {"user_id": user_id}
+    ordering_done = (
+        OrderingExercise.objects.filter(lesson=OuterRef("pk"))
+        .filter(
+            Exists(OrderingAttempt.objects.filter(**mine, exercise=OuterRef("pk"), is_correct=True))
+            | Exists(OrderingReveal.objects.filter(**mine, exercise=OuterRef("pk")))
+        )
+        .order_by()
+        .values("lesson")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    stamp = timestamp_text
+    row = (
+        Lesson.objects.filter(pk=lesson.pk)
+        .annotate(
+            n_questions=count_of(SelfCheckQuestion),
+            n_orderings=count_of(OrderingExercise),
+            n_predictions=count_of(PredictionExercise),
+            n_cards=count_of(Flashcard),
+            selfchecks=_per_lesson(SelfCheckAttempt.objects.filter(**mine), "question__lesson", Count("pk")),
+            sc_reveal=stamp(
+                _per_lesson(SelfCheckAttempt.objects.filter(**mine), "question__lesson", Max("revealed_at"))
+            ),
+            sc_judged=stamp(_per_lesson(SelfCheckAttempt.objects.filter(**mine), "question__lesson", Max("judged_at"))),
+            orderings=Subquery(ordering_done),
+            ord_try=stamp(_per_lesson(OrderingAttempt.objects.filter(**mine), "exercise__lesson", Max("created_at"))),
+            ord_reveal=stamp(
+                _per_lesson(OrderingReveal.objects.filter(**mine), "exercise__lesson", Max("revealed_at"))
+            ),
+            n_predicted=_per_lesson(
+                PredictionSubmission.objects.filter(**mine), "exercise__lesson", Count("exercise_id", distinct=True)
+            ),
+            pred_at=stamp(
+                _per_lesson(PredictionSubmission.objects.filter(**mine), "exercise__lesson", Max("created_at"))
+            ),
+            pred_marked=stamp(
+                _per_lesson(PredictionSubmission.objects.filter(**mine), "exercise__lesson", Max("marked_at"))
+            ),
+            cards=_per_lesson(CardState.objects.filter(**mine), "card__lesson", Count("last_review")),
+            card_states=_per_lesson(CardState.objects.filter(**mine), "card__lesson", Count("pk")),
+            cards_at=stamp(_per_lesson(CardState.objects.filter(**mine), "card__lesson", Max("last_review"))),
+            completed=stamp(_per_lesson(LessonCompletion.objects.filter(**mine), "lesson", Max("completed_at"))),
+        )
+        .values()
+        .first()
+    )
+    if row is None:
+        return None
+    counts = {name: row[name] for name in ("n_questions", "n_orderings", "n_predictions", "n_cards")}
+    progress = LessonProgress(lesson=lesson, total=activity_total(counts))
+    moments = ("sc_reveal", "sc_judged", "ord_try", "ord_reveal", "pred_at", "pred_marked", "cards_at")
+    for name in moments:
+        progress.touch(parse_timestamp(row[name]))
+    found = any(row[name] is not None for name in (*moments, "completed")) or any(
+        row[name] for name in ("selfchecks", "card_states")
+    )
+    if not found:
+        return None
+    progress.done = (row["selfchecks"] or 0) + (row["orderings"] or 0) + (row["n_predicted"] or 0)
+    if (row["cards"] or 0) >= counts["n_cards"] > 0:
+        progress.done += 1
+    progress.done = min(progress.done, progress.total)
+    progress.completed_at = parse_timestamp(row["completed"])
+    if progress.completed_at is not None:
+        progress.started = progress.recorded = True
+    elif progress.reached_full:
+        progress.completed_at = progress.last_active
+    return progress
 
 
 def continue_lesson(table: ProgressTable, user_id: int, lessons) -> LessonProgress | None:

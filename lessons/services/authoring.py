@@ -22,6 +22,7 @@ from lessons.models import (
     PredictionSubmission,
     ReviewLog,
     SelfCheckAttempt,
+    StudentProgress,
 )
 from lessons.services.progress import lesson_progress_refresh
 
@@ -92,6 +93,7 @@ STUDENT_RECORDS = [
     (ReviewLog, "card__lesson"),
     (FlashcardReveal, "card__lesson"),
     (LessonCompletion, "lesson"),
+    (StudentProgress, "lesson"),
 ]
 
 

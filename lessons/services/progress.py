@@ -17,7 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from lessons.models import Lesson, LessonCompletion, StudentProgress
-from lessons.selectors.lesson_progress import PROGRESS_FIELDS, LessonProgress, lesson_students, progress_recompute
+from lessons.selectors.lesson_progress import (
+    PROGRESS_FIELDS,
+    LessonProgress,
+    lesson_students,
+    progress_of_student,
+    progress_recompute,
+)
 
 
 def progress_sync(
@@ -33,7 +39,8 @@ def progress_sync(
     user_ids = list(user_ids)
     if not user_ids:
         return {}
-    with transaction.atomic():
+    # No savepoint: this runs inside the write's transaction, and a failure here must undo the write too.
+    with transaction.atomic(savepoint=False):
         StudentProgress.objects.bulk_create(
             [StudentProgress(user_id=user_id, lesson_id=lesson.pk) for user_id in user_ids],
             ignore_conflicts=True,
@@ -43,11 +50,15 @@ def progress_sync(
             row.user_id: row
             for row in StudentProgress.objects.select_for_update().filter(lesson=lesson, user_id__in=user_ids)
         }
-        table = progress_recompute(user_ids, [lesson])
+        if len(user_ids) == 1:  # a student's write: one query
+            found = progress_of_student(user_ids[0], lesson)
+            entries = {(user_ids[0], lesson.pk): found} if found else {}
+        else:
+            entries = progress_recompute(user_ids, [lesson]).entries
         if record_completions:
             new = []
-            for (user_id, _), progress in table.entries.items():
-                if progress.reached_full and (user_id, lesson.pk) not in table.recorded:
+            for (user_id, _), progress in entries.items():
+                if progress.reached_full and not progress.recorded:
                     # The recomputation reads an unrecorded 100% as completed at the last activity.
                     progress.completed_at = completed_at or progress.completed_at or timezone.now()
                     new.append(
@@ -56,7 +67,7 @@ def progress_sync(
             LessonCompletion.objects.bulk_create(new, ignore_conflicts=True)
         changed, gone = [], []
         for user_id, row in rows.items():
-            progress = table.entries.get((user_id, lesson.pk))
+            progress = entries.get((user_id, lesson.pk))
             if progress is None:
                 gone.append(row.pk)
                 continue
@@ -68,7 +79,8 @@ def progress_sync(
             StudentProgress.objects.bulk_update(changed, [*PROGRESS_FIELDS, "version"], batch_size=500)
         if gone:
             StudentProgress.objects.filter(pk__in=gone).delete()
-    return {user_id: table.get(user_id, lesson) for user_id in user_ids}
+    blank = LessonProgress(lesson=lesson)  # "not started" (its total is not needed by the callers)
+    return {user_id: entries.get((user_id, lesson.pk), blank) for user_id in user_ids}
 
 
 def lesson_progress_record(*, user, lesson: Lesson) -> LessonCompletion | None:
@@ -78,13 +90,12 @@ def lesson_progress_record(*, user, lesson: Lesson) -> LessonCompletion | None:
     verdict, a try, a submission, a marking, a rating or its undo). Returns the completion, or
     None while the lesson is unfinished. A double call records once (unique constraint).
     """
-    with transaction.atomic():
-        progress = progress_sync(
-            user_ids=[user.pk], lesson=lesson, record_completions=True, completed_at=timezone.now()
-        )[user.pk]
-        if not progress.completed:
-            return None
-        return LessonCompletion.objects.filter(user=user, lesson=lesson).first()
+    progress = progress_sync(user_ids=[user.pk], lesson=lesson, record_completions=True, completed_at=timezone.now())[
+        user.pk
+    ]
+    if not progress.completed:
+        return None
+    return LessonCompletion.objects.filter(user=user, lesson=lesson).first()
 
 
 def lesson_progress_refresh(*, lesson: Lesson) -> int:
