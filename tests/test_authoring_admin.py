@@ -77,10 +77,12 @@ def form_data(response):
 
 
 def check_constraints_now():
-    """Postgres checks DEFERRED constraints at commit; a test runs inside one transaction, so force the check."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    """Deferred constraints are checked at commit; a test runs inside one transaction, so force the check.
+
+    Django does it per database: on Postgres ``SET CONSTRAINTS ALL IMMEDIATE`` then ``DEFERRED``, on SQLite
+    ``PRAGMA foreign_key_check``; both raise ``IntegrityError`` on a violation.
+    """
+    connection.check_constraints()
 
 
 def student_record_count():
@@ -442,7 +444,7 @@ def test_records_an_instructor_may_not_delete_block_the_delete_with_the_count(
 def test_delete_pages_count_student_records_in_the_same_queries_at_two_sizes(admin_client, diffusion, make_user):
     from django.test.utils import CaptureQueriesContext
 
-    from tests.classes_factories import ordering_attempt, review
+    from tests.factory import ordering_attempt, review
 
     exercise = diffusion.ordering_exercises.get()
     urls = [

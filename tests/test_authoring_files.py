@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from lessons.lessonfile import dump, export_lesson
 from lessons.models import CardState, Flashcard, Lesson
-
-from .conftest import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE
 
 UPLOAD_URL = reverse("admin:lessons_lesson_upload")
 

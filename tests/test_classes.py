@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from lessons.models import ClassLesson, Classroom, Enrollment, Rating
 from lessons.models.classes import JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH
-from tests.classes_factories import (
+from tests.factory import (
     ago,
     card_state,
     make_class,

@@ -9,8 +9,7 @@ from lessons.models import Flashcard, LessonCompletion, Rating, SelfCheckQuestio
 from lessons.progress import COMPLETED, IN_PROGRESS, NOT_STARTED, progress_for
 from lessons.services.progress import lesson_progress_record
 from tests import budgets
-from tests.classes_factories import ago, ordering_attempt, ordering_reveal, prediction, reveal, review
-from tests.conftest import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE, ago, ordering_attempt, ordering_reveal, prediction, reveal, review
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from lessons.lessonfile import LessonFileError, dump, export_lesson, import_paths, parse_text
 from lessons.models import Course, Flashcard, Lesson, OrderingItem, SelfCheckAttempt, SelfCheckQuestion
-from tests.conftest import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE
 
 pytestmark = pytest.mark.django_db
 

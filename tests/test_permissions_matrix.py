@@ -46,8 +46,7 @@ from lessons.services.ordering import ordering_check
 from lessons.services.prediction import prediction_submit
 from lessons.services.review import review_record, review_reveal
 from lessons.services.selfcheck import selfcheck_reveal
-
-from .conftest import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE
 
 ROLES = ("anonymous", "student", "other_student", "instructor", "other_instructor")
 LOGIN = "/accounts/login/?next="

@@ -9,7 +9,7 @@ from django.test import Client
 from lessons.lessonfile import parse_file
 from lessons.markdown import render_markdown
 from tests import budgets
-from tests.conftest import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE
 
 pytestmark = pytest.mark.django_db
 
