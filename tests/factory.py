@@ -6,11 +6,13 @@ Records are written straight through the ORM, the way the services leave them, s
 any history without driving the writes; tests of the writes call the services themselves.
 """
 
+from contextlib import contextmanager
 from datetime import timedelta
 from itertools import combinations, count
 from pathlib import Path
 
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.utils import timezone
 
 from lessons.lessonfile import import_paths
@@ -39,10 +41,29 @@ from lessons.roles import instructors_group
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "lessons" / "content"
 DIFFUSION_FILE = CONTENT_DIR / "diffusion.yaml"
 PASSWORD = "a-Long-passw0rd"
-# The order a made ordering exercise shows its items in (labels in their correct order are a, b, c, ...).
-SHOWN = "bdfcea"
+# A made ordering exercise shows its items a-f in that order; this is their correct order (the shipped lesson's).
+CORRECT = "bdcfae"
 
 _serial = count(1)
+
+
+@contextmanager
+def kept_for_module(django_db_blocker):
+    """Hold data built once for a whole module, and roll it back at the end.
+
+    Use it in a module-scoped fixture, building inside ``django_db_blocker.unblock()`` (see ``world`` in
+    tests/test_permissions_matrix.py); tests that use the data also ask for ``db``. It opens a transaction that every test's own transaction (the ``db`` fixture's) nests inside as a
+    savepoint, so each test still starts from the same data and leaves nothing behind.
+    """
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 def ago(**kwargs):
@@ -79,7 +100,7 @@ def make_course(**kwargs):
 
 def make_lesson(*, questions=3, cards=3, ordering=True, prediction=True, **kwargs):
     """A published lesson with ``questions`` self-check questions, ``cards`` flashcards, an ordering exercise
-    (items a-f shown as ``SHOWN``) and a prediction with three rubric points; ``ordering=False`` or
+    (items a-f, correct order ``CORRECT``) and a prediction with three rubric points; ``ordering=False`` or
     ``prediction=False`` leaves that exercise out."""
     number = next(_serial)
     if "course" not in kwargs:
@@ -117,8 +138,8 @@ def make_card(lesson, **kwargs):
     return Flashcard.objects.create(lesson=lesson, **kwargs)
 
 
-def make_ordering(lesson, *, shown=SHOWN, **kwargs):
-    """An ordering exercise whose correct order is the labels sorted (a, b, c, ...), shown in the order ``shown``."""
+def make_ordering(lesson, *, correct=CORRECT, **kwargs):
+    """An ordering exercise showing its items in label order (a, b, c, ...); ``correct`` is the right order."""
     kwargs.setdefault("position", lesson.ordering_exercises.count() + 1)
     kwargs.setdefault("title", "Put the stages in order")
     kwargs.setdefault("prompt", "Order the stages from first to last.")
@@ -128,10 +149,10 @@ def make_ordering(lesson, *, shown=SHOWN, **kwargs):
             exercise=exercise,
             label=label,
             text=f"Stage {label}",
-            display_position=shown.index(label) + 1,
-            correct_position=correct,
+            display_position=shown,
+            correct_position=correct.index(label) + 1,
         )
-        for correct, label in enumerate(sorted(shown), 1)
+        for shown, label in enumerate(sorted(correct), 1)
     )
     return exercise
 
