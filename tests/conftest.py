@@ -6,7 +6,7 @@ import shutil
 import pytest
 from django.test import Client, override_settings
 
-from lessons.models import Course
+from lessons.models import Course, Lesson
 from tests import factory
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -109,6 +109,14 @@ def htmx_headers():
 def diffusion(db):
     """The shipped diffusion lesson, imported from its lesson file: for tests about the shipped text."""
     return factory.import_diffusion()
+
+
+@pytest.fixture
+def lesson(db):
+    """A made lesson shaped like the shipped one (6 questions, an ordering exercise of six stages a-f whose
+    correct order is b d c f a e, a prediction with 3 rubric points, 10 cards), for tests that need no shipped text."""
+    made = factory.make_lesson(slug="made", title="A made lesson", questions=6, cards=10)
+    return Lesson.objects.for_practice().get(pk=made.pk)
 
 
 @pytest.fixture
