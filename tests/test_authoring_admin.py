@@ -135,6 +135,7 @@ def test_changelist_search_and_filters(admin_client, diffusion, make_lesson):
 
 @pytest.mark.django_db
 def test_instructor_sees_everything_of_a_lesson_on_its_page(admin_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     response = admin_client.get(change_url(diffusion))
     assert response.status_code == 200
     page = response.content.decode()
@@ -376,6 +377,7 @@ def test_removing_an_item_of_an_attempted_exercise_needs_confirmation(admin_clie
 
 @pytest.mark.django_db
 def test_prediction_rubric_points_reorder_and_need_one(admin_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     exercise = diffusion.predictions.get()
     url = reverse("admin:lessons_predictionexercise_change", args=[exercise.pk])
     page = admin_client.get(url)
@@ -494,6 +496,7 @@ def test_publish_and_unpublish_actions(admin_client, diffusion, student_client):
 
 @pytest.mark.django_db
 def test_preview_of_an_unpublished_lesson_records_nothing(admin_client, diffusion, student_client):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     Lesson.objects.filter(pk=diffusion.pk).update(published=False)
     assert student_client.get(diffusion.get_absolute_url()).status_code == 404
     before = student_record_count()
@@ -520,6 +523,7 @@ def test_preview_of_an_unpublished_lesson_records_nothing(admin_client, diffusio
 
 @pytest.mark.django_db
 def test_markdown_preview_button_renders_the_posted_field(admin_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     page = admin_client.get(change_url(diffusion))
     data = form_data(page)
     data["self_check_intro"] = "Some **bold** text <script>alert(1)</script>"
@@ -589,6 +593,7 @@ def test_change_page_query_count_does_not_grow(admin_client, make_lesson, django
 
 
 def test_preview_shows_a_fresh_student_not_the_instructors_own_practice(admin_client, admin_user, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     from lessons.services.selfcheck import selfcheck_reveal
 
     question = diffusion.questions.first()

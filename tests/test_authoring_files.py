@@ -58,6 +58,7 @@ def test_upload_creates_a_lesson_and_logs_it(admin_client, instructor):
 
 @pytest.mark.django_db
 def test_upload_updates_in_place(admin_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     text = DIFFUSION_FILE.read_text().replace(
         "What happens in the forward direction of diffusion", "What happens going forward in diffusion"
     )
@@ -127,6 +128,7 @@ def test_upload_refuses_non_utf8_and_missing_file(admin_client):
 
 @pytest.mark.django_db
 def test_download_round_trip(admin_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     response = admin_client.get(reverse("admin:lessons_lesson_download", args=[diffusion.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="diffusion.yaml"'

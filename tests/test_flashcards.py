@@ -67,6 +67,7 @@ def rate_directly(user, card, rating, at, *, version=None):
 
 
 def test_practice_page_shows_fronts_as_buttons_and_the_print_link(student_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     response = student_client.get(diffusion.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200
@@ -80,6 +81,7 @@ def test_practice_page_shows_fronts_as_buttons_and_the_print_link(student_client
 def test_reveal_with_htmx_records_it_and_returns_the_back_with_four_intervals(
     student_client, student, diffusion, htmx_headers
 ):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     card = diffusion.flashcards.all()[0]
     response = reveal(student_client, card, headers=htmx_headers)
     html = response.content.decode()
@@ -95,6 +97,7 @@ def test_reveal_with_htmx_records_it_and_returns_the_back_with_four_intervals(
 
 
 def test_reveal_without_javascript_redirects_and_the_page_shows_the_back(student_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     card = diffusion.flashcards.all()[0]
     response = reveal(student_client, card)
     assert response.status_code == 302

@@ -44,6 +44,7 @@ def write(tmp_path, text, name="lesson.yaml"):
 
 
 def test_diffusion_file_matches_the_seed_counts(diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     assert diffusion.questions.count() == 6
     exercise = diffusion.ordering_exercises.get()
     assert [item.label for item in exercise.display_items()] == list("abcdef")

@@ -64,6 +64,7 @@ class AttributeCollector(HTMLParser):
 
 
 def test_page_shows_the_stages_in_display_order_without_the_answer(student_client, diffusion, exercise):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     html = article(lesson_page(student_client, diffusion), exercise)
     assert item_labels(html) == DISPLAY
     assert "Feed the denoiser its own slightly-cleaner output" in html

@@ -45,6 +45,7 @@ def test_public_auth_pages_render():
 
 
 def test_home_lists_courses_and_lessons(student_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     text = page_text(student_client.get("/"))
     assert "Generative models" in text and diffusion.title in text
 

@@ -64,6 +64,7 @@ def submissions(user, exercise):
 
 
 def test_page_shows_prompt_and_form_but_not_the_model_answer(student_client, diffusion, exercise):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     response = page(student_client, diffusion)
     html = response.content.decode()
     assert response.status_code == 200
