@@ -274,11 +274,11 @@ def test_paste_on_unknown_lesson_is_404(admin_client):
 
 
 @pytest.mark.django_db
-def test_pasted_cards_show_on_the_practice_page_a_student_already_opened(admin_client, diffusion, student_client):
+def test_pasted_cards_show_on_the_practice_page_a_student_already_opened(admin_client, lesson, student_client):
     # The student's visit caches the lesson's content; pasting must make that cache stale.
-    assert "Front pasted" not in student_client.get(diffusion.get_absolute_url()).content.decode()
-    before = Lesson.objects.get(pk=diffusion.pk).updated_at
-    _, saved = preview_and_save(admin_client, diffusion, "Front pasted\tBack pasted")
+    assert "Front pasted" not in student_client.get(lesson.get_absolute_url()).content.decode()
+    before = Lesson.objects.get(pk=lesson.pk).updated_at
+    _, saved = preview_and_save(admin_client, lesson, "Front pasted\tBack pasted")
     assert saved.status_code == 302
-    assert Lesson.objects.get(pk=diffusion.pk).updated_at > before
-    assert "Front pasted" in student_client.get(diffusion.get_absolute_url()).content.decode()
+    assert Lesson.objects.get(pk=lesson.pk).updated_at > before
+    assert "Front pasted" in student_client.get(lesson.get_absolute_url()).content.decode()
