@@ -5,9 +5,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lessons.lessonfile import import_spec, parse_file
-from lessons.models import Flashcard, LessonCompletion, Rating, SelfCheckQuestion
-from lessons.progress import COMPLETED, IN_PROGRESS, NOT_STARTED, progress_for
-from lessons.services.progress import lesson_progress_record
+from lessons.models import Flashcard, LessonCompletion, Rating, SelfCheckAttempt, SelfCheckQuestion
+from lessons.selectors.lesson_progress import COMPLETED, IN_PROGRESS, NOT_STARTED, progress_for
+from lessons.services.completion import lesson_progress_record
 from tests import budgets
 from tests.factory import DIFFUSION_FILE, ago, ordering_attempt, ordering_reveal, prediction, reveal, review
 
@@ -83,18 +83,35 @@ def _complete(student, lesson):
         review(student, card, Rating.GOOD, at=ago(hours=1))
 
 
-def test_full_lesson_is_recorded_as_completed_when_progress_is_computed(student, lesson):
+def test_full_lesson_reads_as_completed_at_its_last_activity_and_reading_writes_nothing(student, lesson):
+    """Records written outside the services (an import, these factories): 100% reads as completed, nothing stored."""
     _complete(student, lesson)
-    assert not LessonCompletion.objects.exists()
-    progress = one(student, lesson, record=False)
-    assert progress.reached_full and progress.state == IN_PROGRESS and progress.percent == 100
     progress = one(student, lesson)
-    completion = LessonCompletion.objects.get(user=student, lesson=lesson)
-    assert progress.state == COMPLETED and progress.completed_at == completion.completed_at
+    assert progress.reached_full and progress.state == COMPLETED and progress.percent == 100
     # The moment of completion is the last activity, not the time someone looked.
-    assert completion.completed_at < timezone.now() - timezone.timedelta(minutes=50)
-    one(student, lesson)
+    assert progress.completed_at < timezone.now() - timezone.timedelta(minutes=50)
+    assert not LessonCompletion.objects.exists()
+
+
+def test_the_service_records_the_completion_at_the_moment_the_lesson_is_finished(student, lesson):
+    _complete(student, lesson)
+    completion = lesson_progress_record(user=student, lesson=lesson)
+    assert LessonCompletion.objects.get(user=student, lesson=lesson) == completion
+    assert one(student, lesson).completed_at == completion.completed_at
+    lesson_progress_record(user=student, lesson=lesson)
     assert LessonCompletion.objects.count() == 1
+
+
+def test_removing_the_last_unfinished_item_records_the_completion(student, lesson, django_capture_on_commit_callbacks):
+    _complete(student, lesson)
+    unfinished = lesson.questions.last()
+    SelfCheckAttempt.objects.filter(user=student, question=unfinished).delete()
+    assert one(student, lesson).state != COMPLETED
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        unfinished.delete()
+    assert len(callbacks) == 1
+    completion = LessonCompletion.objects.get(user=student, lesson=lesson)
+    assert completion.completed_at < timezone.now() - timezone.timedelta(minutes=50)
 
 
 def test_completion_survives_an_edit_and_says_the_lesson_changed(student, diffusion):
