@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from itertools import cycle, islice
 from pathlib import Path
 
 from bench.common import ROOT, WORKERS
@@ -443,7 +444,7 @@ def profile(args, endpoint_table, top=25):
         raise SystemExit(f"Unknown endpoint {args.endpoint!r}; one of: {', '.join(names)}")
     data = login_sample(timezone.now())
     data.limit = args.requests + 10
-    requests = endpoint.requests(data)
+    requests = list(islice(cycle(endpoint.requests(data)), args.requests + 10))  # a dashboard has one request
 
     client = Client(HTTP_HOST="127.0.0.1")  # one handler: middleware (and whitenoise's file scan) loaded once
 
