@@ -38,6 +38,18 @@ class FileOutcome:
     error: LessonFileError | None = None
     skipped: str = ""  # why the file was not applied (an existing lesson under --new-only)
 
+    @property
+    def lesson(self):
+        return self.plan.lesson
+
+    @property
+    def created(self):
+        return self.plan.created
+
+    @property
+    def changes(self):
+        return self.plan.changes
+
 
 def check_deferred_constraints():
     """Postgres checks DEFERRED unique constraints at commit; check them now, where the error can be reported."""

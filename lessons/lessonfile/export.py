@@ -17,10 +17,6 @@ class FlowList(list):
     """A short list written on one line: ``answer: [b, d, c, f, a, e]``."""
 
 
-class FlowDict(dict):
-    """A short mapping written on one line: ``a: {id: s-7kx2mp, text: ...}``."""
-
-
 def export_lesson(lesson):
     """The lesson as a lesson-file mapping (keys in the documented order)."""
     data = {
@@ -96,8 +92,8 @@ def export_lesson(lesson):
 
 
 def _with_id(uid, text):
-    """A stage or rubric point: one line when the text is one line, a block otherwise."""
-    return FlowDict(id=uid, text=text) if "\n" not in text else {"id": uid, "text": text}
+    """A stage or rubric point with its id: ``{id: ..., text: ...}`` written as a block."""
+    return {"id": uid, "text": text}
 
 
 class _Dumper(yaml.SafeDumper):
@@ -112,10 +108,6 @@ def _str_representer(dumper, value):
 _Dumper.add_representer(str, _str_representer)
 _Dumper.add_representer(
     FlowList, lambda dumper, value: dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
-)
-_Dumper.add_representer(
-    FlowDict,
-    lambda dumper, value: dumper.represent_mapping("tag:yaml.org,2002:map", value.items(), flow_style=True),
 )
 
 

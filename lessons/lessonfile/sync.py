@@ -288,26 +288,28 @@ def _usage(kind, pks):
     return {pk: len(users) for pk, users in students.items()}
 
 
-def _find_lesson(spec, source):
-    lesson = None
+def _find_lesson(spec):
+    """Lessons are matched by slug (a downloaded file saved under a new slug is a new lesson, not a rename).
+
+    The lesson's own ``id:`` is kept when no other lesson has it; a copy's id, taken by its original, is
+    replaced by a fresh one.
+    """
+    lesson = Lesson.objects.filter(slug=spec["slug"]).first()
     if spec["id"] is not None:
-        lesson = Lesson.objects.filter(uid=spec["id"]).first()
-    if lesson is None:
-        lesson = Lesson.objects.filter(slug=spec["slug"]).first()
-    elif lesson.slug != spec["slug"] and Lesson.objects.filter(slug=spec["slug"]).exists():
-        raise LessonFileError(source, "slug", f"a slug no other lesson has; {spec['slug']!r} is taken")
+        owner = Lesson.objects.filter(uid=spec["id"]).exclude(slug=spec["slug"]).values_list("slug", flat=True).first()
+        if owner is not None:
+            spec["id"] = None
     return lesson
 
 
 def plan_lesson(spec, *, source="<lesson file>"):
     """What importing ``spec`` would do; reads only (about a dozen queries, whatever the lesson's size)."""
-    lesson = _find_lesson(spec, source)
+    lesson = _find_lesson(spec)
     course = Course.objects.filter(title=spec["course"]).first()
     plan = LessonPlan(source=source, spec=spec, lesson=lesson, course=course, created=lesson is None)
     exercises = spec["exercises"] or {}
     lesson_values = {
         "title": spec["title"],
-        "slug": spec["slug"],
         "self_check_intro": (spec["self_check"] or {}).get("intro", ""),
         "exercises_title": exercises.get("title", ""),
         "exercises_intro": exercises.get("intro", ""),
@@ -515,7 +517,7 @@ def apply_plan(plan):
         while Course.objects.filter(slug=slug).exists():
             slug, n = f"{base}-{n}", n + 1
         course = Course.objects.create(title=spec["course"], slug=slug, position=Course.objects.count() + 1)
-    values = dict(plan.lesson_values, course=course)
+    values = dict(plan.lesson_values, course=course, slug=spec["slug"])
     lesson = plan.lesson
     if lesson is None:
         if "position" not in values:
