@@ -24,6 +24,7 @@ from lessons.models import (
     ReviewLog,
     SelfCheckAttempt,
 )
+from lessons.models.content import ARCHIVED_POSITION_BASE
 from lessons.progress import parse_timestamp, progress_for, timestamp_text
 
 LONG_HEADER = [
@@ -40,6 +41,7 @@ LONG_HEADER = [
     "value",
     "score",
     "correct",
+    "item_archived",
 ]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -195,4 +197,8 @@ def long_rows(classroom: Classroom):
     yield LONG_HEADER
     for (moment, _kind, _pk), row in heapq.merge(*sources, key=lambda event: event[0]):
         row[1] = safe_text(row[1])
-        yield [iso(moment), *row]
+        # An archived item sits at ARCHIVED_POSITION_BASE and up: it has no place in the lesson now.
+        archived = row[6] >= ARCHIVED_POSITION_BASE
+        if archived:
+            row[6] = ""
+        yield [iso(moment), *row, "true" if archived else ""]

@@ -65,7 +65,7 @@ def due_cards(user, *, now, day_end):
     Driven by the partial index ``cardstate_user_due``: a range scan on (user, due < day_end).
     """
     return (
-        CardState.objects.filter(user=user, due__lt=day_end, card__lesson__published=True)
+        CardState.objects.filter(user=user, due__lt=day_end, card__lesson__published=True, card__archived_at=None)
         .filter(Q(state=CardStateKind.REVIEW) | Q(due__lte=now))
         .order_by("due", "pk")
     )
@@ -88,7 +88,8 @@ def new_cards(user):
         | Exists(ClassLesson.objects.filter(lesson=lesson, classroom__enrollments__student=user))
     )
     return (
-        Flashcard.objects.filter(lesson__published=True)
+        Flashcard.objects.live()
+        .filter(lesson__published=True)
         .filter(started)
         .exclude(Exists(CardState.objects.filter(user=user, card=OuterRef("pk"))))
         .order_by("lesson__course__position", "lesson__position", "lesson_id", "position")
@@ -149,5 +150,9 @@ def queue_for(user, *, now, study_settings, with_head=True):
 
 def next_due_at(user):
     """When the student's next card falls due (None when they have no scheduled card)."""
-    state = CardState.objects.filter(user=user, card__lesson__published=True).order_by("due").first()
+    state = (
+        CardState.objects.filter(user=user, card__lesson__published=True, card__archived_at=None)
+        .order_by("due")
+        .first()
+    )
     return state.due if state else None

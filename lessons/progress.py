@@ -97,8 +97,15 @@ class LessonProgress:
 
 
 def _count(model, field="lesson"):
-    """A correlated subquery counting ``model`` rows of the outer lesson."""
-    rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk")).values("n")
+    """A correlated subquery counting the live ``model`` rows of the outer lesson (archived ones are not counted)."""
+    rows = (
+        model.objects.live()
+        .filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
@@ -201,7 +208,7 @@ def progress_for(
     user_filter = _user_filter(users)
 
     selfcheck = (
-        SelfCheckAttempt.objects.filter(question__lesson__in=lesson_ids, **user_filter)
+        SelfCheckAttempt.objects.filter(question__lesson__in=lesson_ids, question__archived_at=None, **user_filter)
         .order_by()
         .values("user_id", lesson_id=F("question__lesson_id"))
         .annotate(
@@ -218,7 +225,7 @@ def progress_for(
     # Ordering: solved exactly or answer shown, by exercise, so a solve and a reveal count once.
     ordering_done = defaultdict(set)
     attempts = (
-        OrderingAttempt.objects.filter(exercise__lesson__in=lesson_ids, **user_filter)
+        OrderingAttempt.objects.filter(exercise__lesson__in=lesson_ids, exercise__archived_at=None, **user_filter)
         .order_by()
         .values("user_id", "exercise_id", lesson_id=F("exercise__lesson_id"))
         .annotate(solved=Count("pk", filter=Q(is_correct=True)), last=timestamp_text(Max("created_at")))
@@ -229,7 +236,7 @@ def progress_for(
         if solved:
             ordering_done[(user_id, lesson_id)].add(exercise_id)
     reveals = (
-        OrderingReveal.objects.filter(exercise__lesson__in=lesson_ids, **user_filter)
+        OrderingReveal.objects.filter(exercise__lesson__in=lesson_ids, exercise__archived_at=None, **user_filter)
         .order_by()
         .values_list("user_id", "exercise_id", "exercise__lesson_id", timestamp_text("revealed_at"))
     )
@@ -240,7 +247,7 @@ def progress_for(
         entry(user_id, lesson_id).done += len(exercises)
 
     predictions = (
-        PredictionSubmission.objects.filter(exercise__lesson__in=lesson_ids, **user_filter)
+        PredictionSubmission.objects.filter(exercise__lesson__in=lesson_ids, exercise__archived_at=None, **user_filter)
         .order_by()
         .values("user_id", lesson_id=F("exercise__lesson_id"))
         .annotate(
@@ -259,7 +266,7 @@ def progress_for(
     # Count a column of the covering index (not the id) so the index alone answers.
     # Without ``due_at``/``overdue_at`` the counts are of no rows (a constant the database folds away).
     cards = (
-        CardState.objects.filter(card__lesson__in=lesson_ids, **user_filter)
+        CardState.objects.filter(card__lesson__in=lesson_ids, card__archived_at=None, **user_filter)
         .order_by()
         .values("user_id", lesson_id=F("card__lesson_id"))
         .annotate(

@@ -114,7 +114,9 @@ def test_upload_archives_a_removed_card_students_have_used(admin_client, diffusi
     text = DIFFUSION_FILE.read_text()
     cut = text.index("  - id:", text.rindex("  - id:") - 1)  # drop the last card
     shorter = text[:cut].rstrip() + "\n"
-    confirmation = admin_client.post(UPLOAD_URL, {"lesson_file": SimpleUploadedFile("diffusion.yaml", shorter.encode())})
+    confirmation = admin_client.post(
+        UPLOAD_URL, {"lesson_file": SimpleUploadedFile("diffusion.yaml", shorter.encode())}
+    )
     page = confirmation.content.decode()
     assert confirmation.status_code == 200 and "1 archived" in page and last.uid in page
     assert Flashcard.objects.get(pk=last.pk).archived_at is None  # the confirmation page wrote nothing

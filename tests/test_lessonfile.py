@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from lessons.lessonfile import LessonFileError, dump, export_lesson, import_paths, parse_text
+from lessons.lessonfile import dump, export_lesson, import_paths, parse_text
 from lessons.models import Course, Flashcard, Lesson, OrderingItem, SelfCheckAttempt, SelfCheckQuestion
 from tests.conftest import DIFFUSION_FILE
 

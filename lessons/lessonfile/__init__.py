@@ -23,6 +23,7 @@ __all__ = [
     "dump",
     "export_lesson",
     "import_paths",
+    "import_spec",
     "missing_ids",
     "parse_file",
     "parse_text",
@@ -66,6 +67,13 @@ def _apply_checked(plan):
             check_deferred_constraints()
     except IntegrityError as error:
         raise LessonFileError(plan.source, "the file", f"content the database accepts ({error})") from None
+
+
+def import_spec(spec, *, source="<lesson file>"):
+    """Plan and apply one parsed lesson file; return the plan (its ``lesson`` is saved). Call inside a transaction."""
+    plan = plan_lesson(spec, source=source)
+    apply_plan(plan)
+    return plan
 
 
 def import_paths(paths, *, dry_run=False, new_only=False, each=False, locations=None):

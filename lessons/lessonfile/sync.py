@@ -164,7 +164,7 @@ class _Planner:
         by_uid = {row.uid: row for row in rows}
         pairs = [None] * len(specs)
         for index, spec in enumerate(specs):
-            if spec["id"] is not None and spec["id"] in by_uid:
+            if spec.get("id") is not None and spec["id"] in by_uid:
                 pairs[index] = (spec, by_uid.pop(spec["id"]))
         by_text = {}
         # Live rows first, in their order, so a hand-written file re-imported finds the item students see.
@@ -177,9 +177,9 @@ class _Planner:
             row = candidates.pop(0) if candidates else None
             if row is not None:
                 del by_uid[row.uid]
-                if spec["id"] is None:
+                if spec.get("id") is None:
                     spec["id"] = row.uid
-            elif spec["id"] is None:
+            elif spec.get("id") is None:
                 spec["id"] = self.fresh_uid(kind)
             pairs[index] = (spec, row)
         return pairs, list(by_uid.values())
@@ -490,18 +490,18 @@ def _plan_labels(plan, exercise, existing, stage_pairs):
 
 def _file_ids(spec):
     for question in (spec["self_check"] or {}).get("questions", []):
-        yield question["id"]
+        yield question.get("id")
     exercises = spec["exercises"] or {}
     for exercise in exercises.get("ordering", []):
-        yield exercise["id"]
+        yield exercise.get("id")
         for stage in exercise["items"]:
-            yield stage["id"]
+            yield stage.get("id")
     for exercise in exercises.get("prediction", []):
-        yield exercise["id"]
+        yield exercise.get("id")
         for point in exercise["rubric"]:
-            yield point["id"]
+            yield point.get("id")
     for card in (spec["flashcards"] or {}).get("cards", []):
-        yield card["id"]
+        yield card.get("id")
 
 
 # ---------------------------------------------------------------- applying

@@ -145,6 +145,15 @@ class LessonQuerySet(models.QuerySet):
         """Everything the practice page shows, in a fixed number of queries."""
         return self.select_related("course").prefetch_related(*practice_prefetches())
 
+    def with_archived_items(self):
+        """Every item, archived ones too (after the live ones): what students' records may point at."""
+        return self.select_related("course").prefetch_related(
+            "questions",
+            Prefetch("ordering_exercises", queryset=OrderingExercise.objects.prefetch_related("items")),
+            Prefetch("predictions", queryset=PredictionExercise.objects.prefetch_related("rubric_points")),
+            "flashcards",
+        )
+
 
 class Lesson(models.Model):
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="lessons")

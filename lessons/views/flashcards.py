@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -104,7 +105,7 @@ def page_state(user, lesson):
 
 
 def _visible_cards():
-    return Flashcard.objects.select_related("lesson__course").filter(lesson__published=True)
+    return Flashcard.objects.live().select_related("lesson__course").filter(lesson__published=True)
 
 
 def _card(card_id):
@@ -280,7 +281,7 @@ def reviews_csv(request):
     writer = csv.writer(_Echo())
 
     def rows():
-        yield writer.writerow(["card", "lesson", "rating", "reviewed_at", "duration_ms"])
+        yield writer.writerow(["card", "lesson", "rating", "reviewed_at", "duration_ms", "card_archived"])
         for log in logs.iterator(chunk_size=2000):
             yield writer.writerow(
                 [
@@ -289,6 +290,7 @@ def reviews_csv(request):
                     log.get_rating_display(),
                     log.reviewed_at.astimezone(UTC).isoformat(),
                     "" if log.duration_ms is None else log.duration_ms,
+                    "true" if log.card.archived_at else "",
                 ]
             )
 
@@ -301,6 +303,9 @@ def reviews_csv(request):
 
 
 def print_cards(request, slug):
-    lesson = get_object_or_404(Lesson.objects.published().prefetch_related("flashcards"), slug=slug)
+    lesson = get_object_or_404(
+        Lesson.objects.published().prefetch_related(Prefetch("flashcards", queryset=Flashcard.objects.live())),
+        slug=slug,
+    )
     duplex = request.GET.get("layout") == "duplex"
     return render(request, "lessons/flashcards_print.html", {"lesson": lesson, "duplex": duplex})

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
@@ -75,8 +76,9 @@ def page_state(user, lesson):
 
 def _exercise(exercise_id):
     return get_object_or_404(
-        OrderingExercise.objects.select_related("lesson__course")
-        .prefetch_related("items")
+        OrderingExercise.objects.live()
+        .select_related("lesson__course")
+        .prefetch_related(Prefetch("items", queryset=OrderingItem.objects.live()))
         .filter(lesson__published=True),
         pk=exercise_id,
     )

@@ -9,12 +9,13 @@ not a memory coloured by the answer.
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from lessons.content_cache import practice_lesson
 from lessons.forms_prediction import PREDICTION_MAX_LENGTH, PredictionDraftForm, PredictionForm, PredictionMarkForm
-from lessons.models import Confidence, Lesson, PredictionDraft, PredictionExercise, PredictionSubmission
+from lessons.models import Confidence, Lesson, PredictionDraft, PredictionExercise, PredictionSubmission, RubricPoint
 from lessons.services import prediction as services
 
 from . import pages
@@ -104,9 +105,10 @@ def page_state(user, lesson):
 
 def _exercise(exercise_id):
     return get_object_or_404(
-        PredictionExercise.objects.filter(lesson__published=True)
+        PredictionExercise.objects.live()
+        .filter(lesson__published=True)
         .select_related("lesson__course")
-        .prefetch_related("rubric_points"),
+        .prefetch_related(Prefetch("rubric_points", queryset=RubricPoint.objects.live())),
         pk=exercise_id,
     )
 

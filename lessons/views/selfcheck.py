@@ -20,7 +20,8 @@ def page_state(user, lesson):
 
 def _question(question_id):
     return get_object_or_404(
-        SelfCheckQuestion.objects.select_related("lesson__course").filter(lesson__published=True), pk=question_id
+        SelfCheckQuestion.objects.live().select_related("lesson__course").filter(lesson__published=True),
+        pk=question_id,
     )
 
 
