@@ -141,7 +141,10 @@ def load(text, source, *, loader=FAST_LOADER, locations=None):
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "the file"
-        raise LessonFileError(source, where, f"valid YAML ({getattr(error, 'problem', None) or error})") from None
+        problem = getattr(error, "problem", None) or str(error)
+        if "nesting depth" in problem:  # libyaml's own limit (deeper than ours) can fire first while scanning
+            raise LessonFileError(source, where, f"at most {MAX_DEPTH} levels of nesting") from None
+        raise LessonFileError(source, where, f"valid YAML ({problem})") from None
     finally:
         dispose = getattr(loader_instance, "dispose", None)
         if dispose:
