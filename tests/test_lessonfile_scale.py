@@ -60,4 +60,4 @@ def test_import_and_reimport_take_the_same_queries_at_two_sizes(tmp_path, studen
     large = import_and_reimport(tmp_path, 400, student)
     assert small == large, f"queries at 20 and 400 cards: {small} vs {large}"
     created, updated = large
-    assert created <= 15 and updated <= 30
+    assert created <= 15 and updated <= 40

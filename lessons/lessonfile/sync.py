@@ -63,13 +63,31 @@ PREDICTION = Kind("prediction", PredictionExercise, "p", ("title", "prompt", "mo
 RUBRIC = Kind("rubric point", RubricPoint, "r", ("text",), "text")
 CARD = Kind("flashcard", Flashcard, "c", ("front", "back"), "front")
 
-# Who has records on an item: (record model, its foreign key to the item, the path to the student).
+# Who has records on an item: (record model, its foreign key to the item, the path to the student,
+# the path to the lesson).
 USAGE = {
-    QUESTION: [(SelfCheckAttempt, "question", "user")],
-    ORDERING: [(OrderingAttempt, "exercise", "user"), (OrderingReveal, "exercise", "user")],
-    PREDICTION: [(PredictionSubmission, "exercise", "user"), (PredictionDraft, "exercise", "user")],
-    RUBRIC: [(PredictionSubmission.named_points.through, "rubricpoint", "predictionsubmission__user")],
-    CARD: [(CardState, "card", "user"), (ReviewLog, "card", "user"), (FlashcardReveal, "card", "user")],
+    QUESTION: [(SelfCheckAttempt, "question", "user", "question__lesson")],
+    ORDERING: [
+        (OrderingAttempt, "exercise", "user", "exercise__lesson"),
+        (OrderingReveal, "exercise", "user", "exercise__lesson"),
+    ],
+    PREDICTION: [
+        (PredictionSubmission, "exercise", "user", "exercise__lesson"),
+        (PredictionDraft, "exercise", "user", "exercise__lesson"),
+    ],
+    RUBRIC: [
+        (
+            PredictionSubmission.named_points.through,
+            "rubricpoint",
+            "predictionsubmission__user",
+            "rubricpoint__exercise__lesson",
+        )
+    ],
+    CARD: [
+        (CardState, "card", "user", "card__lesson"),
+        (ReviewLog, "card", "user", "card__lesson"),
+        (FlashcardReveal, "card", "user", "card__lesson"),
+    ],
 }
 
 
@@ -277,13 +295,14 @@ def _order_key(kind):
     return lambda row: (_position(kind, row), row.pk or 0)
 
 
-def _usage(kind, pks):
-    """Distinct students with records on each of these items: {pk: count}, one query per record type."""
-    if not pks or kind not in USAGE:
-        return {}
+def _usage(kind, lesson):
+    """Distinct students with records on each of the lesson's items of a kind: {pk: count}.
+
+    One query per record type, joined to the lesson in the database (not a list of 10,000 item ids).
+    """
     students = {}
-    for model, fk, user in USAGE[kind]:
-        for item, student in model.objects.filter(**{f"{fk}__in": pks}).values_list(fk, user).distinct():
+    for model, fk, user, lesson_path in USAGE[kind]:
+        for item, student in model.objects.filter(**{lesson_path: lesson}).values_list(fk, user).distinct():
             students.setdefault(item, set()).add(student)
     return {pk: len(users) for pk, users in students.items()}
 
@@ -354,8 +373,8 @@ def plan_lesson(spec, *, source="<lesson file>"):
     planner = _Planner(plan, taken)
 
     # Usage is counted for every existing item: it decides archive or delete, and it is the plan's "students".
-    usage = {kind: _usage(kind, [row.pk for row in kind_rows]) for kind, kind_rows in rows.items()}
-    usage[RUBRIC] = _usage(RUBRIC, [row.pk for row in points])
+    kinds = (QUESTION, ORDERING, PREDICTION, CARD, RUBRIC)
+    usage = {kind: _usage(kind, lesson) if lesson is not None else {} for kind in kinds}
 
     questions = (spec["self_check"] or {}).get("questions", [])
     planner.plan_kind(
