@@ -67,7 +67,9 @@ def prediction_mark(
         )
         if submission is None:
             return None
-        submission.named_points.set(points)
+        # Ticks of archived points are the student's history of an item they can no longer see: keep them.
+        kept = submission.named_points.filter(archived_at__isnull=False)
+        submission.named_points.set([*points, *kept])
         submission.marked_at = timezone.now()
         submission.save(update_fields=["marked_at"])
         return submission
