@@ -146,9 +146,6 @@ class LessonPlan:
             parts.insert(0, "lesson details changed")
         return ", ".join(parts) or "unchanged"
 
-    def students_touched(self):
-        return max((change.students for change in self.changes), default=0)
-
     def fingerprint(self):
         """A digest of the plan as shown: Apply refuses if the plan it would write is not this one."""
         text = repr((self.slug, self.created, self.lesson_fields, [change.key() for change in self.changes]))
