@@ -129,7 +129,7 @@ def due_forecast(user, *, today, study_settings):
     zone = queue.zone_of(study_settings)
     end = datetime.combine(today + timedelta(days=FORECAST_DAYS), time(study_settings.rollover_hour), tzinfo=zone)
     rows = (
-        CardState.objects.filter(user=user, due__lt=end, card__lesson__published=True)
+        CardState.objects.filter(user=user, due__lt=end, card__lesson__published=True, card__archived_at=None)
         .annotate(day=_study_day("due", study_settings))
         .values("day")
         .annotate(n=Count("pk"))
@@ -171,7 +171,7 @@ def retention(user, *, now):
 def cards_by_state(user):
     """How many of the student's cards are in each FSRS state, plus new cards waiting (two queries)."""
     rows = (
-        CardState.objects.filter(user=user, card__lesson__published=True)
+        CardState.objects.filter(user=user, card__lesson__published=True, card__archived_at=None)
         .values("state")
         .annotate(n=Count("pk"))
         .order_by()

@@ -296,6 +296,9 @@ def test_removing_used_items_archives_them_off_page_queue_and_totals(world, diff
     assert removed_question["question"][:40] not in practice and removed_card["front"] not in practice
     assert not due_cards(ann, now=timezone.now(), day_end=timezone.now()).filter(card__uid=removed_card["id"])
     assert not new_cards(ann).filter(uid=removed_card["id"]).exists()
+    from lessons.flashcards_stats import cards_by_state
+
+    assert dict(cards_by_state(ann))["Review"] == 1  # of her two rated cards, one is archived
     totals = progress_for([ann.pk], [diffusion], record=False).get(ann.pk, diffusion)
     assert totals.total == 5 + 1 + 1 + 1  # five live questions, the ordering, the prediction, the cards
     # A forged POST on an archived item is a 404, and nothing is recorded.
