@@ -14,8 +14,6 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from lessons.classes_dashboard import lesson_report
-from lessons.flashcards_queue import due_cards, new_cards
 from lessons.lessonfile import dump, export_lesson, import_paths, parse_text
 from lessons.models import (
     CardState,
@@ -30,7 +28,9 @@ from lessons.models import (
     SelfCheckAttempt,
     SelfCheckQuestion,
 )
-from lessons.progress import progress_for
+from lessons.selectors.class_report import lesson_report
+from lessons.selectors.lesson_progress import progress_for
+from lessons.selectors.review_queue import new_cards
 from lessons.services import authoring
 from tests.classes_factories import card_state, make_class, ordering_attempt, prediction, reveal, review
 
@@ -118,7 +118,7 @@ def item_view(classroom, lesson):
 
 
 def dashboard(lesson, *users):
-    table = progress_for([u.pk for u in users], [lesson], record=False)
+    table = progress_for([u.pk for u in users], [lesson])
     return [(table.get(u.pk, lesson).done, table.get(u.pk, lesson).started) for u in users]
 
 
@@ -294,12 +294,14 @@ def test_removing_used_items_archives_them_off_page_queue_and_totals(world, diff
     client.force_login(ann)
     practice = client.get(reverse("lesson_detail", args=["diffusion"])).content.decode()
     assert removed_question["question"][:40] not in practice and removed_card["front"] not in practice
-    assert not due_cards(ann, now=timezone.now(), day_end=timezone.now()).filter(card__uid=removed_card["id"])
+    later = timezone.now() + timezone.timedelta(days=1)
+    due = CardState.objects.published().due_for(ann, now=later, day_end=later)
+    assert due.filter(card__lesson=diffusion).count() == 1  # of her two due cards, one is archived
     assert not new_cards(ann).filter(uid=removed_card["id"]).exists()
-    from lessons.flashcards_stats import cards_by_state
+    from lessons.selectors.review_stats import cards_by_state
 
     assert dict(cards_by_state(ann))["Review"] == 1  # of her two rated cards, one is archived
-    totals = progress_for([ann.pk], [diffusion], record=False).get(ann.pk, diffusion)
+    totals = progress_for([ann.pk], [diffusion]).get(ann.pk, diffusion)
     assert totals.total == 5 + 1 + 1 + 1  # five live questions, the ordering, the prediction, the cards
     # A forged POST on an archived item is a 404, and nothing is recorded.
     question = SelfCheckQuestion.objects.get(lesson=diffusion, uid=removed_question["id"])

@@ -7,9 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import actions as admin_actions
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -17,16 +15,20 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from lessons import lessonfile
+from lessons.errors import ApplicationError
 from lessons.markdown import render_markdown
 from lessons.models import (
     Flashcard,
     Lesson,
     OrderingExercise,
+    OrderingItem,
     PredictionExercise,
+    RubricPoint,
     SelfCheckQuestion,
 )
+from lessons.models.content import count_of
+from lessons.selectors.practice_page import practice_page
 from lessons.services import authoring as services
-from lessons.views.pages import practice_context
 
 from .base import AuthoringAdmin, ContentInline
 from .paste import PasteFlashcardsMixin
@@ -51,7 +53,7 @@ class OrderingExerciseInline(ContentInline):
     extra = 0
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("items")
+        return super().get_queryset(request).prefetch_related(Prefetch("items", queryset=OrderingItem.objects.live()))
 
     @admin.display(description="Items")
     def items_summary(self, exercise):
@@ -74,7 +76,11 @@ class PredictionExerciseInline(ContentInline):
     extra = 0
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("rubric_points")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("rubric_points", queryset=RubricPoint.objects.live()))
+        )
 
     @admin.display(description="Rubric")
     def rubric_summary(self, exercise):
@@ -88,14 +94,6 @@ class PredictionExerciseInline(ContentInline):
 
 
 # ---------------------------------------------------------------- lessons
-
-
-def _count_of(model, fk="lesson"):
-    """A correlated COUNT subquery of live items: one column, however many rows the lessons have."""
-    counted = (
-        model.objects.live().filter(**{fk: OuterRef("pk")}).order_by().values(fk).annotate(n=Count("pk")).values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=models.IntegerField()), 0)
 
 
 class UploadForm(forms.Form):
@@ -170,10 +168,10 @@ class LessonAdmin(PasteFlashcardsMixin, AuthoringAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                question_count=_count_of(SelfCheckQuestion),
-                ordering_count=_count_of(OrderingExercise),
-                prediction_count=_count_of(PredictionExercise),
-                flashcard_count=_count_of(Flashcard),
+                question_count=count_of(SelfCheckQuestion),
+                ordering_count=count_of(OrderingExercise),
+                prediction_count=count_of(PredictionExercise),
+                flashcard_count=count_of(Flashcard),
             )
         )
 
@@ -302,7 +300,7 @@ class LessonAdmin(PasteFlashcardsMixin, AuthoringAdmin):
         # A student who has not started: an unsaved user with an id no row has, so every record lookup is empty
         # and the instructor sees the page as it first looks, not their own practice.
         fresh_student = User(pk=0, username="preview")
-        context = practice_context(fresh_student, lesson)
+        context = practice_page(fresh_student, lesson)
         context["preview"] = True
         context["preview_back_url"] = reverse("admin:lessons_lesson_change", args=[lesson.pk])
         return TemplateResponse(request, "lessons/lesson_detail.html", context)
@@ -404,8 +402,8 @@ class LessonAdmin(PasteFlashcardsMixin, AuthoringAdmin):
         back = reverse("admin:lessons_lesson_archived", args=[lesson.pk])
         try:
             services.item_restore(item=item)
-        except lessonfile.LessonFileError as error:
-            self.message_user(request, f"Not restored: {error.expected}.", messages.ERROR)
+        except ApplicationError as error:
+            self.message_user(request, f"Not restored. {error.message}", messages.ERROR)
             return redirect(back)
         self.log_change(request, lesson, f"Restored {item._meta.verbose_name} “{item}”.")
         self.message_user(request, f"Restored “{item}”: students see it again.", messages.SUCCESS)
@@ -422,11 +420,9 @@ class LessonAdmin(PasteFlashcardsMixin, AuthoringAdmin):
                 return HttpResponseBadRequest("The confirmation form was incomplete.")
             try:
                 deleted = services.item_purge(item=item, expected_records=form.cleaned_data["expected_records"])
-            except services.PurgeCountChanged as changed:
-                count = changed.count
-                self.message_user(
-                    request, f"Nothing deleted: the item now has {count} student records. Check again.", messages.ERROR
-                )
+            except ApplicationError as error:
+                count = services.student_records_for_item(item)
+                self.message_user(request, error.message, messages.ERROR)
             else:
                 self.log_change(
                     request, lesson, f"Deleted for good {item._meta.verbose_name} “{item}” ({deleted} student records)."

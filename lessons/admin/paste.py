@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from lessons.authoring_paste import SEPARATORS, parse_pasted_cards, separator_name
+from lessons.errors import ApplicationError
+from lessons.forms.paste import SEPARATORS, parse_pasted_cards, separator_name
 from lessons.services import authoring as services
 
 SEPARATOR_CHOICES = [("tab", "Tab (Quizlet, Anki)"), ("comma", "Comma"), ("semicolon", "Semicolon"), ("other", "Other")]
@@ -85,7 +86,7 @@ class PasteFlashcardsMixin:
             cards = services.flashcards_append(
                 lesson=lesson, cards=[(card.front, card.back) for card in parsed.cards], expected_count=expected
             )
-        except services.StaleFlashcards:
+        except ApplicationError:
             return None
         skipped = len(parsed.bad_lines)
         self.log_change(request, lesson, f"Added {len(cards)} flashcards from pasted text.")

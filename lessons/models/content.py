@@ -17,7 +17,8 @@ import secrets
 
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -155,6 +156,14 @@ class LessonQuerySet(models.QuerySet):
         )
 
 
+class LessonItemQuerySet(ItemQuerySet):
+    """Questions, exercises and cards: each belongs to one lesson."""
+
+    def published(self):
+        """Items students may see: live (not archived), in a published lesson."""
+        return self.live().filter(lesson__published=True)
+
+
 class Lesson(models.Model):
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="lessons")
     slug = models.SlugField(max_length=100, unique=True)
@@ -205,6 +214,8 @@ class SelfCheckQuestion(ArchivableItem):
     question = models.TextField(help_text="Markdown.")
     answer = models.TextField(help_text="Markdown.")
 
+    objects = LessonItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["lesson", "position"]
         constraints = [
@@ -229,6 +240,8 @@ class OrderingExercise(ArchivableItem):
     title = models.CharField(max_length=300)
     prompt = models.TextField(help_text="Markdown.")
     explanation = models.TextField(blank=True, help_text="Markdown.")
+
+    objects = LessonItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["lesson", "position"]
@@ -305,6 +318,8 @@ class PredictionExercise(ArchivableItem):
     model_answer = models.TextField(help_text="Markdown.")
     rubric_note = models.TextField(blank=True, help_text="Markdown.")
 
+    objects = LessonItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["lesson", "position"]
         constraints = [
@@ -352,6 +367,8 @@ class Flashcard(ArchivableItem):
     front = models.TextField(help_text="Markdown.")
     back = models.TextField(help_text="Markdown.")
 
+    objects = LessonItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["lesson", "position"]
         constraints = [
@@ -365,3 +382,11 @@ class Flashcard(ArchivableItem):
 
     def __str__(self):
         return self.front[:80]
+
+
+def count_of(model, field="lesson"):
+    """A correlated COUNT subquery of the live ``model`` rows pointing at the outer row by ``field``: one column,
+    any size. Archived items are not counted (not in the totals, not in the admin's counts)."""
+    rows = model.objects.live().filter(**{field: OuterRef("pk")}).order_by().values(field)
+    rows = rows.annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows, output_field=models.IntegerField()), 0)

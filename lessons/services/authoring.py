@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from lessons.errors import ApplicationError
 from lessons.lessonfile import LessonFileError, LessonPlan, apply_plan, check_deferred_constraints, parse_text
 from lessons.lessonfile.sync import plan_lesson
 from lessons.models import (
@@ -30,17 +31,18 @@ from lessons.models import (
 )
 from lessons.models.content import ARCHIVED_POSITION_BASE
 
-
-class StaleFlashcards(Exception):
-    """The lesson's cards changed between the preview and the save (a second click, or another editor)."""
+STALE_FLASHCARDS = "The lesson's cards changed since the preview (a second click, or another editor)."
 
 
-class PlanChanged(Exception):
-    """The lesson changed between the confirmation page and Apply: the plan shown is no longer what would happen."""
+class PlanChanged(ApplicationError):
+    """The lesson changed between the confirmation page and Apply: the plan shown is no longer what would happen.
+
+    Carries the plan as it is now, so the confirmation page can show it again.
+    """
 
     def __init__(self, plan):
+        super().__init__("The lesson changed since this plan was made: check the new plan.", status=409)
         self.plan = plan
-        super().__init__("the lesson changed since the plan was shown")
 
 
 def lesson_file_plan(*, text: str, source: str) -> LessonPlan:
@@ -77,7 +79,7 @@ def flashcards_append(*, lesson: Lesson, cards: list[tuple[str, str]], expected_
         Lesson.objects.select_for_update().filter(pk=lesson.pk).first()
         stats = Flashcard.objects.live().filter(lesson=lesson).aggregate(count=Count("pk"), last=Max("position"))
         if stats["count"] != expected_count:
-            raise StaleFlashcards
+            raise ApplicationError(STALE_FLASHCARDS, status=409)
         start = (stats["last"] or 0) + 1
         created = Flashcard.objects.bulk_create(
             Flashcard(lesson=lesson, position=start + i, front=front, back=back)
@@ -176,8 +178,9 @@ def item_restore(*, item) -> None:
         Lesson.objects.select_for_update().filter(pk=_lesson_id(item)).first()
         live = _siblings(item).live()
         if isinstance(item, OrderingItem) and live.filter(label=item.label).exists():
-            raise LessonFileError(
-                str(item.exercise), "label", f"a label no live stage has; give the live stage “{item.label}” another"
+            raise ApplicationError(
+                f"A live stage of “{item.exercise}” has the label “{item.label}”: give it another label first.",
+                status=409,
             )
         for name in item.POSITION_FIELDS:
             last = live.aggregate(last=Max(name))["last"] or 0
@@ -192,17 +195,12 @@ def item_purge(*, item, expected_records: int) -> int:
         Lesson.objects.select_for_update().filter(pk=_lesson_id(item)).first()
         count = student_records_for_item(item)
         if count != expected_records:
-            raise PurgeCountChanged(count)
+            raise ApplicationError(
+                f"Nothing deleted: “{item}” now has {count} student records, not {expected_records}. Check again.",
+                status=409,
+            )
         item.delete()
         return count
-
-
-class PurgeCountChanged(Exception):
-    """The item's student records changed between the confirmation page and the purge."""
-
-    def __init__(self, count):
-        self.count = count
-        super().__init__(f"the item now has {count} student records")
 
 
 def student_records_by_item(model, items) -> dict:
