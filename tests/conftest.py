@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 
 from lessons.lessonfile import import_paths
@@ -52,6 +53,8 @@ def _fast_tests(settings):
     # PBKDF2 at a million iterations costs 0.25 s a login; tests do not need it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.AXES_ENABLED = False
+    # Rate-limit counters live in the cache (local memory in tests): each test starts with none.
+    cache.clear()
 
 
 # ---------------------------------------------------------------- users

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from lessons import throttle
 from lessons.classes_dashboard import SORTS, class_dashboard, lesson_report, parse_sort
 from lessons.classes_export import long_rows, wide_rows
 from lessons.forms_classes import ClassroomForm, JoinForm, expires_on
@@ -77,11 +78,14 @@ def class_list(request):
 
 @require_http_methods(["GET", "POST"])
 def join(request):
+    if request.method == "POST" and (refused := throttle.over_limit(request, "join_failure")):
+        return refused
     form = JoinForm(request.POST or None, initial={"code": request.GET.get("code", "")})
     if request.method == "POST" and form.is_valid():
         try:
             result = services.enrollment_join(user=request.user, code=form.cleaned_data["code"])
         except services.JoinRefused as refused:
+            throttle.count(request, "join_failure")  # code guessing is limited per address
             form.add_error("code", str(refused))
         else:
             if result.created:
@@ -95,11 +99,14 @@ def join(request):
 @require_GET
 def join_link(request, code):
     """The link an instructor shares: shows the class and asks to confirm (a GET never joins)."""
+    if too_many := throttle.over_limit(request, "join_failure"):
+        return too_many
     refused = None
     classroom = None
     try:
         classroom = services.classroom_for_code(code=code)
     except services.JoinRefused as error:
+        throttle.count(request, "join_failure")
         refused = str(error)
     already = bool(classroom and classroom.enrollments.filter(student=request.user).exists())
     teaches = bool(classroom and classroom.instructors.filter(pk=request.user.pk).exists())
