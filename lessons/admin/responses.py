@@ -117,4 +117,3 @@ class PredictionSubmissionAdmin(ReadOnlyAdmin):
     @admin.display(description="Ticked points")
     def ticked_points(self, obj):
         return "; ".join(point.text for point in obj.named_points.all()) or "-"
-

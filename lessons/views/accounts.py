@@ -46,9 +46,7 @@ def log_in(request, *args, **kwargs):
     return _login_view(request, *args, **kwargs)
 
 
-password_reset = login_not_required(
-    throttle.rate_limited("password_reset")(auth_views.PasswordResetView.as_view())
-)
+password_reset = login_not_required(throttle.rate_limited("password_reset")(auth_views.PasswordResetView.as_view()))
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
