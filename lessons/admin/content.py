@@ -15,6 +15,7 @@ import hashlib
 
 from adminsortable2.admin import CustomInlineFormSet, SortableAdminBase, SortableTabularInline
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import actions as admin_actions
 from django.contrib.admin.utils import NestedObjects, quote
@@ -49,7 +50,6 @@ from lessons.views.pages import practice_context
 
 CONFIRM_FIELD = "confirm_student_data"
 PREVIEW_PREFIX = "_markdown_preview:"
-MAX_LESSON_FILE_BYTES = 1_000_000
 
 
 # ---------------------------------------------------------------- Markdown fields
@@ -379,8 +379,9 @@ class UploadForm(forms.Form):
 
     def clean_lesson_file(self):
         upload = self.cleaned_data["lesson_file"]
-        if upload.size > MAX_LESSON_FILE_BYTES:
-            raise ValidationError(f"The file is too large: lesson files are at most {MAX_LESSON_FILE_BYTES:,} bytes.")
+        limit = settings.LESSON_FILE_MAX_BYTES  # a larger request is refused unread (lessons.middleware)
+        if upload.size > limit:
+            raise ValidationError(f"The file is too large: lesson files are at most {limit:,} bytes.")
         try:
             return upload.name, upload.read().decode("utf-8")
         except UnicodeDecodeError as error:
