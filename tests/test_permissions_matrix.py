@@ -857,7 +857,7 @@ def test_every_page_is_private_and_denies_unused_browser_features(role, make_use
     world = make_world(make_user)
     client = client_for(role, world)
     urls = [case_url(name, case, world) for name in sorted(site_url_names()) for case in MATRIX.get(name, [])]
-    for label, (obj_of, _, _) in ADMIN_MATRIX.items():
+    for label in ADMIN_MATRIX:
         opts = registered_admins()[label]._meta
         urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     wrong = []
