@@ -148,7 +148,7 @@ AXES_CLIENT_IP_CALLABLE = "lessons.throttle.client_address"
 # before it costs a password hash per request. See the README, "Login and rate limits".
 RATE_LIMITS = {
     "login": "60/m",  # every log-in POST
-    "login_failure": "40/10m",  # wrong passwords or unknown usernames, any username
+    "login_failure": "20/10m",  # wrong passwords or unknown usernames, any username
     "signup": "20/h",
     "password_reset": "10/h",
     "join_failure": "20/10m",  # wrong class codes, typed or in a join link
