@@ -1,4 +1,6 @@
-"""Two small middlewares: refuse bodies we will not read, and mark every page private.
+"""Request middleware of the lessons app.
+
+``ApplicationErrorMiddleware`` turns a service's refusal into its 4xx alert.
 
 ``request_body_guard`` runs before anything reads the body (sessions, CSRF, the views):
 
@@ -14,9 +16,11 @@ answered before it) ``Cache-Control: private, no-store`` unless the view chose i
 """
 
 from django.conf import settings
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+
+from lessons.errors import ApplicationError
+from lessons.views.htmx import alert_response
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 UPLOAD_OVERHEAD = 64 * 1024  # the multipart framing, the CSRF token and the form's other fields
@@ -49,10 +53,6 @@ def _declared_charset(request):
     return None
 
 
-def _refuse(request, message, status):
-    return render(request, "error.html", {"message": message, "status": status}, status=status)
-
-
 def request_body_guard(get_response):
     def middleware(request):
         try:
@@ -61,14 +61,11 @@ def request_body_guard(get_response):
             length = 0
         limit = _body_limit(request)
         if length > limit:
-            return _refuse(
-                request,
-                f"That request is too large ({length:,} bytes; the limit is {limit:,}). Nothing was saved.",
-                413,
-            )
+            message = f"That request is too large ({length:,} bytes; the limit is {limit:,}). Nothing was saved."
+            return alert_response(request, message, status=413)
         charset = _declared_charset(request)
         if charset is not None and charset.lower() != "utf-8":  # Django's own rule for urlencoded bodies
-            return _refuse(request, "Forms must be sent as UTF-8. Nothing was saved.", 400)
+            return alert_response(request, "Forms must be sent as UTF-8. Nothing was saved.", status=400)
         return get_response(request)
 
     return middleware
@@ -83,3 +80,18 @@ def private_pages(get_response):
         return response
 
     return middleware
+
+
+class ApplicationErrorMiddleware:
+    """Turn a service's refusal into its 4xx alert: nothing was changed, and the page says why."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, ApplicationError):
+            return alert_response(request, exception.message, status=exception.status)
+        return None

@@ -48,12 +48,14 @@ INSTALLED_APPS = [
     "template_partials",
     "adminsortable2",
     "axes",
+    "csp",
     "lessons",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "lessons.middleware.request_body_guard",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "lessons.middleware.private_pages",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -65,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "lessons.middleware.ApplicationErrorMiddleware",
 ]
 
 ROOT_URLCONF = "quizsite.urls"
@@ -213,8 +216,6 @@ LOGGING = {
 
 # Content-Security-Policy (django-csp 4): no inline scripts or styles, no eval.
 # htmx is configured in base.html to need neither.
-INSTALLED_APPS.append("csp")
-MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

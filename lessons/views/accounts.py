@@ -3,8 +3,7 @@
 Log-in: every POST counts against ``RATE_LIMITS["login"]`` and every failure (a wrong password, an
 unknown username; counted in ``lessons.signals``) against ``RATE_LIMITS["login_failure"]``, both
 per client address and across usernames; past either, the form is not processed (429, no password
-hashed). django-axes still
-locks a (username, address) pair after five wrong passwords. A successful password reset unlocks
+hashed). django-axes still locks a (username, address) pair after five wrong passwords. A successful password reset unlocks
 the account everywhere.
 """
 
@@ -15,12 +14,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
 
 from lessons import throttle
-from lessons.forms_accounts import LoginForm, SignupForm
+from lessons.forms.accounts import LoginForm, SignupForm
 
 
 @login_not_required
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("password1", "password2")
 @throttle.rate_limited("signup")
 def signup(request):
