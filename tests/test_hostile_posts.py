@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lessons.models import OrderingAttempt, OrderingReveal
+from tests import factory
 
 from .test_permissions_matrix import (
     HIDDEN_LABELS,
@@ -139,17 +140,19 @@ def form_field_names(world):
     return sorted(names)
 
 
-@pytest.fixture
-def world(make_user):
-    world = make_world(make_user)
-    world.extra["fields"] = form_field_names(world)
-    world.extra["values"] = real_values(world)
-    return world
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The permission matrix's world, built once for the module; each test's writes are rolled back."""
+    with factory.kept_for_module(django_db_blocker):
+        with django_db_blocker.unblock():
+            built = make_world()
+            built.extra["fields"] = form_field_names(built)
+            built.extra["values"] = real_values(built)
+        yield built
 
 
-def test_every_endpoint_with_parameters_is_attacked_with_real_ids(make_user):
+def test_every_endpoint_with_parameters_is_attacked_with_real_ids(world, db):
     """The matrix gives every URL with path parameters real ones (not only forged ids)."""
-    world = make_world(make_user)
     without_real_ids = [
         name for name in ENDPOINTS if CONVERTERS[name] and not any(kw for kw, _ in real_requests(name, world))
     ]
@@ -164,7 +167,7 @@ def test_every_endpoint_with_parameters_is_attacked_with_real_ids(make_user):
     derandomize=True,
 )
 @given(data=st.data())
-def test_hostile_posts_never_fail_and_store_nothing_when_refused(name, world, data):
+def test_hostile_posts_never_fail_and_store_nothing_when_refused(name, world, db, data):
     converters = CONVERTERS[name]
     # A URL with parameters that the permission matrix does not list yet can only be attacked with forged ones.
     known = any(case.kwargs for case in MATRIX.get(name, []))
@@ -249,8 +252,7 @@ def ordering_payloads(world):
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
-def test_hostile_ordering_checks_are_refused_and_store_nothing(make_user, htmx):
-    world = make_world(make_user)
+def test_hostile_ordering_checks_are_refused_and_store_nothing(world, db, htmx):
     client = Client()
     client.force_login(world.users["student"])
     headers = {"HX-Request": "true"} if htmx else {}
@@ -283,8 +285,7 @@ def test_hostile_ordering_checks_are_refused_and_store_nothing(make_user, htmx):
 
 
 @pytest.mark.parametrize("role", ["other_student", "instructor"])
-def test_show_answer_with_any_payload_before_a_try_stores_nothing(make_user, role):
-    world = make_world(make_user)
+def test_show_answer_with_any_payload_before_a_try_stores_nothing(world, db, role):
     client = Client()
     client.force_login(world.users[role])
     url = reverse("ordering_reveal", args=[world.ordering.pk])
@@ -319,12 +320,11 @@ def encoded_form(content_type, fields):
 
 
 @pytest.mark.parametrize("role", ["anonymous", "student"])
-def test_a_form_in_another_charset_is_refused_on_every_endpoint(make_user, role):
+def test_a_form_in_another_charset_is_refused_on_every_endpoint(world, db, role):
     """Django answered a urlencoded body in UTF-16 with a BadRequest whose error page read the body again: a 500.
 
     Sent with a valid CSRF token in the header, so the CSRF check reads the body as a browser's request would.
     """
-    world = make_world(make_user)
     client = Client(enforce_csrf_checks=True, raise_request_exception=False)
     if role != "anonymous":
         client.force_login(world.users[role])
@@ -348,8 +348,7 @@ def test_a_form_in_another_charset_is_refused_on_every_endpoint(make_user, role)
     assert wrong == []
 
 
-def test_utf8_is_accepted_however_it_is_capitalised_and_other_names_are_refused(make_user):
-    make_user("student")
+def test_utf8_is_accepted_however_it_is_capitalised_and_other_names_are_refused(world, db):
     for charset, status in (("utf-8", 302), ("UTF-8", 302), ('"utf-8"', 302), ("utf8", 400), ("us-ascii", 400)):
         client = Client()
         response = client.generic(
@@ -368,9 +367,8 @@ ANONYMOUS_FORMS = {
 
 @pytest.mark.parametrize("size", [151, 300, 100_000, 2_000_000])
 @pytest.mark.parametrize("name", sorted(ANONYMOUS_FORMS))
-def test_oversized_fields_on_the_anonymous_forms(make_user, settings, name, size):
+def test_oversized_fields_on_the_anonymous_forms(world, db, settings, name, size):
     settings.AXES_ENABLED = True  # the log-in failure is recorded by axes: the overflow was there
-    make_user("student")
     before = student_data()
     client = Client(raise_request_exception=False)
     body = urlencode(ANONYMOUS_FORMS[name]("x" * size))

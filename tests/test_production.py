@@ -105,6 +105,7 @@ for url in ("/healthz", "/", "/review/"):
     ], result.stderr
 
 
+@pytest.mark.postgres  # production settings reach a real Postgres server
 def test_healthz_is_exempt_from_the_https_redirect_but_pages_are_not():
     script = (
         "import django; django.setup(); from django.test import Client; c = Client(); "
