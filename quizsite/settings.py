@@ -161,13 +161,13 @@ RATELIMIT_FAIL_OPEN = True
 RATELIMIT_CACHE_PREFIX = "rl:"
 
 # Request bodies: explicit limits, checked from Content-Length before anything reads the body
-# (lessons.middleware.request_body_guard). The lesson-file upload has its own, smaller limit.
+# (lessons.middleware.request_body_guard). The lesson-file upload has its own, smaller limit
+# (LESSON_FILE_MAX_BYTES below, plus room for the form).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MiB of form fields (Django's default, stated)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 MAX_REQUEST_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE  # any request, fields and files together
-LESSON_FILE_MAX_BYTES = int(os.environ.get("LESSON_FILE_MAX_BYTES", "1000000"))
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -181,6 +181,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+
+# Lesson files larger than this are refused, by `import_lessons` and by the admin upload alike.
+LESSON_FILE_MAX_BYTES = int(os.environ.get("LESSON_FILE_MAX_BYTES", "1000000"))
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
