@@ -404,10 +404,10 @@ def test_query_counts_do_not_grow_with_data(student_client, other_student):
     large_counts = measure(student_client, large, tries=7)
     assert small_counts == large_counts
     page, checked, revealed = large_counts
-    # check: user, exercise, items, latest, count, savepoint, insert, the kept progress row
+    # check: session, user, exercise, items, latest, count, savepoint, insert, the kept progress row
     # (create if missing, lock, recompute in one query, write), release, latest again
-    assert checked <= 13
-    # user, exercise, items, any try, savepoint, get_or_create (savepoint, get, insert), ...,
+    assert checked <= 14
+    # session, user, exercise, items, any try, savepoint, get_or_create (savepoint, get, insert), ...,
     # and the kept progress row (4 queries, as for a check)
-    assert revealed <= 15
-    assert page <= 20  # the whole practice page; the ordering part is one query for every exercise
+    assert revealed <= 16
+    assert page <= 21  # the whole practice page; the ordering part is one query for every exercise

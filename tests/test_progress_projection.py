@@ -33,6 +33,7 @@ from lessons.models import (
     Verdict,
 )
 from lessons.selectors.lesson_progress import progress_differences, progress_for, progress_recompute
+from lessons.services.authoring import item_archive, item_restore
 from lessons.services.ordering import ordering_check, ordering_reveal
 from lessons.services.prediction import prediction_mark, prediction_submit
 from lessons.services.progress import lesson_progress_refresh
@@ -75,6 +76,8 @@ ACTIONS = [
     "delete_card",
     "delete_ordering",
     "refresh",
+    "archive",
+    "restore",
 ]
 steps = st.lists(
     st.tuples(st.sampled_from(ACTIONS), st.integers(0, 2), st.integers(0, 5), st.integers(0, 3)),
@@ -132,8 +135,21 @@ def act(lesson, students, action, who, index, extra):
         card.delete()
     elif action == "delete_ordering" and (exercise := pick(lesson.ordering_exercises.all(), index)):
         exercise.delete()
-    elif action == "refresh":  # the archive/restore hook
+    elif action == "refresh":  # the hook itself
         lesson_progress_refresh(lesson=lesson)
+    elif action == "archive" and (item := pick(_items(lesson, archived=False), index)):
+        item_archive(item=item)
+    elif action == "restore" and (item := pick(_items(lesson, archived=True), index)):
+        item_restore(item=item)
+
+
+def _items(lesson, *, archived):
+    """The lesson's questions and cards, archived or live."""
+    found = []
+    for model in (SelfCheckQuestion, Flashcard):
+        rows = model.objects.filter(lesson=lesson)
+        found += list(rows.archived() if archived else rows.live())
+    return found
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -201,7 +201,7 @@ def progress_recompute(
     user_filter = _user_filter(users)
 
     selfcheck = (
-        SelfCheckAttempt.objects.filter(question__lesson__in=lesson_ids, **user_filter)
+        SelfCheckAttempt.objects.filter(question__lesson__in=lesson_ids, question__archived_at=None, **user_filter)
         .order_by()
         .values("user_id", lesson_id=F("question__lesson_id"))
         .annotate(
@@ -218,7 +218,7 @@ def progress_recompute(
     # Ordering: solved exactly or answer shown, by exercise, so a solve and a reveal count once.
     ordering_done = defaultdict(set)
     attempts = (
-        OrderingAttempt.objects.filter(exercise__lesson__in=lesson_ids, **user_filter)
+        OrderingAttempt.objects.filter(exercise__lesson__in=lesson_ids, exercise__archived_at=None, **user_filter)
         .order_by()
         .values("user_id", "exercise_id", lesson_id=F("exercise__lesson_id"))
         .annotate(solved=Count("pk", filter=Q(is_correct=True)), last=timestamp_text(Max("created_at")))
@@ -229,7 +229,7 @@ def progress_recompute(
         if solved:
             ordering_done[(user_id, lesson_id)].add(exercise_id)
     reveals = (
-        OrderingReveal.objects.filter(exercise__lesson__in=lesson_ids, **user_filter)
+        OrderingReveal.objects.filter(exercise__lesson__in=lesson_ids, exercise__archived_at=None, **user_filter)
         .order_by()
         .values_list("user_id", "exercise_id", "exercise__lesson_id", timestamp_text("revealed_at"))
     )
@@ -240,7 +240,7 @@ def progress_recompute(
         entry(user_id, lesson_id).done += len(exercises)
 
     predictions = (
-        PredictionSubmission.objects.filter(exercise__lesson__in=lesson_ids, **user_filter)
+        PredictionSubmission.objects.filter(exercise__lesson__in=lesson_ids, exercise__archived_at=None, **user_filter)
         .order_by()
         .values("user_id", lesson_id=F("exercise__lesson_id"))
         .annotate(
@@ -259,7 +259,7 @@ def progress_recompute(
     # Count a column of the covering index (not the id) so the index alone answers.
     # Without ``due_at``/``overdue_at`` the counts are of no rows (a constant the database folds away).
     cards = (
-        CardState.objects.filter(card__lesson__in=lesson_ids, **user_filter)
+        CardState.objects.filter(card__lesson__in=lesson_ids, card__archived_at=None, **user_filter)
         .order_by()
         .values("user_id", lesson_id=F("card__lesson_id"))
         .annotate(
@@ -372,7 +372,8 @@ def progress_of_student(user_id: int, lesson: Lesson) -> LessonProgress | None:
     """
     mine = {"user_id": user_id}
     ordering_done = (
-        OrderingExercise.objects.filter(lesson=OuterRef("pk"))
+        OrderingExercise.objects.live()
+        .filter(lesson=OuterRef("pk"))
         .filter(
             Exists(OrderingAttempt.objects.filter(**mine, exercise=OuterRef("pk"), is_correct=True))
             | Exists(OrderingReveal.objects.filter(**mine, exercise=OuterRef("pk")))
@@ -390,28 +391,68 @@ def progress_of_student(user_id: int, lesson: Lesson) -> LessonProgress | None:
             n_orderings=count_of(OrderingExercise),
             n_predictions=count_of(PredictionExercise),
             n_cards=count_of(Flashcard),
-            selfchecks=_per_lesson(SelfCheckAttempt.objects.filter(**mine), "question__lesson", Count("pk")),
-            sc_reveal=stamp(
-                _per_lesson(SelfCheckAttempt.objects.filter(**mine), "question__lesson", Max("revealed_at"))
+            selfchecks=_per_lesson(
+                SelfCheckAttempt.objects.filter(**mine, question__archived_at=None), "question__lesson", Count("pk")
             ),
-            sc_judged=stamp(_per_lesson(SelfCheckAttempt.objects.filter(**mine), "question__lesson", Max("judged_at"))),
+            sc_reveal=stamp(
+                _per_lesson(
+                    SelfCheckAttempt.objects.filter(**mine, question__archived_at=None),
+                    "question__lesson",
+                    Max("revealed_at"),
+                )
+            ),
+            sc_judged=stamp(
+                _per_lesson(
+                    SelfCheckAttempt.objects.filter(**mine, question__archived_at=None),
+                    "question__lesson",
+                    Max("judged_at"),
+                )
+            ),
             orderings=Subquery(ordering_done),
-            ord_try=stamp(_per_lesson(OrderingAttempt.objects.filter(**mine), "exercise__lesson", Max("created_at"))),
+            ord_try=stamp(
+                _per_lesson(
+                    OrderingAttempt.objects.filter(**mine, exercise__archived_at=None),
+                    "exercise__lesson",
+                    Max("created_at"),
+                )
+            ),
             ord_reveal=stamp(
-                _per_lesson(OrderingReveal.objects.filter(**mine), "exercise__lesson", Max("revealed_at"))
+                _per_lesson(
+                    OrderingReveal.objects.filter(**mine, exercise__archived_at=None),
+                    "exercise__lesson",
+                    Max("revealed_at"),
+                )
             ),
             n_predicted=_per_lesson(
-                PredictionSubmission.objects.filter(**mine), "exercise__lesson", Count("exercise_id", distinct=True)
+                PredictionSubmission.objects.filter(**mine, exercise__archived_at=None),
+                "exercise__lesson",
+                Count("exercise_id", distinct=True),
             ),
             pred_at=stamp(
-                _per_lesson(PredictionSubmission.objects.filter(**mine), "exercise__lesson", Max("created_at"))
+                _per_lesson(
+                    PredictionSubmission.objects.filter(**mine, exercise__archived_at=None),
+                    "exercise__lesson",
+                    Max("created_at"),
+                )
             ),
             pred_marked=stamp(
-                _per_lesson(PredictionSubmission.objects.filter(**mine), "exercise__lesson", Max("marked_at"))
+                _per_lesson(
+                    PredictionSubmission.objects.filter(**mine, exercise__archived_at=None),
+                    "exercise__lesson",
+                    Max("marked_at"),
+                )
             ),
-            cards=_per_lesson(CardState.objects.filter(**mine), "card__lesson", Count("last_review")),
-            card_states=_per_lesson(CardState.objects.filter(**mine), "card__lesson", Count("pk")),
-            cards_at=stamp(_per_lesson(CardState.objects.filter(**mine), "card__lesson", Max("last_review"))),
+            cards=_per_lesson(
+                CardState.objects.filter(**mine, card__archived_at=None), "card__lesson", Count("last_review")
+            ),
+            card_states=_per_lesson(
+                CardState.objects.filter(**mine, card__archived_at=None), "card__lesson", Count("pk")
+            ),
+            cards_at=stamp(
+                _per_lesson(
+                    CardState.objects.filter(**mine, card__archived_at=None), "card__lesson", Max("last_review")
+                )
+            ),
             completed=stamp(_per_lesson(LessonCompletion.objects.filter(**mine), "lesson", Max("completed_at"))),
         )
         .values()
