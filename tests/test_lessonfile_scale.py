@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from lessons.lessonfile import dump, import_paths
 from lessons.models import CardState, Flashcard, ReviewLog
-from tests.classes_factories import card_state, review
+from tests.factory import card_state, review
 
 pytestmark = pytest.mark.django_db
 
@@ -60,4 +60,5 @@ def test_import_and_reimport_take_the_same_queries_at_two_sizes(tmp_path, studen
     large = import_and_reimport(tmp_path, 400, student)
     assert small == large, f"queries at 20 and 400 cards: {small} vs {large}"
     created, updated = large
-    assert created <= 15 and updated <= 40
+    # The re-import also rewrites the lesson's kept progress rows (about 11 queries, whatever the students).
+    assert created <= 15 and updated <= 52
