@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, classes, flashcards, health, ordering, pages, prediction, selfcheck
+from .views import accounts, classes, flashcards, health, lti, ordering, pages, prediction, selfcheck
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -32,6 +32,11 @@ urlpatterns = [
     path("classes/<int:class_id>/lessons/<int:lesson_id>/", classes.lesson_items, name="class_lesson_items"),
     path("classes/<int:class_id>/export/wide.csv", classes.export_wide, name="class_export_wide"),
     path("classes/<int:class_id>/export/long.csv", classes.export_long, name="class_export_long"),
+    path("classes/<int:class_id>/roster/refresh/", lti.roster_refresh, name="lti_roster_refresh"),
+    path("lti/jwks.json", lti.jwks, name="lti_jwks"),
+    path("lti/login/", lti.oidc_login, name="lti_login"),
+    path("lti/launch/", lti.launch, name="lti_launch"),
+    path("lti/deep-link/", lti.deep_link, name="lti_deep_link"),
     path("ordering/<int:exercise_id>/check/", ordering.check, name="ordering_check"),
     path("ordering/<int:exercise_id>/reveal/", ordering.reveal, name="ordering_reveal"),
 ]

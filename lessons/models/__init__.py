@@ -11,6 +11,7 @@ from .content import (
     RubricPoint,
     SelfCheckQuestion,
 )
+from .lti import ClassContext, LaunchNonce, LessonLink, PlatformFrame, ScoreOutbox
 from .progress import (
     Confidence,
     LessonCompletion,
@@ -26,6 +27,7 @@ from .review import CardState, CardStateKind, FlashcardReveal, Rating, ReviewLog
 __all__ = [
     "CardState",
     "CardStateKind",
+    "ClassContext",
     "ClassLesson",
     "Classroom",
     "Confidence",
@@ -33,18 +35,22 @@ __all__ = [
     "Enrollment",
     "Flashcard",
     "FlashcardReveal",
+    "LaunchNonce",
     "Lesson",
     "LessonCompletion",
+    "LessonLink",
     "OrderingAttempt",
     "OrderingExercise",
     "OrderingItem",
     "OrderingReveal",
+    "PlatformFrame",
     "PredictionDraft",
     "PredictionExercise",
     "PredictionSubmission",
     "Rating",
     "ReviewLog",
     "RubricPoint",
+    "ScoreOutbox",
     "SelfCheckAttempt",
     "SelfCheckQuestion",
     "StudentSettings",

@@ -204,7 +204,9 @@ def _sort_headings(classroom, board):
 @instructor_required
 @require_GET
 def dashboard(request, class_id):
-    classroom = _taught(request, class_id)
+    classroom = get_object_or_404(
+        Classroom.objects.taught_by(request.user).select_related("lti_binding__context"), pk=class_id
+    )
     sort, descending = parse_sort(request.GET.get("sort"))
     attention_only = request.GET.get("attention") == "1"
     board = class_dashboard(
@@ -216,6 +218,7 @@ def dashboard(request, class_id):
         "sorts": SORTS,
         "sort_headings": _sort_headings(classroom, board),
         "join_url": request.build_absolute_uri(classroom.get_join_url()),
+        "binding": getattr(classroom, "lti_binding", None),  # the LMS course the class mirrors, if any
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "classes/dashboard.html#grid", context)

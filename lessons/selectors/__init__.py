@@ -1,0 +1,1 @@
+"""Reads: what a page shows, built without writing."""
