@@ -1,16 +1,26 @@
 """Running inside an LMS's iframe (LTI): which pages may frame the site, and cookies that work there.
 
-Both read ``frame_origins()`` (a cache read): with no LTI platform registered,
-responses are exactly as without these middlewares.
+Both act only for LTI visitors: a request whose session came from an LTI launch,
+or the LTI login and launch themselves (their views set ``request.lti_framed``).
+Everyone else gets exactly the responses they would get without these
+middlewares, and no query is spent on them.
 """
 
 from django.conf import settings
 
-from lessons.selectors.lti import frame_origins
+from lessons.selectors.lti import LAUNCH_SESSION_KEY, frame_origins
+
+
+def lti_visitor(request) -> bool:
+    if getattr(request, "lti_framed", False):
+        return True
+    session = getattr(request, "session", None)
+    return bool(session is not None and session.session_key and LAUNCH_SESSION_KEY in session)
 
 
 class LtiFramingMiddleware:
-    """CSP ``frame-ancestors`` lists exactly the registered platforms' origins; X-Frame-Options steps aside.
+    """For LTI visitors, CSP ``frame-ancestors`` lists exactly the registered platforms' origins
+    and X-Frame-Options steps aside.
 
     Sits after ``XFrameOptionsMiddleware`` and ``CSPMiddleware`` in ``MIDDLEWARE``
     so that it sees the response before they do.
@@ -21,7 +31,7 @@ class LtiFramingMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        origins = frame_origins()
+        origins = frame_origins() if lti_visitor(request) else []
         if origins:
             replace = dict(getattr(response, "_csp_replace", None) or {})
             replace["frame-ancestors"] = origins
@@ -31,12 +41,12 @@ class LtiFramingMiddleware:
 
 
 class LtiCookiesMiddleware:
-    """Session and CSRF cookies get ``SameSite=None; Secure`` on HTTPS responses when LTI platforms exist.
+    """For LTI visitors over HTTPS, the session and CSRF cookies get ``SameSite=None; Secure``.
 
-    A browser sends a SameSite=Lax cookie to a site framed by another site only
-    with ``None``, and accepts ``None`` only with ``Secure``, hence HTTPS only.
-    Other cookies (messages, ...) keep their defaults. Sits before the session and
-    CSRF middlewares so that it sees the cookies they set.
+    A browser sends a cookie to a site framed by another site only if it is
+    ``SameSite=None``, and accepts ``None`` only with ``Secure``, hence HTTPS only
+    (and ``LTI_IFRAME_COOKIES``). Other cookies keep their defaults. Sits before the
+    session and CSRF middlewares so that it sees the cookies they set.
     """
 
     def __init__(self, get_response):
@@ -44,9 +54,9 @@ class LtiCookiesMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if settings.LTI_IFRAME_COOKIES and request.is_secure() and frame_origins():
-            for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME):
-                if name in response.cookies:
-                    response.cookies[name]["samesite"] = "None"
-                    response.cookies[name]["secure"] = True
+        names = [name for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME) if name in response.cookies]
+        if names and settings.LTI_IFRAME_COOKIES and request.is_secure() and lti_visitor(request):
+            for name in names:
+                response.cookies[name]["samesite"] = "None"
+                response.cookies[name]["secure"] = True
         return response

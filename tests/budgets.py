@@ -11,3 +11,5 @@ two data sizes so it cannot grow with data.
 PRACTICE_PAGE = 16
 # user, courses + lessons, lesson progress (7 grouped queries), due-card summary (4).
 HOME = 14
+# After any activity: is the lesson linked to an LMS gradebook for this student? (services.lti.scores_enqueue)
+LTI_SCORE_CHECK = 1

@@ -188,10 +188,11 @@ BUDGETS = {
     "home": budgets.HOME,
     "print": 3,
     "reveal (htmx, review)": 10,
-    "rate (htmx, review)": 26,  # a new card's first rating also checks lesson completion (8)
+    # a new card's first rating also checks lesson completion (8) and the LMS gradebook link
+    "rate (htmx, review)": 26 + budgets.LTI_SCORE_CHECK,
     "undo (htmx, review)": 16,
     "reveal (plain)": 3,
-    "rate (htmx, lesson)": 23,  # likewise
+    "rate (htmx, lesson)": 23 + budgets.LTI_SCORE_CHECK,  # likewise
     "rate (plain, stale)": 7,
 }
 

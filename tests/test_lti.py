@@ -477,15 +477,30 @@ def test_without_a_platform_no_page_can_be_framed_and_cookies_are_unchanged(clie
     assert response.cookies["sessionid"]["samesite"] == "Lax"
 
 
-def test_frame_ancestors_lists_exactly_the_platforms(client, platform, registration):
-    response = client.get(reverse("login"))
-    csp = response["Content-Security-Policy"]
-    assert f"frame-ancestors {platform.url};" in csp + ";"
+def test_frame_ancestors_lists_exactly_the_platforms_for_lti_visitors(client, platform, registration, make_lesson):
+    make_lesson("cells")
+    launch(client, platform, ALICE, lesson="cells")
+    response = client.get(reverse("class_list"))
+    assert f"frame-ancestors {platform.url};" in response["Content-Security-Policy"] + ";"
     assert "X-Frame-Options" not in response
+
     PlatformFrame.objects.create(registration=registration, origins="https://school.instructure.com/\nnot a url")
     services.frame_origins_forget()
-    csp = client.get(reverse("login"))["Content-Security-Policy"]
+    csp = client.get(reverse("class_list"))["Content-Security-Policy"]
     assert "frame-ancestors https://school.instructure.com;" in csp + ";"
+
+    # Someone who did not come from an LMS is never framed.
+    other = Client()
+    other.force_login(User.objects.create_user("local"))
+    response = other.get(reverse("class_list"))
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_a_refused_launch_can_still_show_its_message_in_the_lms_frame(client, platform, registration):
+    response = client.post(reverse("lti_launch"), {"id_token": "a.b.c", "state": "x"})
+    assert response.status_code == 403
+    assert f"frame-ancestors {platform.url};" in response["Content-Security-Policy"] + ";"
 
 
 def test_iframe_cookies_over_https_are_samesite_none_and_secure(client, platform, registration, make_lesson, settings):
@@ -556,7 +571,7 @@ def test_saving_a_platform_in_the_admin_creates_the_tool_key_and_allows_framing(
     assert response.status_code == 302, response.content.decode()[:3000]
     assert LtiDeployment.objects.get(deployment_id="7").is_active
     assert Key.objects.active().count() == 1
-    csp = client.get(reverse("home"))["Content-Security-Policy"]
+    csp = client.post(reverse("lti_launch"), {})["Content-Security-Policy"]
     assert "frame-ancestors https://moodle.school.edu;" in csp + ";"
     services.frame_origins_forget()
 

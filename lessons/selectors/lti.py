@@ -1,6 +1,7 @@
 """LTI reads: the origins allowed to frame the site, the deep-linking catalogue, a class's LMS binding."""
 
 from django.core.cache import cache
+from django.db import DatabaseError
 from lti_tool.models import LtiRegistration
 
 from lessons.models import ClassContext, Lesson
@@ -8,6 +9,7 @@ from lessons.models.lti import origin_of
 from lessons.services.lti import FRAME_ORIGINS_CACHE_KEY
 
 FRAME_ORIGINS_TIMEOUT = 300  # seconds; saving a platform in the admin clears it at once
+LAUNCH_SESSION_KEY = "lti_launch_id"  # set by a launch: the session is an LTI visitor's
 
 
 def frame_origins() -> list[str]:
@@ -18,7 +20,11 @@ def frame_origins() -> list[str]:
     origins = cache.get(FRAME_ORIGINS_CACHE_KEY)
     if origins is None:
         found = set()
-        for registration in LtiRegistration.objects.active().select_related("frame"):
+        try:
+            registrations = list(LtiRegistration.objects.active().select_related("frame"))
+        except DatabaseError:
+            return []  # no database, no framing; the page says what is wrong
+        for registration in registrations:
             frame = getattr(registration, "frame", None)
             listed = frame.origin_list() if frame else []
             found.update(listed or [origin_of(registration.auth_url)])

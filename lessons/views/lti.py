@@ -19,12 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from lti_tool.models import Key
 
 from lessons.models import Classroom
-from lessons.selectors.lti import deep_link_catalogue
+from lessons.selectors.lti import LAUNCH_SESSION_KEY, deep_link_catalogue
 from lessons.services import lti as services
 from lessons.views.classes import instructor_required
 from lessons.views.common import error_response
 
-LAUNCH_SESSION_KEY = "lti_launch_id"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -48,6 +47,7 @@ def oidc_login(request):
     The launch always returns to our launch URL, whatever ``target_link_uri`` says
     (a login never redirects elsewhere).
     """
+    request.lti_framed = True
     try:
         return services.oidc_login_redirect(request=request, launch_url=_launch_url(request))
     except services.LtiRefused as refused:
@@ -59,6 +59,7 @@ def oidc_login(request):
 @require_POST
 def launch(request):
     """Step 2: the LMS posts a signed id_token. Checked, it signs the person in and opens the lesson."""
+    request.lti_framed = True
     try:
         checked = services.launch_validate(request=request)
         result = services.launch_accept(launch=checked)
