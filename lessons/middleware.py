@@ -6,9 +6,18 @@ Everyone else gets exactly the responses they would get without these
 middlewares, and no query is spent on them.
 """
 
+from http import cookies
+
 from django.conf import settings
 
 from lessons.selectors.lti import LAUNCH_SESSION_KEY, frame_origins
+
+# The ``Partitioned`` cookie attribute (CHIPS) is known to Python's cookies from 3.14 on; teach it to 3.11
+# as pylti1p3 taught it ``SameSite``. A partitioned cookie lives in a jar of its own for the LMS's site,
+# which browsers that block third-party cookies (Chrome's incognito, its future default) still keep.
+cookies.Morsel._reserved.setdefault("partitioned", "Partitioned")
+cookies.Morsel._flags.add("partitioned")
+PYLTI_COOKIE_PREFIX = "lti1p3-"  # pylti1p3's state and launch-storage cookies (already SameSite=None; Secure)
 
 
 def lti_visitor(request) -> bool:
@@ -41,12 +50,14 @@ class LtiFramingMiddleware:
 
 
 class LtiCookiesMiddleware:
-    """For LTI visitors over HTTPS, the session and CSRF cookies get ``SameSite=None; Secure``.
+    """For LTI visitors over HTTPS, the session and CSRF cookies get ``SameSite=None; Secure; Partitioned``.
 
     A browser sends a cookie to a site framed by another site only if it is
     ``SameSite=None``, and accepts ``None`` only with ``Secure``, hence HTTPS only
-    (and ``LTI_IFRAME_COOKIES``). Other cookies keep their defaults. Sits before the
-    session and CSRF middlewares so that it sees the cookies they set.
+    (and ``LTI_IFRAME_COOKIES``); ``Partitioned`` keeps them where third-party
+    cookies are blocked, and pylti1p3's own login cookies get it too. Other cookies
+    keep their defaults. Sits before the session and CSRF middlewares so that it
+    sees the cookies they set.
     """
 
     def __init__(self, get_response):
@@ -54,9 +65,12 @@ class LtiCookiesMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        names = [name for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME) if name in response.cookies]
-        if names and settings.LTI_IFRAME_COOKIES and request.is_secure() and lti_visitor(request):
-            for name in names:
+        ours = [name for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME) if name in response.cookies]
+        pylti = [name for name in response.cookies if name.startswith(PYLTI_COOKIE_PREFIX)]
+        if (ours or pylti) and settings.LTI_IFRAME_COOKIES and request.is_secure() and lti_visitor(request):
+            for name in ours:
                 response.cookies[name]["samesite"] = "None"
                 response.cookies[name]["secure"] = True
+            for name in ours + pylti:
+                response.cookies[name]["partitioned"] = True
         return response

@@ -510,11 +510,30 @@ def test_iframe_cookies_over_https_are_samesite_none_and_secure(client, platform
     assert response.status_code == 302
     session = response.cookies["sessionid"]
     assert (session["samesite"], session["secure"], session["httponly"]) == ("None", True, True)
+    assert "; Partitioned;" in session.OutputString()
     page = client.get(reverse("class_list"), secure=True)
     csrf = page.cookies["csrftoken"]
     assert (csrf["samesite"], csrf["secure"]) == ("None", True)
     messages = client.post(reverse("class_join"), {"code": "ZZZZZZZ"}, secure=True)
     assert messages.status_code == 200
+
+
+def test_iframe_cookies_are_partitioned_with_pyltis_login_cookies(client, platform, registration, settings):
+    settings.LTI_IFRAME_COOKIES = True
+    response = client.get(
+        reverse("lti_login"),
+        {"iss": platform.issuer, "client_id": platform.client_id, "login_hint": "x", "target_link_uri": LAUNCH_URL},
+        secure=True,
+    )
+    state = [name for name in response.cookies if name.startswith("lti1p3-state-")]
+    assert state and all("; Partitioned;" in response.cookies[name].OutputString() for name in state)
+    assert "SameSite=None" in response.cookies[state[0]].OutputString()
+
+
+def test_a_launch_over_https_without_the_login_cookies_is_refused_not_a_500(platform, registration):
+    response = Client().post(reverse("lti_launch"), {"id_token": "a.b.c", "state": "state-x"}, secure=True)
+    assert response.status_code == 403
+    assert "Missing" in response.content.decode()
 
 
 def test_iframe_cookies_stay_lax_over_plain_http(client, platform, registration, make_lesson, settings):

@@ -119,16 +119,16 @@ def launch_validate(*, request) -> LtiLaunch:
     """Check a launch: state cookie, JWT format, nonce issued by us, issuer and audience registered,
     signature by the platform's key set, deployment known and active, message claims, and a nonce
     never used before. Refused launches change nothing of ours."""
-    message_launch = DjangoMessageLaunch(
-        request,
-        DjangoToolConfig(),
-        launch_data_storage=DjangoCacheDataStorage(),
-        requests_session=TimeoutSession(),
-    )
-    # LTI requires exp and iat; PyJWT checks exp only when present.
-    message_launch.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
     tool_key_ensure()
     try:
+        message_launch = DjangoMessageLaunch(
+            request,
+            DjangoToolConfig(),
+            launch_data_storage=DjangoCacheDataStorage(),
+            requests_session=TimeoutSession(),
+        )
+        # LTI requires exp and iat; PyJWT checks exp only when present.
+        message_launch.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
         message_launch.validate()
     except LtiException as error:
         raise LtiRefused(f"This launch was refused: {error}.") from None
