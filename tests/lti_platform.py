@@ -54,6 +54,7 @@ class Platform:
         self.members: dict[str, list[dict]] = {}  # context id -> NRPS members
         self.users: dict[str, dict] = {}  # login hint -> user claims (browser flow)
         self.launches: dict[str, dict] = {}  # message hint -> launch claims (browser flow)
+        self.deep_link_responses: list[str] = []  # JWTs posted back by the tool's deep linking
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.issuer = self.url
@@ -240,6 +241,14 @@ class Platform:
                     with platform.lock:
                         platform.scores.append({"lineitem": lineitem, "body": json.loads(body)})
                     return self._send(200, {})
+                if parts.path == "/deep-link-return":
+                    form = {k: v[0] for k, v in parse_qs(self._body().decode()).items()}
+                    platform.deep_link_responses.append(form["JWT"])
+                    claims = platform.verify_tool_jwt(form["JWT"], audience=platform.issuer)
+                    items = claims["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
+                    titles = "".join(f"<li>{html.escape(item['title'])}</li>" for item in items)
+                    page = f"<!doctype html><html lang=en><title>Added</title><h1>Added {len(items)} links</h1><ul>{titles}</ul>"
+                    return self._send(200, page, "text/html")
                 return self._send(404, {"error": "not found"})
 
             def _auth(self, query):

@@ -599,3 +599,40 @@ def test_platform_user_records_link_one_account(client, platform, registration, 
     make_lesson("cells")
     launch(client, platform, ALICE, lesson="cells")
     assert LtiUser.objects.get(sub="u-alice").auth_user.email == "alice@school.edu"
+
+
+# ---------------------------------------------------------------- query counts
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_the_lesson_picker_query_count_does_not_grow(
+    client, platform, registration, make_lesson, size, django_assert_max_num_queries
+):
+    for i in range(size):
+        make_lesson(f"lesson-{i}", size=1)
+    launch(client, platform, TEACHER, role=ROLE_INSTRUCTOR, message_type="LtiDeepLinkingRequest")
+    # session, user, the deep-linking launch's registration, key, platform user, lessons with their course
+    with django_assert_max_num_queries(7):
+        response = client.get(reverse("lti_deep_link"))
+    assert response.content.decode().count('type="checkbox"') == size
+
+
+# A launch's queries, savepoints included: the checks (key, registration, deployment, nonce), django-lti's
+# sync of the LMS's user, context, membership, resource link and platform (an upsert each), our account,
+# class, enrollment and lesson link, the progress for the gradebook (7 grouped queries), the session.
+LAUNCH_BUDGET = 75
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_a_student_launch_query_count_does_not_grow_with_the_class(
+    client, platform, registration, make_lesson, size, django_assert_max_num_queries
+):
+    make_lesson("cells")
+    for i in range(size):
+        launch(Client(), platform, {**BOB, "sub": f"u-{i}", "email": f"s{i}@school.edu"}, lesson="cells")
+    assert Enrollment.objects.count() == size
+    state, nonce = oidc_login(client, platform)
+    token = platform.sign(platform.launch_claims(user=ALICE, nonce=nonce, lesson="cells"))
+    with django_assert_max_num_queries(LAUNCH_BUDGET):
+        response = client.post(reverse("lti_launch"), {"id_token": token, "state": state})
+    assert response.status_code == 302

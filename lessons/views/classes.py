@@ -7,11 +7,9 @@ they do not teach, so class ids reveal nothing.
 
 import csv
 import io
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,22 +21,8 @@ from lessons.classes_export import long_rows, wide_rows
 from lessons.forms_classes import ClassroomForm, JoinForm, expires_on
 from lessons.models import ClassLesson, Classroom, Lesson
 from lessons.progress import progress_for
+from lessons.roles import instructor_required, is_instructor
 from lessons.services import classes as services
-
-
-def is_instructor(user) -> bool:
-    """Staff members who may create classes (the Instructors group, or the permission given directly)."""
-    return user.is_authenticated and user.is_active and user.is_staff and user.has_perm("lessons.add_classroom")
-
-
-def instructor_required(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not is_instructor(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _taught(request, class_id):

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from lti_tool.models import Key
 
 from lessons.models import Classroom
+from lessons.roles import instructor_required
 from lessons.selectors.lti import LAUNCH_SESSION_KEY, deep_link_catalogue
 from lessons.services import lti as services
-from lessons.views.classes import instructor_required
 from lessons.views.common import error_response
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"

@@ -30,10 +30,12 @@ from playwright.sync_api import expect
 
 from lessons.models import Enrollment, ScoreOutbox, SelfCheckQuestion
 from lessons.services import lti as services
-from tests.lti_platform import ROLE_LEARNER, Platform
+from tests.axe import assert_accessible
+from tests.lti_platform import LTI, ROLE_INSTRUCTOR, ROLE_LEARNER, Platform
 
 pytestmark = pytest.mark.browser
 
+TESS = {"sub": "u-tess", "name": "Tess Ward", "given_name": "Tess", "family_name": "Ward", "email": "tess@school.edu"}
 ALICE = {
     "sub": "u-alice",
     "name": "Alice Martin",
@@ -159,4 +161,34 @@ def test_a_student_launches_a_lesson_inside_the_lms_iframe_and_practises(
     alice = Enrollment.objects.select_related("student").get(classroom__name="Biology 101").student
     assert alice.get_full_name() == "Alice Martin"
     assert ScoreOutbox.objects.get(student=alice).progress == pytest.approx(1 / 3)
+    context.close()
+
+
+def test_an_instructor_adds_lessons_to_the_lms_course_by_deep_linking(browser, https_tool, lms, make_lesson, settings):
+    settings.LTI_IFRAME_COOKIES = True
+    cells = make_lesson("cells")
+    genes = make_lesson("genes")
+    make_lesson("misc")
+    lms.users["tess"] = {"claims": TESS}
+    lms.launches["pick"] = {"message_type": "LtiDeepLinkingRequest", "role": ROLE_INSTRUCTOR}
+
+    # bypass_csp only so that axe-core can be injected; the framing itself is the first test's subject.
+    context = browser.new_context(ignore_https_errors=True, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{lms.url}/course?user=tess&launch=pick")
+    tool = page.frame_locator("#tool")
+    expect(tool.get_by_role("heading", level=1)).to_have_text("Add lessons to your course", timeout=15000)
+    assert_accessible(page.frame(url=lambda url: url.endswith("/lti/deep-link/")))
+
+    tool.get_by_label(f"{cells.course.title}: {cells.title}").check()
+    tool.get_by_label(f"{genes.course.title}: {genes.title}").check()
+    tool.get_by_role("button", name="Add to my course").click()
+    # The tool's page hands the signed links back to the LMS by itself (static script, no click).
+    expect(tool.get_by_role("heading", level=1)).to_have_text("Added 2 links", timeout=15000)
+
+    (token,) = lms.deep_link_responses
+    claims = lms.verify_tool_jwt(token, audience=lms.issuer)
+    assert claims[LTI + "message_type"] == "LtiDeepLinkingResponse"
+    items = claims["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
+    assert [item["custom"]["lesson"] for item in items] == ["cells", "genes"]
     context.close()
