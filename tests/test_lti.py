@@ -319,6 +319,17 @@ def test_a_forged_deep_linking_response_does_not_verify(client, platform, regist
         platform.verify_tool_jwt(tampered, audience=platform.issuer)
 
 
+def test_the_lesson_picker_refuses_forged_and_unpublished_lessons(client, platform, registration, make_lesson):
+    make_lesson("cells")
+    draft = make_lesson("draft", published=False)
+    launch(client, platform, TEACHER, role=ROLE_INSTRUCTOR, message_type="LtiDeepLinkingRequest")
+    for forged in ([draft.pk], [999999], ["x"]):
+        response = client.post(reverse("lti_deep_link"), {"lessons": forged})
+        assert response.status_code == 200
+        assert "jwt" not in response.context
+        assert "message-error" in response.content.decode()
+
+
 def test_students_cannot_deep_link(client, platform, registration, make_lesson):
     make_lesson("cells")
     response = launch(client, platform, ALICE, message_type="LtiDeepLinkingRequest")

@@ -6,6 +6,7 @@ framing origins and to keep the framing cache and the tool's key in step with it
 """
 
 from django.contrib import admin, messages
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -60,6 +61,8 @@ class PlatformAdmin(SuperuserOnly, admin.ModelAdmin):
         ),
     ]
     inlines = [DeploymentInline, PlatformFrameInline]
+    # A URL typed without a scheme is https (the default of Django 6).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="Tool URLs to give the platform")
     def tool_urls(self, obj):
