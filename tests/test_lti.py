@@ -260,6 +260,23 @@ def test_a_launch_without_the_state_cookie_is_refused(platform, registration, ma
     assert_refused(Client().post(reverse("lti_launch"), {"id_token": token, "state": state}), "State not found")
 
 
+def test_a_disabled_account_cannot_launch(client, platform, registration, make_lesson):
+    make_lesson("cells")
+    launch(Client(), platform, ALICE, lesson="cells")
+    User.objects.filter(lti_users__sub="u-alice").update(is_active=False)
+    response = launch(client, platform, ALICE, lesson="cells")
+    assert response.status_code == 403
+    assert "disabled" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_malformed_claims_are_refused_not_a_500(client, platform, registration, make_lesson):
+    make_lesson("cells")
+    response = launch(client, platform, ALICE, lesson="cells", audience=["quizsite-tool", "other"])
+    assert response.status_code == 403
+    assert "azp" in response.content.decode()
+
+
 def test_a_login_from_an_unregistered_platform_is_a_clear_400(client, platform, registration):
     response = client.get(
         reverse("lti_login"), {"iss": "https://unknown.example", "login_hint": "x", "target_link_uri": LAUNCH_URL}

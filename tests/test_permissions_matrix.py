@@ -604,6 +604,27 @@ MATRIX: dict[str, list[Case]] = {
         Case("GET", instructors_only(200), kwargs=class_kwargs),
         Case("GET", instructors_only(404, 404), kwargs=forged_class_kwargs),
     ],
+    # LTI: the LMS's login and launch are open to everyone (the signed launch is what signs in); with no
+    # platform in this world they are refused with a message, never a 500. Picking lessons needs a deep-linking
+    # launch; the roster refresh needs a class bound to an LMS course (this world's class is not: 404).
+    "lti_jwks": [Case("GET", everyone(200)), Case("POST", everyone(405))],
+    "lti_login": [
+        Case("GET", everyone(400), note="no issuer"),
+        Case("POST", everyone(400), data=lambda w: {"iss": "https://lms.example", "login_hint": "x"}),
+    ],
+    "lti_launch": [
+        Case("GET", everyone(405)),
+        Case("POST", everyone(403), data=lambda w: {"id_token": "a.b.c", "state": "state-x"}),
+    ],
+    "lti_deep_link": [
+        Case("GET", instructors_only(400, 400), note="no deep-linking launch in the session"),
+        Case("POST", instructors_only(400, 400), data=lambda w: {"lessons": [w.lesson.pk]}),
+    ],
+    "lti_roster_refresh": [
+        Case("GET", instructors_only(405, 405), kwargs=class_kwargs),
+        Case("POST", instructors_only(404, 404), kwargs=class_kwargs, note="a class run with a join code"),
+        Case("POST", instructors_only(404, 404), kwargs=forged_class_kwargs),
+    ],
     # Authoring.
     "admin:index": [Case("GET", (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200))],
 }

@@ -132,6 +132,8 @@ def launch_validate(*, request) -> LtiLaunch:
         message_launch.validate()
     except LtiException as error:
         raise LtiRefused(f"This launch was refused: {error}.") from None
+    except (KeyError, TypeError, ValueError, AttributeError):  # claims of the wrong shape
+        raise LtiRefused("This launch was refused: its claims are malformed.") from None
     checked = LtiLaunch(message_launch)
     audience = checked.get_claim("aud")
     if isinstance(audience, list) and len(audience) > 1 and checked.get_claim("azp") != audience[0]:
@@ -318,6 +320,8 @@ def launch_record(*, launch: LtiLaunch) -> LaunchResult:
     teaches = bool(launch_roles(launch) & TEACHING_ROLES)
     with transaction.atomic():
         user = platform_account_link(platform_user=launch.user, teaches=teaches)
+        if not user.is_active:
+            raise LtiRefused("This account is disabled on this site. Ask the site's administrator.")
         if launch.is_deep_link_launch:
             return LaunchResult(user=user, classroom=None, lesson=None, teaches=teaches)
         classroom = class_bind(context=launch.context) if launch.context_claim else None

@@ -31,6 +31,15 @@ def _launch_url(request) -> str:
     return request.build_absolute_uri(reverse("lti_launch"))
 
 
+def _has_nul(request) -> bool:
+    """A NUL byte cannot be stored or looked up in Postgres text: such a request is refused up front."""
+    for params in (request.GET, request.POST):
+        for key, values in params.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return True
+    return False
+
+
 @login_not_required
 @require_GET
 def jwks(request):
@@ -48,6 +57,8 @@ def oidc_login(request):
     (a login never redirects elsewhere).
     """
     request.lti_framed = True
+    if _has_nul(request):
+        return error_response(request, "This LMS login could not start: its parameters are malformed.")
     try:
         return services.oidc_login_redirect(request=request, launch_url=_launch_url(request))
     except services.LtiRefused as refused:
@@ -60,6 +71,8 @@ def oidc_login(request):
 def launch(request):
     """Step 2: the LMS posts a signed id_token. Checked, it signs the person in and opens the lesson."""
     request.lti_framed = True
+    if _has_nul(request):
+        return error_response(request, "This launch was refused: its parameters are malformed.", status=403)
     try:
         checked = services.launch_validate(request=request)
         result = services.launch_accept(launch=checked)
