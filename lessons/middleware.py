@@ -1,4 +1,6 @@
-"""Running inside an LMS's iframe (LTI): which pages may frame the site, and cookies that work there.
+"""Request middleware of the lessons app: refusals turned into alerts, and running inside an LMS's iframe (LTI).
+
+The LTI pair decides which pages may frame the site and makes cookies that work there.
 
 Both act only for LTI visitors: a request whose session came from an LTI launch,
 or the LTI login and launch themselves (their views set ``request.lti_framed``).
@@ -10,7 +12,9 @@ from http import cookies
 
 from django.conf import settings
 
+from lessons.errors import ApplicationError
 from lessons.selectors.lti import LAUNCH_SESSION_KEY, frame_origins
+from lessons.views.htmx import alert_response
 
 # The ``Partitioned`` cookie attribute (CHIPS) is known to Python's cookies from 3.14 on; teach it to 3.11
 # as pylti1p3 taught it ``SameSite``. A partitioned cookie lives in a jar of its own for the LMS's site,
@@ -74,3 +78,18 @@ class LtiCookiesMiddleware:
             for name in ours + pylti:
                 response.cookies[name]["partitioned"] = True
         return response
+
+
+class ApplicationErrorMiddleware:
+    """Turn a service's refusal into its 4xx alert: nothing was changed, and the page says why."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, ApplicationError):
+            return alert_response(request, exception.message, status=exception.status)
+        return None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, classes, flashcards, health, lti, ordering, pages, prediction, selfcheck
+from .views import accounts, classes, health, lti, ordering, pages, prediction, review, selfcheck, settings, stats
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -13,14 +13,14 @@ urlpatterns = [
     path("predictions/<int:exercise_id>/submit/", prediction.submit, name="prediction_submit"),
     path("predictions/<int:exercise_id>/draft/", prediction.draft, name="prediction_draft"),
     path("predictions/<int:exercise_id>/mark/", prediction.mark, name="prediction_mark"),
-    path("lessons/<slug:slug>/flashcards/print/", flashcards.print_cards, name="flashcards_print"),
-    path("flashcards/<int:card_id>/reveal/", flashcards.reveal, name="flashcard_reveal"),
-    path("flashcards/<int:card_id>/rate/", flashcards.rate, name="flashcard_rate"),
-    path("reviews/<int:log_id>/undo/", flashcards.undo, name="review_undo"),
-    path("review/", flashcards.review, name="review"),
-    path("settings/", flashcards.study_settings, name="study_settings"),
-    path("progress/", flashcards.progress, name="progress"),
-    path("progress/reviews.csv", flashcards.reviews_csv, name="reviews_csv"),
+    path("lessons/<slug:slug>/flashcards/print/", pages.print_cards, name="flashcards_print"),
+    path("flashcards/<int:card_id>/reveal/", review.reveal, name="flashcard_reveal"),
+    path("flashcards/<int:card_id>/rate/", review.rate, name="flashcard_rate"),
+    path("reviews/<int:log_id>/undo/", review.undo, name="review_undo"),
+    path("review/", review.review, name="review"),
+    path("settings/", settings.study_settings, name="study_settings"),
+    path("progress/", stats.progress, name="progress"),
+    path("progress/reviews.csv", stats.reviews_csv, name="reviews_csv"),
     path("classes/", classes.class_list, name="class_list"),
     path("classes/join/", classes.join, name="class_join"),
     path("classes/join/<str:code>/", classes.join_link, name="class_join_link"),

@@ -48,12 +48,14 @@ INSTALLED_APPS = [
     "template_partials",
     "adminsortable2",
     "axes",
+    "csp",
     "lti_tool",
     "lessons",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "lessons.middleware.LtiCookiesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "lessons.middleware.LtiFramingMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "lessons.middleware.ApplicationErrorMiddleware",
 ]
 
 ROOT_URLCONF = "quizsite.urls"
@@ -179,8 +182,6 @@ LOGGING = {
 
 # Content-Security-Policy (django-csp 4): no inline scripts or styles, no eval.
 # htmx is configured in base.html to need neither.
-INSTALLED_APPS.append("csp")
-MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

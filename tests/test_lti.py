@@ -29,7 +29,7 @@ from lessons.models import (
     SelfCheckQuestion,
 )
 from lessons.services import lti as services
-from tests.classes_factories import make_class
+from tests.factory import make_class
 from tests.lti_platform import LTI, ROLE_INSTRUCTOR, Platform, new_key
 
 pytestmark = pytest.mark.django_db

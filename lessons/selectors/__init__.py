@@ -1,1 +1,1 @@
-"""Reads: what a page shows, built without writing."""
+"""Reads: each page's state for a user, progress, the review queue, dashboards and exports. A read never writes."""

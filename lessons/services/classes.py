@@ -7,15 +7,13 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from lessons.errors import ApplicationError
 from lessons.models import ClassLesson, Classroom, Enrollment, Lesson
-from lessons.models.classes import JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH, new_join_code
+from lessons.models.classes import new_join_code
+from lessons.selectors.classes import classroom_for_code
 
 CODE_ATTEMPTS = 5
 DOUBLE_SUBMIT_WINDOW = timedelta(seconds=30)
-
-
-class JoinRefused(Exception):
-    """The code cannot be used; the message says why, in words a student understands."""
 
 
 @dataclass
@@ -24,38 +22,11 @@ class JoinResult:
     created: bool
 
 
-def normalize_code(code: str) -> str:
-    """Codes are read off a board: ignore case, spaces and dashes."""
-    return "".join(ch for ch in (code or "").upper() if ch not in " -\t")
-
-
-def looks_like_code(code: str) -> bool:
-    return len(code) == JOIN_CODE_LENGTH and all(ch in JOIN_CODE_ALPHABET for ch in code)
-
-
-def classroom_for_code(*, code: str, now: datetime | None = None) -> Classroom:
-    """The class a join code opens, or JoinRefused with the reason."""
-    code = normalize_code(code)
-    if not looks_like_code(code):
-        raise JoinRefused(
-            f"A join code has {JOIN_CODE_LENGTH} letters and digits (no 0, O, 1, I or L). Check it and try again."
-        )
-    classroom = Classroom.objects.filter(join_code=code).first()
-    if classroom is None:
-        raise JoinRefused("No class has this code. Check it with your instructor: codes can be reset.")
-    status = classroom.join_status(now)
-    if status == "disabled":
-        raise JoinRefused(f"Joining {classroom} with a code is turned off. Ask your instructor.")
-    if status == "expired":
-        raise JoinRefused(f"The code for {classroom} has expired. Ask your instructor for a new one.")
-    return classroom
-
-
 def enrollment_join(*, user, code: str, now: datetime | None = None) -> JoinResult:
     """Join the class of ``code``. Joining twice is harmless (one enrollment, unique constraint)."""
     classroom = classroom_for_code(code=code, now=now)
     if classroom.instructors.filter(pk=user.pk).exists():
-        raise JoinRefused(f"You teach {classroom}; instructors do not join their own class.")
+        raise ApplicationError(f"You teach {classroom}; instructors do not join their own class.")
     with transaction.atomic():
         _, created = Enrollment.objects.get_or_create(classroom=classroom, student=user)
     return JoinResult(classroom=classroom, created=created)

@@ -33,6 +33,7 @@ from pylti1p3.exception import LtiException, LtiServiceException, OIDCException
 from pylti1p3.lineitem import LineItem
 from pylti1p3.service_connector import ServiceConnector
 
+from lessons.errors import ApplicationError
 from lessons.models import (
     ClassContext,
     ClassLesson,
@@ -43,8 +44,8 @@ from lessons.models import (
     LessonLink,
     ScoreOutbox,
 )
-from lessons.progress import progress_for
 from lessons.roles import instructors_group
+from lessons.selectors.lesson_progress import progress_for
 
 logger = logging.getLogger(__name__)
 
@@ -53,14 +54,6 @@ SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
 SEND_LEASE = timedelta(minutes=5)  # a claimed row is not claimed again by another drain for this long
 TEACHING_ROLES = {ContextRole.INSTRUCTOR, ContextRole.ADMINISTRATOR, ContextRole.CONTENT_DEVELOPER}
-
-
-class LtiRefused(Exception):
-    """A launch or LTI action we refuse; the message says why, ``status`` is the HTTP status."""
-
-    def __init__(self, message: str, *, status: int = 403):
-        super().__init__(message)
-        self.status = status
 
 
 class TimeoutSession(requests.Session):
@@ -107,12 +100,15 @@ ROSTER_MAX_AGE = timedelta(minutes=15)  # a launch refreshes an older roster
 
 def oidc_login_redirect(*, request, launch_url: str):
     """The OIDC login response: a redirect to the platform's auth URL with a fresh state (cookie) and nonce."""
-    tool_key_ensure()
     oidc = DjangoOIDCLogin(request, DjangoToolConfig(), launch_data_storage=DjangoCacheDataStorage())
     try:
         return oidc.redirect(launch_url)
+    except Key.DoesNotExist:  # a registration saved outside the admin, which makes the key (a GET writes nothing)
+        raise ApplicationError(
+            "This site has no LTI signing key yet: an admin must save the platform.", status=503
+        ) from None
     except (OIDCException, LtiException) as error:
-        raise LtiRefused(f"This LMS login could not start: {error}.", status=400) from None
+        raise ApplicationError(f"This LMS login could not start: {error}.", status=400) from None
 
 
 def launch_validate(*, request) -> LtiLaunch:
@@ -131,17 +127,18 @@ def launch_validate(*, request) -> LtiLaunch:
         message_launch.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
         message_launch.validate()
     except LtiException as error:
-        raise LtiRefused(f"This launch was refused: {error}.") from None
+        raise ApplicationError(f"This launch was refused: {error}.", status=403) from None
     except (KeyError, TypeError, ValueError, AttributeError):  # claims of the wrong shape
-        raise LtiRefused("This launch was refused: its claims are malformed.") from None
+        raise ApplicationError("This launch was refused: its claims are malformed.", status=403) from None
     checked = LtiLaunch(message_launch)
     audience = checked.get_claim("aud")
     if isinstance(audience, list) and len(audience) > 1 and checked.get_claim("azp") != audience[0]:
-        raise LtiRefused("This launch was refused: several audiences and no matching azp.")
+        raise ApplicationError("This launch was refused: several audiences and no matching azp.", status=403)
     if not checked.deployment.is_active:
-        raise LtiRefused(
+        raise ApplicationError(
             f"This LMS deployment ({checked.deployment.deployment_id}) is not enabled on this site. "
-            "A site admin can enable it under LTI deployments."
+            "A site admin can enable it under LTI deployments.",
+            status=403,
         )
     launch_nonce_use(issuer=checked.get_claim("iss"), nonce=checked.get_claim("nonce"))
     return checked
@@ -150,9 +147,9 @@ def launch_validate(*, request) -> LtiLaunch:
 def launch_accept(*, launch: LtiLaunch) -> "LaunchResult":
     """A checked launch: record the platform's data (django-lti), then ours; refresh an old roster."""
     if not (launch.is_resource_launch or launch.is_deep_link_launch):
-        raise LtiRefused("This kind of LTI launch is not supported by this site.", status=400)
+        raise ApplicationError("This kind of LTI launch is not supported by this site.", status=400)
     if launch.is_deep_link_launch and not (launch_roles(launch) & TEACHING_ROLES):
-        raise LtiRefused("Only instructors can add lessons to a course.")
+        raise ApplicationError("Only instructors can add lessons to a course.", status=403)
     with transaction.atomic():
         sync_data_from_launch(launch)
         result = launch_record(launch=launch)
@@ -179,7 +176,7 @@ def deep_link_launch(*, request, launch_id: str | None) -> LtiLaunch:
             checked = LtiLaunch(message_launch)
             if checked.user.auth_user_id == request.user.pk:
                 return checked
-    raise LtiRefused(
+    raise ApplicationError(
         "No lesson picker is open: start again from your LMS (add an activity or external tool).", status=400
     )
 
@@ -213,7 +210,9 @@ def launch_nonce_use(*, issuer: str, nonce: str) -> None:
         with transaction.atomic():
             LaunchNonce.objects.create(issuer=issuer, nonce=nonce)
     except IntegrityError:
-        raise LtiRefused("This launch was already used. Open the link from your course again.") from None
+        raise ApplicationError(
+            "This launch was already used. Open the link from your course again.", status=403
+        ) from None
 
 
 def launch_roles(launch: LtiLaunch) -> set[str]:
@@ -321,7 +320,7 @@ def launch_record(*, launch: LtiLaunch) -> LaunchResult:
     with transaction.atomic():
         user = platform_account_link(platform_user=launch.user, teaches=teaches)
         if not user.is_active:
-            raise LtiRefused("This account is disabled on this site. Ask the site's administrator.")
+            raise ApplicationError("This account is disabled on this site. Ask the site's administrator.", status=403)
         if launch.is_deep_link_launch:
             return LaunchResult(user=user, classroom=None, lesson=None, teaches=teaches)
         classroom = class_bind(context=launch.context) if launch.context_claim else None
@@ -350,17 +349,17 @@ def roster_sync(*, classroom: Classroom) -> RosterResult:
     """Fetch the class's LMS roster (Names and Roles) and apply it: accounts with real names, enrollments.
 
     Members the LMS marks inactive or no longer lists lose their enrollment
-    (their own work is kept). Raises ``LtiRefused`` (502) if the LMS cannot be reached.
+    (their own work is kept). Raises ``ApplicationError`` (502) if the LMS cannot be reached.
     """
     binding = ClassContext.objects.select_related("context__deployment__registration").get(classroom=classroom)
     context = binding.context
     if not context.memberships_url:
-        raise LtiRefused("This course's LMS does not share its roster with the site.", status=409)
+        raise ApplicationError("This course's LMS does not share its roster with the site.", status=409)
     try:
         members = fetch_member_data(context)
     except (LtiException, LtiServiceException, requests.RequestException, ValueError, KeyError) as error:
         logger.warning("NRPS roster of %s failed: %s", context, error)
-        raise LtiRefused("The LMS did not send the roster. Try again in a minute.", status=502) from None
+        raise ApplicationError("The LMS did not send the roster. Try again in a minute.", status=502) from None
     return roster_apply(binding=binding, members=members)
 
 
@@ -401,7 +400,7 @@ def roster_sync_quietly(*, classroom: Classroom) -> RosterResult | None:
     """The roster refresh of a launch: a failing LMS must not stop the person launching."""
     try:
         return roster_sync(classroom=classroom)
-    except LtiRefused:
+    except ApplicationError:
         return None
 
 
@@ -470,7 +469,7 @@ def scores_enqueue(*, user, lesson: Lesson, now: datetime | None = None) -> int:
     if not links:
         return 0
     now = now or timezone.now()
-    table = progress_for([user], [lesson], record=False)
+    table = progress_for([user], [lesson])
     progress, completed = score_value(table.get(user.pk, lesson))
     changed = 0
     for link in links:
@@ -505,7 +504,7 @@ def scores_reconcile(*, now: datetime | None = None) -> int:
             .values_list("student_id", "platform_user_id")
         )
         if pairs:
-            table = progress_for([student for student, _ in pairs], [link.lesson], record=True)
+            table = progress_for([student for student, _ in pairs], [link.lesson])
             for student_id, platform_user_id in pairs:
                 if platform_user_id is None:
                     continue

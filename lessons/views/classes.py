@@ -5,24 +5,25 @@ A student gets 403 on instructor pages; an instructor gets 404 for a class
 they do not teach, so class ids reveal nothing.
 """
 
-import csv
-import io
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lessons.classes_dashboard import SORTS, class_dashboard, lesson_report, parse_sort
-from lessons.classes_export import long_rows, wide_rows
-from lessons.forms_classes import ClassroomForm, JoinForm, expires_on
+from lessons.errors import ApplicationError
+from lessons.forms.classes import ClassroomForm, JoinForm, expires_on
 from lessons.models import ClassLesson, Classroom, Lesson
-from lessons.progress import progress_for
 from lessons.roles import instructor_required, is_instructor
+from lessons.selectors.class_dashboard import SORTS, class_dashboard, parse_sort
+from lessons.selectors.class_report import lesson_report
+from lessons.selectors.classes import classroom_for_code, joined_classes, normalize_code
+from lessons.selectors.exports import long_rows, wide_rows
 from lessons.services import classes as services
+
+from .htmx import csv_response, page_or_fragment
 
 
 def _taught(request, class_id):
@@ -33,24 +34,12 @@ def _taught(request, class_id):
 # ---------------------------------------------------------------- students and instructors
 
 
-def _with_progress(classrooms, user, today):
-    """Put the student's progress and "behind" on each assigned lesson (one progress computation for all)."""
-    lessons = {cl.lesson.pk: cl.lesson for classroom in classrooms for cl in classroom.assigned}
-    table = progress_for([user], lessons.values())
-    for classroom in classrooms:
-        for cl in classroom.assigned:
-            cl.progress = table.get(user.pk, cl.lesson)
-            cl.behind = bool(cl.expected_by and cl.expected_by < today and not cl.progress.completed)
-    return classrooms
-
-
 @require_GET
 def class_list(request):
     user = request.user
     teaching = is_instructor(user)
-    joined = list(Classroom.objects.joined_by(user).with_assignments())
     context = {
-        "joined": _with_progress(joined, user, timezone.localdate()),
+        "joined": joined_classes(user, today=timezone.localdate()),
         "is_instructor": teaching,
         "taught": Classroom.objects.taught_by(user).prefetch_related("instructors") if teaching else [],
         "join_form": JoinForm(),
@@ -65,8 +54,8 @@ def join(request):
     if request.method == "POST" and form.is_valid():
         try:
             result = services.enrollment_join(user=request.user, code=form.cleaned_data["code"])
-        except services.JoinRefused as refused:
-            form.add_error("code", str(refused))
+        except ApplicationError as refused:
+            form.add_error("code", refused.message)
         else:
             if result.created:
                 messages.success(request, f"You joined {result.classroom}.")
@@ -82,9 +71,9 @@ def join_link(request, code):
     refused = None
     classroom = None
     try:
-        classroom = services.classroom_for_code(code=code)
-    except services.JoinRefused as error:
-        refused = str(error)
+        classroom = classroom_for_code(code=code)
+    except ApplicationError as error:
+        refused = error.message
     already = bool(classroom and classroom.enrollments.filter(student=request.user).exists())
     teaches = bool(classroom and classroom.instructors.filter(pk=request.user.pk).exists())
     context = {
@@ -92,7 +81,7 @@ def join_link(request, code):
         "refused": refused,
         "already": already,
         "teaches": teaches,
-        "code": services.normalize_code(code),
+        "code": normalize_code(code),
     }
     return render(request, "classes/join_link.html", context, status=404 if refused else 200)
 
@@ -204,9 +193,7 @@ def dashboard(request, class_id):
         "join_url": request.build_absolute_uri(classroom.get_join_url()),
         "binding": getattr(classroom, "lti_binding", None),  # the LMS course the class mirrors, if any
     }
-    if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "classes/dashboard.html#grid", context)
-    return render(request, "classes/dashboard.html", context)
+    return page_or_fragment(request, "classes/dashboard.html", context, fragment="grid")
 
 
 @instructor_required
@@ -219,37 +206,15 @@ def lesson_items(request, class_id, lesson_id):
     return render(request, "classes/lesson_items.html", {"classroom": classroom, "report": report})
 
 
-CSV_ROWS_PER_CHUNK = 500
-
-
-def _csv_chunks(rows):
-    """The CSV text in chunks of a few hundred rows (one chunk per row made 200,000 tiny writes)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for number, row in enumerate(rows, 1):
-        writer.writerow(row)
-        if number % CSV_ROWS_PER_CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _csv_response(rows, filename):
-    response = StreamingHttpResponse(_csv_chunks(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @instructor_required
 @require_GET
 def export_wide(request, class_id):
     classroom = _taught(request, class_id)
-    return _csv_response(wide_rows(classroom), f"class-{classroom.pk}-progress-wide.csv")
+    return csv_response(wide_rows(classroom), f"class-{classroom.pk}-progress-wide.csv")
 
 
 @instructor_required
 @require_GET
 def export_long(request, class_id):
     classroom = _taught(request, class_id)
-    return _csv_response(long_rows(classroom), f"class-{classroom.pk}-events-long.csv")
+    return csv_response(long_rows(classroom), f"class-{classroom.pk}-events-long.csv")

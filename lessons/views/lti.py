@@ -18,11 +18,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from lti_tool.models import Key
 
+from lessons.errors import ApplicationError
 from lessons.models import Classroom
 from lessons.roles import instructor_required
 from lessons.selectors.lti import LAUNCH_SESSION_KEY, deep_link_catalogue
 from lessons.services import lti as services
-from lessons.views.common import error_response
+from lessons.views.htmx import alert_response
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -58,11 +59,11 @@ def oidc_login(request):
     """
     request.lti_framed = True
     if _has_nul(request):
-        return error_response(request, "This LMS login could not start: its parameters are malformed.")
+        return alert_response(request, "This LMS login could not start: its parameters are malformed.")
     try:
         return services.oidc_login_redirect(request=request, launch_url=_launch_url(request))
-    except services.LtiRefused as refused:
-        return error_response(request, str(refused), status=refused.status)
+    except ApplicationError as refused:
+        return alert_response(request, str(refused), status=refused.status)
 
 
 @login_not_required
@@ -72,12 +73,12 @@ def launch(request):
     """Step 2: the LMS posts a signed id_token. Checked, it signs the person in and opens the lesson."""
     request.lti_framed = True
     if _has_nul(request):
-        return error_response(request, "This launch was refused: its parameters are malformed.", status=403)
+        return alert_response(request, "This launch was refused: its parameters are malformed.", status=403)
     try:
         checked = services.launch_validate(request=request)
         result = services.launch_accept(launch=checked)
-    except services.LtiRefused as refused:
-        return error_response(request, str(refused), status=refused.status)
+    except ApplicationError as refused:
+        return alert_response(request, str(refused), status=refused.status)
     login(request, result.user, backend=BACKEND)
     request.session[LAUNCH_SESSION_KEY] = checked.get_launch_id()
     if checked.is_deep_link_launch:
@@ -116,8 +117,8 @@ def deep_link(request):
     """An instructor adding the tool in their LMS picks lessons; the LMS gets one link per lesson back."""
     try:
         checked = services.deep_link_launch(request=request, launch_id=request.session.get(LAUNCH_SESSION_KEY))
-    except services.LtiRefused as refused:
-        return error_response(request, str(refused), status=refused.status)
+    except ApplicationError as refused:
+        return alert_response(request, str(refused), status=refused.status)
     settings = checked.get_message_launch().get_launch_data()[services.DEEP_LINKING_SETTINGS_CLAIM]
     form = DeepLinkForm(
         request.POST if request.method == "POST" else None,
@@ -146,7 +147,7 @@ def roster_refresh(request, class_id):
     )
     try:
         result = services.roster_sync(classroom=classroom)
-    except services.LtiRefused as refused:
+    except ApplicationError as refused:
         messages.error(request, str(refused))
     else:
         messages.success(

@@ -3,7 +3,7 @@ from zoneinfo import available_timezones
 from django import forms
 from django.conf import settings as django_settings
 
-from .models import Rating, StudentSettings
+from lessons.models import Rating, StudentSettings
 
 NEXT_CHOICES = [("lesson", "lesson"), ("review", "review")]
 
