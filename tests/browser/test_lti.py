@@ -33,7 +33,9 @@ from lessons.services import lti as services
 from tests.axe import assert_accessible
 from tests.lti_platform import LTI, ROLE_INSTRUCTOR, ROLE_LEARNER, Platform
 
-pytestmark = pytest.mark.browser
+# The HTTPS server thread opens its own database connection: SQLite's in-memory test database is not
+# shared between connections (Django's live_server works around that; a thread of our own cannot).
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 TESS = {"sub": "u-tess", "name": "Tess Ward", "given_name": "Tess", "family_name": "Ward", "email": "tess@school.edu"}
 ALICE = {
