@@ -148,6 +148,9 @@ TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Lesson files larger than this are refused, by `import_lessons` and by the admin upload alike.
+LESSON_FILE_MAX_BYTES = int(os.environ.get("LESSON_FILE_MAX_BYTES", "1000000"))
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))

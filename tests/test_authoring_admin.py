@@ -243,7 +243,9 @@ def test_new_question_goes_after_the_others(admin_client, diffusion):
 
 
 @pytest.mark.django_db
-def test_removing_an_item_with_student_data_needs_confirmation(admin_client, diffusion, student, other_student):
+def test_deleting_an_item_with_student_data_archives_it_then_restore_and_purge(
+    admin_client, diffusion, student, other_student
+):
     question = diffusion.questions.first()
     for user in (student, other_student):
         SelfCheckAttempt.objects.create(user=user, question=question, revealed_at=timezone.now())
@@ -251,18 +253,38 @@ def test_removing_an_item_with_student_data_needs_confirmation(admin_client, dif
     data = form_data(page)
     questions = prefix_of(page, SelfCheckQuestion)
     data[f"{questions}-0-DELETE"] = "on"
-    refused = admin_client.post(change_url(diffusion), data)
-    assert refused.status_code == 200
-    html = refused.content.decode()
-    assert "would delete 2 student records" in html
-    assert 'name="confirm_student_data"' in html
-    assert SelfCheckAttempt.objects.count() == 2 and SelfCheckQuestion.objects.filter(lesson=diffusion).count() == 6
+    response = admin_client.post(change_url(diffusion), data, follow=True)
+    assert any("Archived" in str(m) for m in response.context["messages"])
+    question.refresh_from_db()
+    assert question.archived_at is not None
+    assert SelfCheckAttempt.objects.filter(question=question).count() == 2
+    assert SelfCheckQuestion.objects.live().filter(lesson=diffusion).count() == 5
+    # The lesson page lists live rows only; the archived page lists the question with its records.
+    assert question.question not in admin_client.get(change_url(diffusion)).content.decode()
+    archived_url = reverse("admin:lessons_lesson_archived", args=[diffusion.pk])
+    archived = admin_client.get(archived_url).content.decode()
+    assert question.uid in archived and ">2<" in archived
 
-    data["confirm_student_data"] = "on"
-    response = admin_client.post(change_url(diffusion), data)
-    assert response.status_code == 302
-    assert SelfCheckAttempt.objects.count() == 0
+    restore_url = reverse("admin:lessons_lesson_restore", args=[diffusion.pk, "question", question.pk])
+    assert admin_client.get(restore_url).status_code == 405
+    assert admin_client.post(restore_url).status_code == 302
+    question.refresh_from_db()
+    assert question.archived_at is None and question.position == 7
+    check_constraints_now()
+
+    # Purge: only an archived item, only with the count the page showed.
+    purge_url = reverse("admin:lessons_lesson_purge", args=[diffusion.pk, "question", question.pk])
+    assert admin_client.get(purge_url).status_code == 404
+    question.archived_at = timezone.now()
+    question.save()
+    confirm = admin_client.get(purge_url).content.decode()
+    assert "2 student records" in confirm
+    stale = admin_client.post(purge_url, {"expected_records": 1}, follow=True)
+    assert "Nothing deleted" in stale.content.decode()
+    assert SelfCheckQuestion.objects.filter(pk=question.pk).exists()
+    assert admin_client.post(purge_url, {"expected_records": 2}).status_code == 302
     assert not SelfCheckQuestion.objects.filter(pk=question.pk).exists()
+    assert SelfCheckAttempt.objects.count() == 0
 
 
 @pytest.mark.django_db
@@ -354,7 +376,7 @@ def test_an_ordering_exercise_keeps_at_least_two_items(admin_client, lesson):
 
 
 @pytest.mark.django_db
-def test_removing_an_item_of_an_attempted_exercise_needs_confirmation(admin_client, lesson, student):
+def test_removing_a_stage_of_an_attempted_exercise_archives_it(admin_client, lesson, student):
     exercise = lesson.ordering_exercises.get()
     OrderingAttempt.objects.create(
         user=student,
@@ -370,9 +392,18 @@ def test_removing_an_item_of_an_attempted_exercise_needs_confirmation(admin_clie
     url, _, data, items = ordering_page(admin_client, exercise)
     e_form = next(i for i in range(6) if data[f"{items}-{i}-label"] == "e")
     data[f"{items}-{e_form}-DELETE"] = "on"
-    refused = admin_client.post(url, data)
-    assert "would delete 1 student record" in refused.content.decode()
+    assert admin_client.post(url, data).status_code == 302
+    check_constraints_now()
     assert exercise.items.count() == 6
+    assert exercise.items.live().count() == 5
+    assert OrderingExercise.objects.get(pk=exercise.pk).correct_labels() == list("bdcfa")
+    # A new stage may not take the archived stage's label.
+    url, _, data, items = ordering_page(admin_client, exercise)
+    n = int(data[f"{items}-TOTAL_FORMS"])
+    data.update({f"{items}-TOTAL_FORMS": n + 1, f"{items}-{n}-label": "e", f"{items}-{n}-text": "New stage"})
+    data[f"{items}-{n}-correct_position"] = 6
+    refused = admin_client.post(url, data)
+    assert refused.status_code == 200 and "belongs to an archived stage" in refused.content.decode()
 
 
 @pytest.mark.django_db

@@ -483,7 +483,7 @@ def test_no_student_sees_anothers_cards_or_reviews(student_client, student, othe
     assert "0 reviews on 0 days" in progress
     export = b"".join(student_client.get(reverse("reviews_csv")).streaming_content).decode()
     rows = list(csv.reader(io.StringIO(export)))
-    assert rows == [["card", "lesson", "rating", "reviewed_at", "duration_ms"]]
+    assert rows == [["card", "lesson", "rating", "reviewed_at", "duration_ms", "card_archived"]]
     page = student_client.get(lesson.get_absolute_url()).content.decode()
     assert "Next review in" not in page
 
@@ -590,8 +590,8 @@ def test_csv_export_lists_the_students_reviews(student_client, student, lesson):
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows == [
-        ["card", "lesson", "rating", "reviewed_at", "duration_ms"],
-        ['\'=HYPERLINK("http://evil")', lesson.title, "Good", "2025-02-03T04:05:06+00:00", "5000"],
+        ["card", "lesson", "rating", "reviewed_at", "duration_ms", "card_archived"],
+        ['\'=HYPERLINK("http://evil")', lesson.title, "Good", "2025-02-03T04:05:06+00:00", "5000", ""],
     ]
 
 

@@ -58,7 +58,7 @@ def test_practice_page_shows_every_section_in_the_seeds_words(student_client, di
     exercises = spec["exercises"]
     expected += [exercises["title"], plain(exercises["intro"]), plain(exercises["side_effects"])]
     ordering = exercises["ordering"][0]
-    expected += [ordering["title"], plain(ordering["prompt"])] + [plain(text) for _, text in ordering["items"]]
+    expected += [ordering["title"], plain(ordering["prompt"])] + [plain(stage["text"]) for stage in ordering["items"]]
     prediction = exercises["prediction"][0]
     expected += [prediction["title"], plain(prediction["prompt"])]
     expected += [plain(spec["flashcards"]["intro"])] + [plain(c["front"]) for c in spec["flashcards"]["cards"]]

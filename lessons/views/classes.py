@@ -201,7 +201,7 @@ def dashboard(request, class_id):
 def lesson_items(request, class_id, lesson_id):
     classroom = _taught(request, class_id)
     class_lesson = get_object_or_404(ClassLesson.objects.for_classroom(classroom), lesson_id=lesson_id)
-    lesson = Lesson.objects.for_practice().get(pk=class_lesson.lesson_id)
+    lesson = Lesson.objects.with_archived_items().get(pk=class_lesson.lesson_id)
     report = lesson_report(classroom, lesson)
     return render(request, "classes/lesson_items.html", {"classroom": classroom, "report": report})
 
