@@ -639,8 +639,9 @@ def test_the_lesson_picker_query_count_does_not_grow(
     for i in range(size):
         make_lesson(f"lesson-{i}", size=1)
     launch(client, platform, TEACHER, role=ROLE_INSTRUCTOR, message_type="LtiDeepLinkingRequest")
-    # session, user, the deep-linking launch's registration, key, platform user, lessons with their course
-    with django_assert_max_num_queries(7):
+    # session (read, then its expiry refreshed), user, the deep-linking launch's registration, key,
+    # platform user, lessons with their course
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("lti_deep_link"))
     assert response.content.decode().count('type="checkbox"') == size
 
