@@ -833,6 +833,12 @@ ADMIN_MATRIX = {
     "lessons.Classroom": (lambda w: w.classroom, (200, 200), (200, NOT_FOUND)),
     "lessons.PredictionSubmission": (lambda w: w.submission, (200, 200), (200, NOT_FOUND)),
     "lessons.LessonCompletion": (completion, (403, 403), (403, 403)),
+    # LTI: site configuration and the gradebook outbox, superusers only.
+    "lessons.ClassContext": (None, (403, 403), None),
+    "lessons.LessonLink": (None, (403, 403), None),
+    "lessons.ScoreOutbox": (None, (403, 403), None),
+    "lti_tool.Key": (None, (403, 403), None),
+    "lti_tool.LtiRegistration": (None, (403, 403), None),
 }
 
 
