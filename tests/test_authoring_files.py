@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from lessons.lessonfile import dump, export_lesson
 from lessons.models import CardState, Flashcard, Lesson
-
-from .conftest import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE
 
 UPLOAD_URL = reverse("admin:lessons_lesson_upload")
 
@@ -69,6 +68,7 @@ def test_upload_creates_a_lesson_and_logs_it(admin_client, instructor):
 
 @pytest.mark.django_db
 def test_upload_updates_in_place(admin_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     text = DIFFUSION_FILE.read_text().replace(
         "What happens in the forward direction of diffusion", "What happens going forward in diffusion"
     )
@@ -140,6 +140,7 @@ def test_upload_refuses_non_utf8_and_missing_file(admin_client):
 
 @pytest.mark.django_db
 def test_download_round_trip(admin_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     response = admin_client.get(reverse("admin:lessons_lesson_download", args=[diffusion.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="diffusion.yaml"'
@@ -286,11 +287,11 @@ def test_paste_on_unknown_lesson_is_404(admin_client):
 
 
 @pytest.mark.django_db
-def test_pasted_cards_show_on_the_practice_page_a_student_already_opened(admin_client, diffusion, student_client):
+def test_pasted_cards_show_on_the_practice_page_a_student_already_opened(admin_client, lesson, student_client):
     # The student's visit caches the lesson's content; pasting must make that cache stale.
-    assert "Front pasted" not in student_client.get(diffusion.get_absolute_url()).content.decode()
-    before = Lesson.objects.get(pk=diffusion.pk).updated_at
-    _, saved = preview_and_save(admin_client, diffusion, "Front pasted\tBack pasted")
+    assert "Front pasted" not in student_client.get(lesson.get_absolute_url()).content.decode()
+    before = Lesson.objects.get(pk=lesson.pk).updated_at
+    _, saved = preview_and_save(admin_client, lesson, "Front pasted\tBack pasted")
     assert saved.status_code == 302
-    assert Lesson.objects.get(pk=diffusion.pk).updated_at > before
-    assert "Front pasted" in student_client.get(diffusion.get_absolute_url()).content.decode()
+    assert Lesson.objects.get(pk=lesson.pk).updated_at > before
+    assert "Front pasted" in student_client.get(lesson.get_absolute_url()).content.decode()

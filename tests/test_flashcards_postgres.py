@@ -2,10 +2,11 @@
 
 import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -15,8 +16,9 @@ from lessons.models import CardState, CardStateKind, Flashcard, Rating, ReviewLo
 from lessons.selectors import review_queue as queue
 from lessons.services import review as services
 from tests import budgets
+from tests.threads import RACE_TIMEOUT, run_together
 
-pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs Postgres (DATABASE_URL)")
+pytestmark = pytest.mark.postgres
 
 
 def race(target, count=2):
@@ -26,18 +28,12 @@ def race(target, count=2):
 
     def run(index):
         try:
-            barrier.wait()
+            barrier.wait(timeout=RACE_TIMEOUT)
             results[index] = target()
         except Exception as error:  # noqa: BLE001 - the test inspects it
             results[index] = error
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    run_together(*[partial(run, i) for i in range(count)])
     return results
 
 

@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lessons.models import OrderingAttempt, OrderingReveal
+from tests import factory
 
 from .test_permissions_matrix import (
     HIDDEN_LABELS,
@@ -137,17 +138,19 @@ def form_field_names(world):
     return sorted(names)
 
 
-@pytest.fixture
-def world(make_user):
-    world = make_world(make_user)
-    world.extra["fields"] = form_field_names(world)
-    world.extra["values"] = real_values(world)
-    return world
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The permission matrix's world, built once for the module; each test's writes are rolled back."""
+    with factory.kept_for_module(django_db_blocker):
+        with django_db_blocker.unblock():
+            built = make_world()
+            built.extra["fields"] = form_field_names(built)
+            built.extra["values"] = real_values(built)
+        yield built
 
 
-def test_every_endpoint_with_parameters_is_attacked_with_real_ids(make_user):
+def test_every_endpoint_with_parameters_is_attacked_with_real_ids(world, db):
     """The matrix gives every URL with path parameters real ones (not only forged ids)."""
-    world = make_world(make_user)
     without_real_ids = [
         name for name in ENDPOINTS if CONVERTERS[name] and not any(kw for kw, _ in real_requests(name, world))
     ]
@@ -162,7 +165,7 @@ def test_every_endpoint_with_parameters_is_attacked_with_real_ids(make_user):
     derandomize=True,
 )
 @given(data=st.data())
-def test_hostile_posts_never_fail_and_store_nothing_when_refused(name, world, data):
+def test_hostile_posts_never_fail_and_store_nothing_when_refused(name, world, db, data):
     converters = CONVERTERS[name]
     # A URL with parameters that the permission matrix does not list yet can only be attacked with forged ones.
     known = any(case.kwargs for case in MATRIX.get(name, []))
@@ -247,8 +250,7 @@ def ordering_payloads(world):
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
-def test_hostile_ordering_checks_are_refused_and_store_nothing(make_user, htmx):
-    world = make_world(make_user)
+def test_hostile_ordering_checks_are_refused_and_store_nothing(world, db, htmx):
     client = Client()
     client.force_login(world.users["student"])
     headers = {"HX-Request": "true"} if htmx else {}
@@ -281,8 +283,7 @@ def test_hostile_ordering_checks_are_refused_and_store_nothing(make_user, htmx):
 
 
 @pytest.mark.parametrize("role", ["other_student", "instructor"])
-def test_show_answer_with_any_payload_before_a_try_stores_nothing(make_user, role):
-    world = make_world(make_user)
+def test_show_answer_with_any_payload_before_a_try_stores_nothing(world, db, role):
     client = Client()
     client.force_login(world.users[role])
     url = reverse("ordering_reveal", args=[world.ordering.pk])

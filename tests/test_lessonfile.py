@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from lessons.lessonfile import dump, export_lesson, import_paths, parse_text
 from lessons.models import Course, Flashcard, Lesson, OrderingItem, SelfCheckAttempt, SelfCheckQuestion
-from tests.conftest import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +44,7 @@ def write(tmp_path, text, name="lesson.yaml"):
 
 
 def test_diffusion_file_matches_the_seed_counts(diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     assert diffusion.questions.count() == 6
     exercise = diffusion.ordering_exercises.get()
     assert [item.label for item in exercise.display_items()] == list("abcdef")

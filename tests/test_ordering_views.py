@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lessons.models import Course, Lesson, OrderingAttempt, OrderingExercise, OrderingItem, OrderingReveal
+from tests.threads import RACE_TIMEOUT, run_together
 
 CORRECT = list("bdcfae")
 DISPLAY = list("abcdef")
@@ -63,6 +64,7 @@ class AttributeCollector(HTMLParser):
 
 
 def test_page_shows_the_stages_in_display_order_without_the_answer(student_client, diffusion, exercise):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     html = article(lesson_page(student_client, diffusion), exercise)
     assert item_labels(html) == DISPLAY
     assert "Feed the denoiser its own slightly-cleaner output" in html
@@ -305,6 +307,7 @@ def test_a_number_that_skips_ahead_is_refused(student_client, exercise):
     assert not OrderingAttempt.objects.exists()
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_racing_double_click_is_settled_by_the_database(student, diffusion):
     exercise = diffusion.ordering_exercises.get()
@@ -314,17 +317,10 @@ def test_racing_double_click_is_settled_by_the_database(student, diffusion):
     def click():
         client = Client()
         client.force_login(student)
-        barrier.wait()
-        try:
-            statuses.append(check(client, exercise, "bdcfea", htmx=True).status_code)
-        finally:
-            connection.close()
+        barrier.wait(timeout=RACE_TIMEOUT)
+        statuses.append(check(client, exercise, "bdcfea", htmx=True).status_code)
 
-    threads = [threading.Thread(target=click) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(*[click] * 4)
     assert statuses == [200] * 4
     assert OrderingAttempt.objects.filter(user=student).count() == 1
 

@@ -21,7 +21,6 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from lessons.lessonfile import import_paths
 from lessons.models import (
     CardState,
     ClassLesson,
@@ -46,8 +45,7 @@ from lessons.services.ordering import ordering_check
 from lessons.services.prediction import prediction_submit
 from lessons.services.review import review_record, review_reveal
 from lessons.services.selfcheck import selfcheck_reveal
-
-from .conftest import DIFFUSION_FILE
+from tests import factory
 
 ROLES = ("anonymous", "student", "other_student", "instructor", "other_instructor")
 LOGIN = "/accounts/login/?next="
@@ -104,9 +102,8 @@ def shown_order(exercise):
     return [item.label for item in exercise.display_items()]
 
 
-def make_world(make_user) -> World:
-    (result,) = import_paths([DIFFUSION_FILE])
-    lesson = result.lesson
+def make_world() -> World:
+    lesson = factory.make_lesson(slug="lesson", questions=2, cards=2)
     hidden_lesson = Lesson.objects.create(
         course=lesson.course, slug="hidden", title="Not published yet", position=99, published=False
     )
@@ -125,10 +122,10 @@ def make_world(make_user) -> World:
             correct_position=position,
         )  # fmt: skip
     users = {
-        "student": make_user("student"),
-        "other_student": make_user("other_student"),
-        "instructor": make_user("instructor", instructor=True),
-        "other_instructor": make_user("other_instructor", instructor=True),
+        "student": factory.make_user("student"),
+        "other_student": factory.make_user("other_student"),
+        "instructor": factory.make_instructor("instructor"),
+        "other_instructor": factory.make_instructor("other_instructor"),
     }
     student = users["student"]
     classroom = Classroom.objects.create(name="Period 1")
@@ -173,6 +170,15 @@ def make_world(make_user) -> World:
         hidden_rubric_point=hidden_rubric_point,
         submission=submission,
     )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """One world for the whole module (built once, rolled back at its end); each test's writes roll back with it."""
+    with factory.kept_for_module(django_db_blocker):
+        with django_db_blocker.unblock():
+            built = make_world()
+        yield built
 
 
 # ---------------------------------------------------------------- the matrix
@@ -702,8 +708,7 @@ def test_every_case_gives_one_status_per_role():
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_permission_matrix(role, make_user):
-    world = make_world(make_user)
+def test_permission_matrix(role, world, db):
     index = ROLES.index(role)
     mismatches = []
     checked = 0
@@ -739,8 +744,7 @@ def page_text(client, name, world):
 
 
 @pytest.mark.parametrize("role", ["other_student", "instructor", "other_instructor"])
-def test_nobody_else_sees_the_students_records_on_their_own_pages(role, make_user):
-    world = make_world(make_user)
+def test_nobody_else_sees_the_students_records_on_their_own_pages(role, world, db):
     owner, client = client_for("student", world), client_for(role, world)
     owner_pages = {name: page_text(owner, name, world).decode() for name in OWN_PAGES}
     pages = {name: page_text(client, name, world).decode() for name in OWN_PAGES}
@@ -753,9 +757,8 @@ def test_nobody_else_sees_the_students_records_on_their_own_pages(role, make_use
     assert ("Period 1" in pages["class_list"]) == (role == "instructor"), "only members and teachers list the class"
 
 
-def test_the_matrix_can_fail(make_user):
+def test_the_matrix_can_fail(world, db):
     """A wrong expectation is reported (the comparison is real)."""
-    world = make_world(make_user)
     case = Case("GET", logged_in(200), kwargs=hidden_lesson_kwargs)
     response = request(client_for("student", world), case, case_url("lesson_detail", case, world), world)
     assert outcome(response) == 404 != case.expected[1]

@@ -9,7 +9,7 @@ from django.test import Client
 from lessons.lessonfile import parse_file
 from lessons.markdown import render_markdown
 from tests import budgets
-from tests.conftest import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,7 @@ def test_public_auth_pages_render():
 
 
 def test_home_lists_courses_and_lessons(student_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     text = page_text(student_client.get("/"))
     assert "Generative models" in text and diffusion.title in text
 

@@ -42,6 +42,7 @@ def detail_url(submission):
 
 
 def test_instructor_reads_every_students_submissions(instructor_client, responses, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     response = instructor_client.get(CHANGELIST)
     html = response.content.decode()
     assert response.status_code == 200

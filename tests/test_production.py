@@ -85,6 +85,7 @@ def test_healthz_is_503_when_the_database_is_down():
     assert result.stdout.strip() == "503 database unavailable", result.stderr
 
 
+@pytest.mark.postgres  # production settings reach a real Postgres server
 def test_healthz_is_exempt_from_the_https_redirect_but_pages_are_not():
     script = (
         "import django; django.setup(); from django.test import Client; c = Client(); "

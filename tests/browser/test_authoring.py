@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 from lessons.lessonfile import import_paths
 from lessons.models import Flashcard, SelfCheckQuestion
 from tests.axe import assert_accessible
-from tests.conftest import DIFFUSION_FILE, login_context
+from tests.conftest import login_context
+from tests.factory import DIFFUSION_FILE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
