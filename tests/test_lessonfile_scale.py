@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from lessons.lessonfile import dump, import_paths
 from lessons.models import CardState, Flashcard, ReviewLog
-from tests.classes_factories import card_state, review
+from tests.factory import card_state, review
 
 pytestmark = pytest.mark.django_db
 
