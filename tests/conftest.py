@@ -4,6 +4,7 @@ import os
 import shutil
 
 import pytest
+from django.core.cache import cache
 from django.test import Client, override_settings
 
 from lessons.models import Course, Lesson
@@ -63,6 +64,12 @@ def _fast_tests():
     # module-scoped worlds (tests/test_permissions_matrix.py) hash their users' passwords fast too.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], AXES_ENABLED=False):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit_counts():
+    # Rate-limit counters live in the cache (local memory in tests): each test starts with none.
+    cache.clear()
 
 
 # ---------------------------------------------------------------- users

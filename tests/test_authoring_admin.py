@@ -608,11 +608,11 @@ def test_changelist_query_count_does_not_grow(admin_client, make_lesson, django_
 def test_change_page_query_count_does_not_grow(admin_client, make_lesson, django_assert_max_num_queries, size):
     lesson = make_lesson("big", size=size)
     _add_exercises(lesson, size)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = admin_client.get(change_url(lesson))
     assert response.status_code == 200
     exercise = lesson.ordering_exercises.first()
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert admin_client.get(reverse("admin:lessons_orderingexercise_change", args=[exercise.pk])).status_code == 200
     prediction = lesson.predictions.first()
     with django_assert_max_num_queries(8):

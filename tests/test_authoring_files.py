@@ -295,3 +295,35 @@ def test_pasted_cards_show_on_the_practice_page_a_student_already_opened(admin_c
     assert saved.status_code == 302
     assert Lesson.objects.get(pk=lesson.pk).updated_at > before
     assert "Front pasted" in student_client.get(lesson.get_absolute_url()).content.decode()
+
+
+# ---------------------------------------------------------------- upload size
+
+
+class UnreadableBody:
+    """A request body that fails the test if anyone reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the oversized body was read")
+
+    readline = read
+
+
+def test_an_oversized_upload_is_refused_before_its_body_is_read(admin_client, settings):
+    settings.LESSON_FILE_MAX_BYTES = 10_000
+    length = 10_000 + 64 * 1024 + 1
+    response = admin_client.generic(
+        "POST", UPLOAD_URL, b"", content_type="multipart/form-data; boundary=BoUnDaRy",
+        CONTENT_LENGTH=str(length), **{"wsgi.input": UnreadableBody()},
+    )  # fmt: skip
+    assert response.status_code == 413
+    assert f"That request is too large ({length:,} bytes" in response.content.decode()
+    assert Lesson.objects.count() == 0
+
+
+def test_any_other_request_body_is_capped(student_client, settings):
+    response = student_client.generic(
+        "POST", reverse("class_join"), b"", content_type="multipart/form-data; boundary=BoUnDaRy",
+        CONTENT_LENGTH=str(settings.MAX_REQUEST_BODY_BYTES + 1), **{"wsgi.input": UnreadableBody()},
+    )  # fmt: skip
+    assert response.status_code == 413

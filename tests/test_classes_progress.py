@@ -203,7 +203,7 @@ def test_home_query_count_does_not_grow_with_lessons(
         reveal(student, lesson.questions.first())
         review(student, lesson.flashcards.first(), Rating.GOOD)
     student_client.get(reverse("home"))  # warm the session
-    # user (the session is cached), courses, lessons, then 7 progress queries
+    # session, user, courses, lessons, then 7 progress queries
     with django_assert_num_queries(budgets.HOME):
         response = student_client.get(reverse("home"))
     assert response.content.decode().count("<progress") == size

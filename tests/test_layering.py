@@ -32,7 +32,8 @@ def imports_of(path: Path) -> set[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
-            found.add(base)
+            if node.module:  # ``from . import module`` imports the module, not its package's other modules
+                found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)  # ``from pkg import module``
     return found
 

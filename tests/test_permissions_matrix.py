@@ -762,3 +762,112 @@ def test_the_matrix_can_fail(world, db):
     case = Case("GET", logged_in(200), kwargs=hidden_lesson_kwargs)
     response = request(client_for("student", world), case, case_url("lesson_detail", case, world), world)
     assert outcome(response) == 404 != case.expected[1]
+
+
+# ---------------------------------------------------------------- the admin's changelists and change pages
+#
+# Every ModelAdmin the site registers, its changelist and the change page of a real object, for the
+# same five roles. Instructors author the shared content; student records (prediction submissions,
+# completions) and classes are limited to the instructor's own classes, so another instructor's
+# change page of them is "not found" (the admin redirects to its index: NOT_FOUND).
+
+NOT_FOUND = "admin index (not found)"
+STAFF_ONLY = (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN)  # anonymous, student, other student
+
+
+def completion(w):
+    from django.utils import timezone
+
+    from lessons.models import LessonCompletion
+
+    return LessonCompletion.objects.get_or_create(
+        user=w.users["student"], lesson=w.lesson, defaults={"completed_at": timezone.now()}
+    )[0]
+
+
+def access_attempt(w):
+    from axes.models import AccessAttempt
+
+    return AccessAttempt.objects.create(
+        username="student", ip_address="203.0.113.7", user_agent="test", failures_since_start=1
+    )
+
+
+def instructors_group_of(w):
+    return w.users["instructor"].groups.get()
+
+
+# model label -> (object for the change page, changelist statuses, change page statuses) for the
+# instructor and the other instructor.
+ADMIN_MATRIX = {
+    "auth.Group": (instructors_group_of, (403, 403), (403, 403)),
+    "auth.User": (lambda w: w.users["student"], (403, 403), (403, 403)),
+    "axes.AccessAttempt": (access_attempt, (403, 403), (403, 403)),
+    "axes.AccessLog": (None, (403, 403), None),
+    "axes.AccessFailureLog": (None, (403, 403), None),
+    "lessons.Course": (lambda w: w.course, (200, 200), (200, 200)),
+    "lessons.Lesson": (lambda w: w.lesson, (200, 200), (200, 200)),
+    "lessons.OrderingExercise": (lambda w: w.ordering, (200, 200), (200, 200)),
+    "lessons.PredictionExercise": (lambda w: w.prediction, (200, 200), (200, 200)),
+    "lessons.Classroom": (lambda w: w.classroom, (200, 200), (200, NOT_FOUND)),
+    "lessons.PredictionSubmission": (lambda w: w.submission, (200, 200), (200, NOT_FOUND)),
+    "lessons.LessonCompletion": (completion, (403, 403), (403, 403)),
+}
+
+
+def registered_admins():
+    from django.contrib import admin
+
+    return {model._meta.label: model for model in admin.site._registry}
+
+
+def admin_outcome(response):
+    if response.status_code == 302 and response["Location"] == reverse("admin:index"):
+        return NOT_FOUND
+    return outcome(response)
+
+
+def test_every_registered_admin_is_in_the_admin_matrix():
+    assert sorted(registered_admins().keys() ^ ADMIN_MATRIX.keys()) == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_matrix(role, world, db):
+    index = ROLES.index(role)
+    client = client_for(role, world)
+    mismatches = []
+    for label, (obj_of, changelist, change) in sorted(ADMIN_MATRIX.items()):
+        model = registered_admins()[label]
+        opts = model._meta
+        urls = [(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"), changelist)]
+        if obj_of is not None:
+            urls.append((reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj_of(world).pk]), change))
+        for url, expected in urls:
+            expected = (*STAFF_ONLY, *expected)[index]
+            got = admin_outcome(client.get(url))
+            if got != expected:
+                mismatches.append(f"GET {url}: expected {expected}, got {got}")
+    assert mismatches == [], f"as {role}:\n" + "\n".join(mismatches)
+
+
+# ---------------------------------------------------------------- headers on every page
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_is_private_and_denies_unused_browser_features(role, world, db):
+    """Every URL of the matrix (and the admin's pages): Cache-Control private, no-store, and a Permissions-Policy."""
+    client = client_for(role, world)
+    urls = [case_url(name, case, world) for name in sorted(site_url_names()) for case in MATRIX.get(name, [])]
+    for label in ADMIN_MATRIX:
+        opts = registered_admins()[label]._meta
+        urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    wrong = []
+    for url in dict.fromkeys(urls):
+        response = client.get(url)
+        cache_control = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+        if not {"private", "no-store"} <= cache_control:
+            wrong.append(f"{url} ({response.status_code}): Cache-Control {response.get('Cache-Control')!r}")
+        if "camera=()" not in response.get("Permissions-Policy", ""):
+            wrong.append(f"{url} ({response.status_code}): no Permissions-Policy")
+    assert wrong == []
+    assert len(urls) > len(MATRIX)
