@@ -18,12 +18,20 @@ chosen one, we compute a rating's outcome as of the moment the answer was shown
 (``now``) and start the interval when the student answers (``answered_at``). The
 interval printed on each button is therefore exactly the one the click gives,
 however long the student looked at the answer.
+
+Study days. Anki hands FSRS the elapsed time of a day-scale review in study days
+(days between the student's rollovers), not in 24-hour periods: a card rated "1d"
+at 23:00 and reviewed at 04:05 the next morning has had one day, not a same-day
+review. We do the same for Review-state cards (``StudyClock``), and keep real
+minutes for the learning and relearning steps. A Review interval of N days is
+due at the rollover starting the study day N days after the rating's, in the
+student's zone, so a daylight-saving change never moves it.
 """
 
 import math
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from fsrs import Card, Rating, Scheduler, State
 from fsrs.scheduler import FUZZ_RANGES
@@ -33,6 +41,54 @@ from lessons.models import Rating as OurRating
 
 DEFAULT_RETENTION = 0.9
 MAXIMUM_INTERVAL_DAYS = 36500
+DEFAULT_PARAMETERS = tuple(Scheduler().parameters)
+
+
+@dataclass(frozen=True)
+class StudyClock:
+    """A student's study days: each starts at ``rollover_hour`` in ``zone`` (Anki's default: 4 am)."""
+
+    zone: tzinfo = UTC
+    rollover_hour: int = 4
+
+    def date_of(self, moment: datetime) -> date:
+        """The study day a moment belongs to (named by the calendar date it starts on)."""
+        return (moment.astimezone(self.zone) - timedelta(hours=self.rollover_hour)).date()
+
+    def start_of(self, day: date) -> datetime:
+        """When study day ``day`` starts (its rollover), aware in the student's zone."""
+        return datetime.combine(day, time(self.rollover_hour), tzinfo=self.zone)
+
+    def days_between(self, earlier: datetime, later: datetime) -> int:
+        """Whole study days from ``earlier`` to ``later`` (0 within one study day)."""
+        return (self.date_of(later) - self.date_of(earlier)).days
+
+    @classmethod
+    def of(cls, study_settings):
+        """The clock of a ``StudentSettings`` (saved or the unsaved defaults)."""
+        return cls(zone=study_settings.zone, rollover_hour=study_settings.rollover_hour)
+
+
+def is_due(memory, *, now, clock, learn_ahead=timedelta(0)) -> bool:
+    """Whether a rating at ``now`` is a review: a new card, a Review card due by the end of this study day,
+    a (re)learning card due within ``learn_ahead``. Any other rating is practice."""
+    if memory.is_new:
+        return True
+    if memory.state == CardStateKind.REVIEW:
+        return clock.date_of(memory.due) <= clock.date_of(now)
+    return memory.due <= now + learn_ahead
+
+
+# A reveal counts only for the rating that follows it in the same sitting: one older than this, or
+# from an earlier study day, has expired and the card starts front first again (no accidental peeks).
+REVEAL_EXPIRES_AFTER = timedelta(minutes=10)
+
+
+def reveal_counts(revealed_at, *, last_review, now, clock) -> bool:
+    """Whether a reveal at ``revealed_at`` still stands at ``now`` for a card last rated at ``last_review``."""
+    if revealed_at is None or (last_review is not None and revealed_at <= last_review):
+        return False
+    return now - revealed_at <= REVEAL_EXPIRES_AFTER and clock.date_of(revealed_at) == clock.date_of(now)
 
 
 @dataclass(frozen=True)
@@ -91,13 +147,22 @@ def _utc(moment):
     return moment.astimezone(UTC)
 
 
-def _scheduler(desired_retention):
-    return Scheduler(desired_retention=desired_retention, maximum_interval=MAXIMUM_INTERVAL_DAYS, enable_fuzzing=False)
+def _scheduler(desired_retention, parameters=None):
+    return Scheduler(
+        parameters=tuple(parameters or DEFAULT_PARAMETERS),
+        desired_retention=desired_retention,
+        maximum_interval=MAXIMUM_INTERVAL_DAYS,
+        enable_fuzzing=False,
+    )
 
 
-def _fsrs_card(card_id, memory, now):
+def _fsrs_card(card_id, memory, now, clock):
     if memory.is_new:
         return Card(card_id=card_id, due=now)
+    last_review = _utc(memory.last_review)
+    if memory.state == CardStateKind.REVIEW and last_review is not None:
+        # fsrs counts whole 24-hour periods since the last review; hand it the study days instead.
+        last_review = now - timedelta(days=max(0, clock.days_between(last_review, now)))
     return Card(
         card_id=card_id,
         state=State(memory.state),
@@ -105,7 +170,7 @@ def _fsrs_card(card_id, memory, now):
         stability=memory.stability,
         difficulty=memory.difficulty,
         due=_utc(memory.due),
-        last_review=_utc(memory.last_review),
+        last_review=last_review,
     )
 
 
@@ -128,22 +193,37 @@ def fuzzed_days(interval_days, *, seed):
     return min(round(rng.random() * (max_ivl - min_ivl + 1) + min_ivl), MAXIMUM_INTERVAL_DAYS)
 
 
-def review(*, user_id, card_id, memory, rating, now, answered_at=None, desired_retention=DEFAULT_RETENTION):
+def review(
+    *,
+    user_id,
+    card_id,
+    memory,
+    rating,
+    now,
+    answered_at=None,
+    desired_retention=DEFAULT_RETENTION,
+    parameters=None,
+    clock=None,
+):
     """The outcome of a rating given to a card shown at ``now`` and answered at ``answered_at`` (default ``now``).
 
-    Pure, so preview and record agree exactly: the state and the interval depend on ``now`` only; the
-    interval runs from ``answered_at``.
+    Pure, so preview and record agree exactly: the state and the interval depend on ``now`` only; a
+    learning step runs from ``answered_at``, a Review interval of N days ends at the rollover N study
+    days after ``answered_at``'s. ``parameters``: the student's fitted FSRS weights (None: defaults).
     """
+    clock = clock or StudyClock()
     now = _utc(now)
     answered_at = now if answered_at is None else _utc(answered_at)
-    scheduler = _scheduler(desired_retention)
-    before = _fsrs_card(card_id, memory, now)
+    scheduler = _scheduler(desired_retention, parameters)
+    before = _fsrs_card(card_id, memory, now, clock)
     retrievability = 0.0 if memory.is_new else scheduler.get_card_retrievability(before, now)
     after, _log = scheduler.review_card(before, Rating(int(rating)), review_datetime=now)
     interval = after.due - now
+    due = answered_at + interval
     if after.state == State.Review:
         days = fuzzed_days(interval.days, seed=f"{user_id}:{card_id}:{memory.reps}")
         interval = timedelta(days=days)
+        due = clock.start_of(clock.date_of(answered_at) + timedelta(days=days)).astimezone(UTC)
     lapsed = memory.state == CardStateKind.REVIEW and int(rating) == OurRating.AGAIN
     return Outcome(
         rating=int(rating),
@@ -152,7 +232,7 @@ def review(*, user_id, card_id, memory, rating, now, answered_at=None, desired_r
             step=after.step,
             stability=after.stability,
             difficulty=after.difficulty,
-            due=answered_at + interval,
+            due=due,
             last_review=answered_at,
             reps=memory.reps + 1,
             lapses=memory.lapses + (1 if lapsed else 0),
@@ -162,11 +242,18 @@ def review(*, user_id, card_id, memory, rating, now, answered_at=None, desired_r
     )
 
 
-def preview(*, user_id, card_id, memory, now, desired_retention=DEFAULT_RETENTION):
+def preview(*, user_id, card_id, memory, now, desired_retention=DEFAULT_RETENTION, parameters=None, clock=None):
     """The outcome of each of the four ratings of a card shown at ``now``, in rating order."""
     return [
         review(
-            user_id=user_id, card_id=card_id, memory=memory, rating=rating, now=now, desired_retention=desired_retention
+            user_id=user_id,
+            card_id=card_id,
+            memory=memory,
+            rating=rating,
+            now=now,
+            desired_retention=desired_retention,
+            parameters=parameters,
+            clock=clock,
         )
         for rating in OurRating.values
     ]

@@ -57,7 +57,11 @@ def label_days(label):
 
 def rate_directly(user, card, rating, at, *, version=None):
     """Reveal then rate through the service at a given time (for building histories)."""
-    services.review_reveal(user=user, card=card, revealed_at=at - timedelta(seconds=5))
+    revealed_at = at - timedelta(seconds=5)
+    clock = scheduling.StudyClock.of(StudentSettings.objects.for_user(user))
+    if clock.date_of(revealed_at) != clock.date_of(at):  # a reveal before the rollover would have expired
+        revealed_at = at
+    services.review_reveal(user=user, card=card, revealed_at=revealed_at)
     if version is None:
         state = CardState.objects.filter(user=user, card=card).first()
         version = state.version if state else 0
@@ -115,16 +119,21 @@ def test_the_interval_on_each_button_is_the_interval_the_rating_gives(student_cl
     assert response.status_code == 200
     state = CardState.objects.get(user=student, card=card)
     log = ReviewLog.objects.get(user=student, card=card)
-    assert scheduling.format_interval(state.due - log.reviewed_at) == label
     assert log.reviewed_at >= before and log.rating == rating and log.state_before is None
-    assert f"Next review in {label}" in response.content.decode()
+    if state.state == CardStateKind.REVIEW:  # N study days: available from the rollover N days on
+        clock = scheduling.StudyClock.of(StudentSettings.objects.for_user(student))
+        assert f"{clock.days_between(log.reviewed_at, state.due)}d" == label
+        assert f"Next review {state.due:%a %-d %b}, from 04:00" in response.content.decode()
+    else:
+        assert scheduling.format_interval(state.due - log.reviewed_at) == label
+        assert f"Next review in {label}" in response.content.decode()
 
 
 def test_rating_a_reviewed_card_keeps_the_preview_exact_in_review_state(student, diffusion):
     card = diffusion.flashcards.all()[2]
     t0 = datetime(2025, 1, 6, 10, tzinfo=UTC)
     state, _ = rate_directly(student, card, Rating.EASY, t0)
-    later = state.due + timedelta(days=2)
+    later = state.due + timedelta(days=2, hours=1)
     shown_at = later - timedelta(seconds=3)  # the buttons are computed when the answer is shown
     shown = scheduling.preview(
         user_id=student.pk,
@@ -138,38 +147,96 @@ def test_rating_a_reviewed_card_keeps_the_preview_exact_in_review_state(student,
         state, log = services.review_record(
             user=student, card=card, rating=outcome.rating, version=state.version, reviewed_at=later
         )
-        assert state.due == later + outcome.interval and state.stability == outcome.after.stability
+        expected_due = outcome.after.due if outcome.after.state == CardStateKind.REVIEW else later + outcome.interval
+        assert state.due == expected_due and state.stability == outcome.after.stability
         assert log.retrievability_before is not None and 0 < log.retrievability_before < 1
         assert log.duration_ms == 3000
         services.review_undo(user=student, log_id=log.pk)
         state.refresh_from_db()
 
 
-@pytest.mark.parametrize("rating", Rating.values)
-def test_the_label_stays_exact_when_a_day_passes_between_reveal_and_click(
-    student_client, student, diffusion, htmx_headers, rating
-):
-    """FSRS counts whole days since the last review: the rating is computed as of the reveal (as Anki does)."""
-    card = diffusion.flashcards.all()[3]
+def _due_review_card(student, card):
     state, _ = rate_directly(student, card, Rating.EASY, timezone.now() - timedelta(days=20))
-    state, _ = rate_directly(student, card, Rating.GOOD, state.due, version=state.version)
+    state, _ = rate_directly(student, card, Rating.GOOD, state.due + timedelta(hours=1), version=state.version)
     CardState.objects.filter(pk=state.pk).update(due=timezone.now() - timedelta(days=1))
-    shown = intervals_on_buttons(reveal(student_client, card, headers=htmx_headers).content.decode())
-    # The student looks at the answer for a day before clicking: move the card's past back by a day.
-    day = timedelta(days=1)
-    CardState.objects.filter(pk=state.pk).update(last_review=F("last_review") - day, due=F("due") - day)
-    FlashcardReveal.objects.filter(user=student, card=card).update(revealed_at=F("revealed_at") - day)
     state.refresh_from_db()
-    at_click = scheduling.review(
-        user_id=student.pk, card_id=card.pk, memory=scheduling.MemoryState.of(state), rating=rating, now=timezone.now()
+    return state
+
+
+@pytest.mark.parametrize("age", [timedelta(minutes=11), timedelta(days=1)])
+def test_an_expired_reveal_is_refused_and_the_card_starts_front_first(
+    student_client, student, diffusion, htmx_headers, age
+):
+    """A reveal counts only for the rating that follows it in the same sitting: no accidental peeks."""
+    card = diffusion.flashcards.all()[3]
+    state = _due_review_card(student, card)
+    reveal(student_client, card, headers=htmx_headers)
+    FlashcardReveal.objects.filter(user=student, card=card).update(revealed_at=F("revealed_at") - age)
+    # The review page and the practice page both show its front, not the answer.
+    review_page = student_client.get(reverse("review")).content.decode()
+    assert "Show answer" in review_page and "How well did you remember it?" not in review_page
+    lesson_page = student_client.get(diffusion.get_absolute_url()).content.decode()
+    assert lesson_page.count("How well did you remember it?") == 0
+    response = rate(student_client, card, Rating.GOOD, version=state.version)
+    assert response.status_code == 409
+    assert "shown too long ago" in response.content.decode()
+    assert ReviewLog.objects.filter(user=student, card=card).count() == 2
+    # Shown again, the rating counts, as of the new reveal.
+    reveal(student_client, card)
+    assert rate(student_client, card, Rating.GOOD, version=state.version).status_code == 302
+    assert ReviewLog.objects.filter(user=student, card=card, practice=False).count() == 3
+
+
+def test_the_duration_runs_from_the_front_shown_and_the_reveal_time_is_kept(student, diffusion):
+    card = diffusion.flashcards.all()[3]
+    state = _due_review_card(student, card)
+    now = timezone.now()
+    services.review_reveal(
+        user=student, card=card, shown_at=now - timedelta(seconds=9), revealed_at=now - timedelta(seconds=4)
     )
-    response = rate(student_client, card, rating, version=state.version, headers=htmx_headers)
-    assert response.status_code == 200
-    log = ReviewLog.objects.filter(user=student, card=card).latest("reviewed_at")
-    state.refresh_from_db()
-    assert scheduling.format_interval(state.due - log.reviewed_at) == shown[Rating(rating).label]
-    if rating == Rating.GOOD:  # the test means something: scheduled at the click, Good would differ
-        assert at_click.label != shown["Good"]
+    _, log = services.review_record(user=student, card=card, rating=Rating.GOOD, version=state.version, reviewed_at=now)
+    assert log.duration_ms == 9000 and log.revealed_at == now - timedelta(seconds=4)
+    # A forged "shown" long before the reveal is not trusted: the duration starts at the reveal.
+    services.review_undo(user=student, log_id=log.pk)
+    services.review_reveal(
+        user=student, card=card, shown_at=now - timedelta(days=3), revealed_at=now - timedelta(seconds=4)
+    )
+    _, log = services.review_record(
+        user=student, card=card, rating=Rating.GOOD, version=state.version + 2, reviewed_at=now
+    )
+    assert log.duration_ms == 4000
+
+
+def test_practice_ratings_of_a_card_not_due_change_no_schedule(student_client, student, diffusion, htmx_headers):
+    card = diffusion.flashcards.all()[3]
+    state, _ = rate_directly(student, card, Rating.EASY, timezone.now() - timedelta(minutes=1))
+    snapshot = CardState.objects.filter(pk=state.pk).values().get()
+    page = student_client.get(diffusion.get_absolute_url()).content.decode()
+    assert "Practise again" in page
+    html = reveal(student_client, card, headers=htmx_headers).content.decode()
+    assert "logged as practice and does not change its schedule" in html
+    assert intervals_on_buttons(html) == {}  # no interval: the rating moves nothing
+    for rating in (Rating.AGAIN, Rating.EASY):
+        reveal(student_client, card, headers=htmx_headers)
+        response = rate(student_client, card, rating, version=state.version, headers=htmx_headers)
+        assert response.status_code == 200
+        assert "Practise again" in response.content.decode()
+    assert CardState.objects.filter(pk=state.pk).values().get() == snapshot
+    practice = ReviewLog.objects.filter(user=student, card=card, practice=True).order_by("reviewed_at")
+    assert [log.rating for log in practice] == [Rating.AGAIN, Rating.EASY]
+    assert all(log.due_after == state.due and log.state_after == state.state for log in practice)
+    # A second click of the same practice rating is refused (the reveal was used up), as for reviews.
+    assert rate(student_client, card, Rating.GOOD, version=state.version).status_code == 409
+    # Services of other modes (shuffle, missed only) force practice even on a due card.
+    due = _due_review_card(student, diffusion.flashcards.all()[4])
+    services.review_reveal(user=student, card=due.card)
+    _, log = services.review_record(
+        user=student, card=due.card, rating=Rating.AGAIN, version=due.version, practice=True
+    )
+    assert log.practice and CardState.objects.get(pk=due.pk).due == due.due
+    # Undoing a practice rating marks it undone and leaves the schedule alone.
+    services.review_undo(user=student, log_id=log.pk)
+    assert CardState.objects.get(pk=due.pk).version == due.version
 
 
 def test_rating_is_stored_as_columns_and_an_append_only_log(student_client, student, diffusion):
@@ -292,6 +359,7 @@ def test_undo_restores_the_state_exactly(student_client, student, diffusion):
     t0 = timezone.now() - timedelta(days=30)
     state, _ = rate_directly(student, card, Rating.EASY, t0)
     state, _ = rate_directly(student, card, Rating.GOOD, state.due)
+    CardState.objects.filter(pk=state.pk).update(due=timezone.now() - timedelta(hours=1))  # due now
     snapshot = CardState.objects.filter(pk=state.pk).values().get()
     reveal(student_client, card)
     rate(student_client, card, Rating.AGAIN, version=state.version)

@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from zoneinfo import available_timezones
 
 from django import forms
@@ -10,6 +11,12 @@ NEXT_CHOICES = [("lesson", "lesson"), ("review", "review")]
 
 class RevealForm(forms.Form):
     next = forms.ChoiceField(choices=NEXT_CHOICES, required=False)
+    # When the page drew the front (ms since the epoch); the service trusts it only within limits.
+    shown = forms.IntegerField(required=False, min_value=0, max_value=2**53)
+
+    def shown_at(self):
+        shown = self.cleaned_data.get("shown")
+        return datetime.fromtimestamp(shown / 1000, tz=UTC) if shown else None
 
 
 class RateForm(forms.Form):

@@ -21,7 +21,7 @@ from .progress import (
     SelfCheckAttempt,
     Verdict,
 )
-from .review import CardState, CardStateKind, FlashcardReveal, Rating, ReviewLog, StudentSettings
+from .review import CardState, CardStateKind, FlashcardReveal, ParameterFit, Rating, ReviewLog, StudentSettings
 
 __all__ = [
     "CardState",
@@ -34,6 +34,7 @@ __all__ = [
     "Flashcard",
     "FlashcardReveal",
     "Lesson",
+    "ParameterFit",
     "LessonCompletion",
     "OrderingAttempt",
     "OrderingExercise",
