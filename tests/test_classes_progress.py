@@ -103,7 +103,9 @@ def test_the_service_records_the_completion_at_the_moment_the_lesson_is_finished
     assert LessonCompletion.objects.count() == 1
 
 
-def test_removing_the_last_unfinished_item_records_the_completion(student, diffusion, django_capture_on_commit_callbacks):
+def test_removing_the_last_unfinished_item_records_the_completion(
+    student, diffusion, django_capture_on_commit_callbacks
+):
     _complete(student, diffusion)
     unfinished = diffusion.questions.last()
     SelfCheckAttempt.objects.filter(user=student, question=unfinished).delete()

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from lessons import scheduling
 from lessons.errors import ApplicationError
+from lessons.forms.review import StudySettingsForm
 from lessons.models import (
     CardState,
     CardStateKind,
@@ -417,7 +418,7 @@ def test_review_serves_due_cards_oldest_first_then_new_ones(student_client, stud
     rate_directly(student, cards[6], Rating.GOOD, now)  # due in 10 minutes: not yet
     html = student_client.get(reverse("review")).content.decode()
     assert cards[5].front in html and cards[3].front not in html
-    assert "9 left" in html and "(2 due, 7 new)" in html
+    assert "9 left" in html and "(2 learning, 0 to review, 7 new)" in html
     FlashcardReveal.objects.filter(card=cards[5]).delete()
     reveal(student_client, cards[5], next_page="review")
     rate(student_client, cards[5], Rating.GOOD, version=1, next_page="review")
@@ -437,12 +438,12 @@ def test_review_of_the_last_due_card_with_htmx_returns_the_next_one(student_clie
 
 
 def test_new_cards_stop_at_the_daily_cap(student_client, student, diffusion):
-    StudentSettings.objects.create(user=student, new_cards_per_day=3)
+    StudentSettings.objects.create(user=student, new_cards_per_day=3, learn_ahead_minutes=5)
     cards = list(diffusion.flashcards.all())
     now = timezone.now()
-    rate_directly(student, cards[0], Rating.GOOD, now - timedelta(minutes=1))
+    rate_directly(student, cards[0], Rating.GOOD, now - timedelta(minutes=1))  # due in 9 minutes
     html = student_client.get(reverse("review")).content.decode()
-    assert "2 left" in html and "(0 due, 2 new)" in html
+    assert "2 left" in html and "(0 learning, 0 to review, 2 new)" in html
     for card in cards[1:3]:
         rate_directly(student, card, Rating.EASY, timezone.now())
     html = student_client.get(reverse("review")).content.decode()
@@ -524,11 +525,12 @@ def test_any_activity_of_a_lesson_starts_it_for_review(student_client, student, 
 def test_empty_review_says_when_the_next_card_is_due(student_client, student, diffusion):
     StudentSettings.objects.create(user=student, new_cards_per_day=0, time_zone="Europe/Paris")
     card = diffusion.flashcards.first()
-    state, _ = rate_directly(student, card, Rating.GOOD, timezone.now())
+    state, _ = rate_directly(student, card, Rating.EASY, timezone.now())
     html = student_client.get(reverse("review")).content.decode()
     assert "Nothing due." in html
     local = state.due.astimezone(ZoneInfo("Europe/Paris"))
-    assert f"Next card due at {local:%a} {local.day} {local:%b %Y, %H:%M} (Europe/Paris)" in html
+    assert local.hour == 4 and local.minute == 0  # available from the rollover of its study day
+    assert f"Next card available from {local:%a} {local.day} {local:%b %Y, %H:%M} (Europe/Paris)" in html
     assert 'href="/"' in html
 
 
@@ -560,16 +562,25 @@ def test_settings_page_saves_and_validates(student_client, student):
     response = student_client.get(reverse("study_settings"))
     html = response.content.decode()
     assert 'value="0.9"' in html and "Europe/Paris" in html and "The site&#x27;s time zone (UTC)" in html
-    data = {"desired_retention": "0.85", "new_cards_per_day": "12", "time_zone": "Asia/Tokyo", "rollover_hour": "5"}
+    data = {
+        "desired_retention": "0.85",
+        "new_cards_per_day": "12",
+        "reviews_per_day": "150",
+        "learn_ahead_minutes": "5",
+        "time_zone": "Asia/Tokyo",
+        "rollover_hour": "5",
+    }
     response = student_client.post(reverse("study_settings"), data)
     assert response.status_code == 302
     saved = StudentSettings.objects.get(user=student)
-    assert (saved.desired_retention, saved.new_cards_per_day, saved.time_zone, saved.rollover_hour) == (
-        0.85,
-        12,
-        "Asia/Tokyo",
-        5,
-    )
+    assert (
+        saved.desired_retention,
+        saved.new_cards_per_day,
+        saved.reviews_per_day,
+        saved.learn_ahead_minutes,
+        saved.time_zone,
+        saved.rollover_hour,
+    ) == (0.85, 12, 150, 5, "Asia/Tokyo", 5)
     assert "Your study settings are saved." in student_client.get(response["Location"]).content.decode()
 
 
@@ -582,10 +593,21 @@ def test_settings_page_saves_and_validates(student_client, student):
         ("new_cards_per_day", "9999"),
         ("time_zone", "Mars/Olympus"),
         ("rollover_hour", "24"),
+        ("reviews_per_day", "-3"),
+        ("learn_ahead_minutes", "721"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message(student_client, student, field, value):
-    data = {"desired_retention": "0.9", "new_cards_per_day": "20", "time_zone": "", "rollover_hour": "4", field: value}
+    data = {
+        "desired_retention": "0.9",
+        "new_cards_per_day": "20",
+        "reviews_per_day": "200",
+        "learn_ahead_minutes": "20",
+        "time_zone": "",
+        "rollover_hour": "4",
+    }
+    assert StudySettingsForm(data).is_valid()  # the refusal below is the bad field's
+    data[field] = value
     response = student_client.post(reverse("study_settings"), data)
     assert response.status_code == 200
     assert 'class="field-error"' in response.content.decode()

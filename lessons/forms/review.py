@@ -3,6 +3,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings as django_settings
+from django.contrib.auth.forms import UserCreationForm
 
 from lessons.models import Rating, StudentSettings
 
@@ -57,6 +58,20 @@ class StudySettingsForm(forms.ModelForm):
         choices=time_zone_choices,
         help_text="Decides when your study day starts.",
     )
+    reviews_per_day = forms.IntegerField(
+        label="Reviews per day",
+        min_value=0,
+        max_value=9999,
+        help_text="The most cards already learnt that a review session brings back in one day (Anki's default: 200). "
+        "Cards over the limit wait for the next day.",
+    )
+    learn_ahead_minutes = forms.IntegerField(
+        label="Learn ahead (minutes)",
+        min_value=0,
+        max_value=720,
+        help_text="When nothing else is due, show a card still in its learning steps this many minutes early "
+        "(Anki's default: 20).",
+    )
     rollover_hour = forms.TypedChoiceField(
         label="New day starts at",
         coerce=int,
@@ -66,4 +81,31 @@ class StudySettingsForm(forms.ModelForm):
 
     class Meta:
         model = StudentSettings
-        fields = ["desired_retention", "new_cards_per_day", "time_zone", "rollover_hour"]
+        fields = [
+            "desired_retention",
+            "new_cards_per_day",
+            "reviews_per_day",
+            "learn_ahead_minutes",
+            "time_zone",
+            "rollover_hour",
+        ]
+
+
+class BrowserZoneField(forms.CharField):
+    """A time zone name sent by the browser (``Intl``); anything unknown counts as none."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, max_length=64, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return value if value in available_timezones() else ""
+
+
+class SignupForm(UserCreationForm):
+    """Django's sign-up form plus the browser's time zone, so the student's day rolls over at their 4 am."""
+
+    time_zone = BrowserZoneField()
+    time_zone.widget.attrs["data-browser-zone-input"] = ""

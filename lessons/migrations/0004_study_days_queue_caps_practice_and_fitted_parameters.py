@@ -7,66 +7,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lessons', '0003_dashboard_indexes'),
+        ("lessons", "0003_dashboard_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='flashcardreveal',
-            name='shown_at',
-            field=models.DateTimeField(blank=True, help_text='When the front was shown (the duration starts).', null=True),
+            model_name="flashcardreveal",
+            name="shown_at",
+            field=models.DateTimeField(
+                blank=True, help_text="When the front was shown (the duration starts).", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='reviewlog',
-            name='practice',
-            field=models.BooleanField(default=False, help_text='A practice rating of a card that was not due: logged, the schedule unchanged.'),
+            model_name="reviewlog",
+            name="practice",
+            field=models.BooleanField(
+                default=False, help_text="A practice rating of a card that was not due: logged, the schedule unchanged."
+            ),
         ),
         migrations.AddField(
-            model_name='reviewlog',
-            name='revealed_at',
-            field=models.DateTimeField(blank=True, help_text='When the answer was shown.', null=True),
+            model_name="reviewlog",
+            name="revealed_at",
+            field=models.DateTimeField(blank=True, help_text="When the answer was shown.", null=True),
         ),
         migrations.AddField(
-            model_name='studentsettings',
-            name='fsrs_parameters',
+            model_name="studentsettings",
+            name="fsrs_parameters",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='studentsettings',
-            name='learn_ahead_minutes',
-            field=models.PositiveSmallIntegerField(default=20, validators=[django.core.validators.MaxValueValidator(720)]),
+            model_name="studentsettings",
+            name="learn_ahead_minutes",
+            field=models.PositiveSmallIntegerField(
+                default=20, validators=[django.core.validators.MaxValueValidator(720)]
+            ),
         ),
         migrations.AddField(
-            model_name='studentsettings',
-            name='reviews_per_day',
-            field=models.PositiveSmallIntegerField(default=200, validators=[django.core.validators.MaxValueValidator(9999)]),
+            model_name="studentsettings",
+            name="reviews_per_day",
+            field=models.PositiveSmallIntegerField(
+                default=200, validators=[django.core.validators.MaxValueValidator(9999)]
+            ),
         ),
         migrations.AlterField(
-            model_name='reviewlog',
-            name='duration_ms',
-            field=models.PositiveIntegerField(blank=True, help_text="From the front shown to the rating (Anki's answer time).", null=True),
+            model_name="reviewlog",
+            name="duration_ms",
+            field=models.PositiveIntegerField(
+                blank=True, help_text="From the front shown to the rating (Anki's answer time).", null=True
+            ),
         ),
         migrations.CreateModel(
-            name='ParameterFit',
+            name="ParameterFit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fitted_at', models.DateTimeField()),
-                ('source', models.CharField(choices=[('student', 'Your own reviews'), ('class', "Your class's reviews (pooled)")], max_length=16)),
-                ('reviews', models.PositiveIntegerField(help_text='Reviews the parameters were fitted on.')),
-                ('parameters', models.JSONField()),
-                ('log_loss_before', models.FloatField()),
-                ('log_loss_after', models.FloatField()),
-                ('rmse_before', models.FloatField()),
-                ('rmse_after', models.FloatField()),
-                ('kept', models.BooleanField(help_text="Kept only when they lowered the log loss on the student's own history.")),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parameter_fits', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("fitted_at", models.DateTimeField()),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("student", "Your own reviews"), ("class", "Your class's reviews (pooled)")],
+                        max_length=16,
+                    ),
+                ),
+                ("reviews", models.PositiveIntegerField(help_text="Reviews the parameters were fitted on.")),
+                ("parameters", models.JSONField()),
+                ("log_loss_before", models.FloatField()),
+                ("log_loss_after", models.FloatField()),
+                ("rmse_before", models.FloatField()),
+                ("rmse_after", models.FloatField()),
+                (
+                    "kept",
+                    models.BooleanField(
+                        help_text="Kept only when they lowered the log loss on the student's own history."
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="parameter_fits",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-fitted_at'],
-                'indexes': [models.Index(fields=['user', 'fitted_at'], name='parameterfit_user_time')],
+                "ordering": ["-fitted_at"],
+                "indexes": [models.Index(fields=["user", "fitted_at"], name="parameterfit_user_time")],
             },
         ),
     ]
