@@ -33,6 +33,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+import fsrs_rs_python as fsrs_rs
 from fsrs import Card, Rating, Scheduler, State
 from fsrs.scheduler import FUZZ_RANGES
 
@@ -282,3 +283,65 @@ def _one_decimal(value, unit):
     rounded = math.floor(value * 10 + 0.5) / 10
     text = f"{rounded:.1f}".removesuffix(".0")
     return f"{text}{unit}"
+
+
+# ---------------------------------------------------------------- fitting parameters (the optimizer)
+#
+# The optimizer is fsrs-rs, the Rust FSRS that Anki itself runs, through its Python binding
+# ``fsrs-rs-python`` (a 0.6 MB wheel, no torch); see docs/performance.md for the measured choice.
+# Anki builds its training items the same way (``rslib/src/scheduler/fsrs/params.rs``,
+# ``reviews_for_fsrs``): per card, every review after the first is an item holding the card's
+# history up to it, with the elapsed time in study days; items whose last review came on the same
+# study day as the one before are left out of training.
+
+# Anki optimizes once a preset has 400 training items (the comment on ``compute_params`` in
+# rslib/src/scheduler/fsrs/params.rs, and its deck options screen refuses below it); we use the same
+# bar for a student's own history and for a class's pooled one.
+MIN_TRAINING_ITEMS = 400
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How well parameters predict a review history, as Anki's "Evaluate" reports it (smaller is better)."""
+
+    log_loss: float
+    rmse: float
+
+
+def training_items(histories, clock):
+    """FSRS items from ``histories``: for each card, its ratings ``[(reviewed_at, rating), ...]`` oldest first,
+    starting with its first rating as a new card."""
+    items = []
+    for ratings in histories:
+        reviews = []
+        previous = None
+        for reviewed_at, rating in ratings:
+            delta = 0 if previous is None else clock.days_between(previous, reviewed_at)
+            reviews.append(fsrs_rs.FSRSReview(int(rating), int(delta)))
+            previous = reviewed_at
+            if len(reviews) > 1 and delta > 0:
+                items.append(fsrs_rs.FSRSItem(list(reviews)))
+    return items
+
+
+def fit_parameters(items) -> list[float]:
+    """FSRS-6 parameters fitted to ``items`` by fsrs-rs (Anki's optimizer), starting from the defaults."""
+    return [float(w) for w in fsrs_rs.FSRS(fsrs_rs.DEFAULT_PARAMETERS).compute_parameters(items)]
+
+
+def evaluate(parameters, items) -> Evaluation:
+    """Log loss and RMSE (bins) of ``parameters`` on ``items``."""
+    result = fsrs_rs.FSRS(list(parameters or DEFAULT_PARAMETERS)).evaluate(items)
+    return Evaluation(log_loss=float(result.log_loss), rmse=float(result.rmse_bins))
+
+
+def estimated_workload(parameters, *, desired_retention, new_cards_per_day, days=365, deck_size=None, seed=1):
+    """Reviews a day FSRS's own simulator expects, on average over ``days``, at this retention."""
+    config = fsrs_rs.default_simulator_config()
+    config.learn_span = days
+    config.learn_limit = new_cards_per_day
+    config.deck_size = deck_size or new_cards_per_day * days
+    config.review_limit = 9999
+    result = fsrs_rs.simulate(list(parameters or DEFAULT_PARAMETERS), desired_retention, config, seed)
+    reviews = result.review_cnt_per_day
+    return sum(reviews) / len(reviews)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("reviews/<int:log_id>/undo/", review.undo, name="review_undo"),
     path("review/", review.review, name="review"),
     path("settings/", settings.study_settings, name="study_settings"),
+    path("settings/optimize/", settings.optimize, name="study_optimize"),
     path("progress/", stats.progress, name="progress"),
     path("progress/reviews.csv", stats.reviews_csv, name="reviews_csv"),
     path("classes/", classes.class_list, name="class_list"),

@@ -676,9 +676,28 @@ def test_csv_export_lists_the_students_reviews(student_client, student, diffusio
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    at = datetime(2025, 2, 3, 4, 5, 6, tzinfo=UTC)
     assert rows == [
-        ["card", "lesson", "rating", "reviewed_at", "duration_ms"],
-        ['\'=HYPERLINK("http://evil")', diffusion.title, "Good", "2025-02-03T04:05:06+00:00", "5000"],
+        [
+            "card_id",
+            "review_time",
+            "review_rating",
+            "review_state",
+            "review_duration",
+            "reviewed_at",
+            "lesson",
+            "card_front",
+        ],
+        [
+            str(card.pk),
+            str(int(at.timestamp() * 1000)),
+            "3",
+            "0",
+            "5000",
+            "2025-02-03T04:05:06Z",
+            diffusion.title,
+            '\'=HYPERLINK("http://evil")',
+        ],
     ]
 
 

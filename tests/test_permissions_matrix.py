@@ -518,6 +518,8 @@ MATRIX: dict[str, list[Case]] = {
             data=lambda w: {
                 "desired_retention": "0.85",
                 "new_cards_per_day": "10",
+                "reviews_per_day": "200",
+                "learn_ahead_minutes": "20",
                 "time_zone": "Europe/Paris",
                 "rollover_hour": "4",
             },
@@ -528,6 +530,10 @@ MATRIX: dict[str, list[Case]] = {
             data=lambda w: {"desired_retention": "5", "new_cards_per_day": "10", "rollover_hour": "4"},
             note="re-shown with its error",
         ),
+    ],
+    "study_optimize": [
+        Case("GET", logged_in(405)),
+        Case("POST", logged_in(409), note="too few reviews to fit: refused, nothing stored"),
     ],
     "progress": [Case("GET", logged_in(200))],
     "reviews_csv": [Case("GET", logged_in(200))],
