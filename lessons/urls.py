@@ -14,6 +14,7 @@ urlpatterns = [
     path("predictions/<int:exercise_id>/draft/", prediction.draft, name="prediction_draft"),
     path("predictions/<int:exercise_id>/mark/", prediction.mark, name="prediction_mark"),
     path("lessons/<slug:slug>/flashcards/print/", pages.print_cards, name="flashcards_print"),
+    path("lessons/<slug:slug>/flashcards/anki.apkg", pages.anki_deck, name="flashcards_apkg"),
     path("flashcards/<int:card_id>/reveal/", review.reveal, name="flashcard_reveal"),
     path("flashcards/<int:card_id>/rate/", review.rate, name="flashcard_rate"),
     path("reviews/<int:log_id>/undo/", review.undo, name="review_undo"),

@@ -468,6 +468,11 @@ MATRIX: dict[str, list[Case]] = {
         Case("GET", logged_in(404), kwargs=hidden_lesson_kwargs, note="unpublished"),
         Case("GET", logged_in(404), kwargs=lambda w: {"slug": "no-such-lesson"}),
     ],
+    "flashcards_apkg": [
+        Case("GET", logged_in(200), kwargs=lesson_kwargs),
+        Case("GET", logged_in(404), kwargs=hidden_lesson_kwargs, note="unpublished"),
+        Case("POST", logged_in(405), kwargs=lesson_kwargs),
+    ],
     "flashcard_reveal": [
         Case("GET", logged_in(405), kwargs=card_kwargs("flashcard")),
         Case("POST", logged_in(302), kwargs=card_kwargs("flashcard"), data=lambda w: {"next": "lesson"}),
