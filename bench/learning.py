@@ -34,12 +34,13 @@ RECALLED = [(2, 0.10), (3, 0.80), (4, 0.10)]
 FIRST = [(1, 0.25), (2, 0.10), (3, 0.55), (4, 0.10)]
 
 
-def true_parameters(rng):
-    """One student's memory: FSRS-6 defaults, each weight scaled by up to +-30%, initial stabilities more."""
+def true_parameters(rng, spread=1.0):
+    """One student's memory: FSRS-6 defaults, each weight scaled by a factor up to e^+-0.3 (the four
+    initial stabilities e^+-0.6), times ``spread``."""
     params = list(DEFAULT)
     for i in range(len(params)):
-        spread = 0.6 if i < 4 else 0.3
-        params[i] = params[i] * math.exp(rng.uniform(-spread, spread))
+        width = (0.6 if i < 4 else 0.3) * spread
+        params[i] = params[i] * math.exp(rng.uniform(-width, width))
     return fsrs_rs.check_and_fill_parameters(params)
 
 
@@ -208,7 +209,7 @@ def measure(user_ids, since, until):
     return rows
 
 
-def simulate_class(*, students, days, retention, cards, seed, fit_after=None, new_per_day=10):
+def simulate_class(*, students, days, retention, cards, seed, fit_after=None, new_per_day=10, spread=1.0, tag=""):
     """Run a class through the services; returns the figures per study pattern and phase."""
     from django.contrib.auth import get_user_model
 
@@ -216,7 +217,7 @@ def simulate_class(*, students, days, retention, cards, seed, fit_after=None, ne
     from lessons.services import optimizer
 
     rng = random.Random(seed)
-    tag = f"sim{seed}r{int(retention * 100)}"
+    tag = f"sim{seed}r{int(retention * 100)}{tag}"
     course, _ = Course.objects.get_or_create(slug=f"{tag}-course", defaults={"title": f"Simulated {tag}"})
     lesson = Lesson.objects.create(course=course, slug=f"{tag}-lesson", title=f"Simulated {tag}", published=True)
     Flashcard.objects.bulk_create(
@@ -233,7 +234,7 @@ def simulate_class(*, students, days, retention, cards, seed, fit_after=None, ne
             user=user, desired_retention=retention, time_zone=zone.key, new_cards_per_day=new_per_day
         )
         Enrollment.objects.create(classroom=classroom, student=user)
-        class_.append(Student(user, TrueMemory(true_parameters(rng)), zone, regular=i % 2 == 0))
+        class_.append(Student(user, TrueMemory(true_parameters(rng, spread)), zone, regular=i % 2 == 0))
     fitted = {}
     for day in range(days):
         if fit_after is not None and day == fit_after:
@@ -248,7 +249,7 @@ def simulate_class(*, students, days, retention, cards, seed, fit_after=None, ne
             settings = StudentSettings.objects.for_user(student.user)
             study_session(student, _session_start(student, day, rng), rng, settings=settings)
     start = datetime(2025, 3, 3, tzinfo=UTC) - timedelta(days=1)
-    split = start + timedelta(days=fit_after if fit_after is not None else days // 2)
+    split = start + timedelta(days=(fit_after if fit_after is not None else days // 2) + 1)
     end = start + timedelta(days=days + 2)
     result = {"retention": retention, "students": students, "days": days, "cards": cards}
     for pattern, regular in (("regular", True), ("irregular", False)):
@@ -282,6 +283,7 @@ def main(argv=None):
     parser.add_argument("--cards", type=int, default=40)
     parser.add_argument("--retention", type=float, nargs="+", default=[0.9, 0.8])
     parser.add_argument("--fit-times", type=int, nargs="*", default=[1_000, 100_000])
+    parser.add_argument("--new-per-day", type=int, default=10)
     parser.add_argument("--out", default="docs/learning.json")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizsite.settings")
@@ -296,19 +298,28 @@ def main(argv=None):
     for reviews in args.fit_times:
         report["fit_times"].append(fit_time(reviews))
         print(report["fit_times"][-1], file=sys.stderr)
-    for retention in args.retention:
-        started = time.perf_counter()
-        result = simulate_class(
-            students=args.students,
-            days=args.days,
-            retention=retention,
-            cards=args.cards,
-            seed=11,
-            fit_after=args.fit_after,
-        )
-        result["seconds"] = round(time.perf_counter() - started)
-        report["classes"].append(result)
-        print(json.dumps(result, indent=1), file=sys.stderr)
+    # Each retention twice with the same seed: the same students and, up to the fit, the same days;
+    # after it, one class runs on fitted parameters and the other stays on the defaults.
+    # Fitted classes first: on a slow machine the report is written after each class.
+    for fit_after in (args.fit_after, None):
+        for retention in args.retention:
+            started = time.perf_counter()
+            result = simulate_class(
+                students=args.students,
+                days=args.days,
+                retention=retention,
+                cards=args.cards,
+                seed=11,
+                fit_after=fit_after,
+                new_per_day=args.new_per_day,
+                tag="fit" if fit_after else "default",
+            )
+            result["parameters"] = "fitted" if fit_after else "default"
+            result["seconds"] = round(time.perf_counter() - started)
+            report["classes"].append(result)
+            print(json.dumps(result), file=sys.stderr)
+            with open(args.out, "w") as out:
+                json.dump(report, out, indent=1)
     connection.close()
     with open(args.out, "w") as out:
         json.dump(report, out, indent=1)
