@@ -53,12 +53,12 @@ def selfcheck_states(user, lesson) -> dict:
     return {"selfcheck_attempts": {attempt.question_id: attempt for attempt in attempts}}
 
 
-def selfcheck_question(user, question, *, form=None) -> dict:
-    """One question redrawn after a reveal or a verdict."""
+def selfcheck_question(question, attempt, *, form=None) -> dict:
+    """One question redrawn after a reveal or a verdict, with the attempt the service returned."""
     return {
         "lesson": question.lesson,
         "question": question,
-        "attempt": SelfCheckAttempt.objects.filter(user=user, question=question).first(),
+        "attempt": attempt,
         "form": form or SelfCheckRevealForm(),
         "verdicts": Verdict.choices,
     }
