@@ -275,6 +275,74 @@ def simulate_class(*, students, days, retention, cards, seed, fit_after=None, ne
     return result
 
 
+SECTION = "## Learning"
+
+
+def _row(result, key):
+    figures = result.get(key) or {}
+    achieved = figures.get("achieved")
+    miss = "" if achieved is None else f"{achieved - result['retention']:+.3f}"
+    return (
+        f"| {result['retention']:.2f} | {result['parameters']} | {key.replace('_', ', ')} | "
+        f"{achieved if achieved is not None else '-'} | {miss} | {figures.get('review_state_reviews', 0)} | "
+        f"{figures.get('reviews_per_card', '-')} | {figures.get('reviews_per_day', '-')} |"
+    )
+
+
+def markdown(report, command):
+    """The "Learning" section of docs/performance.md, from the report."""
+    lines = [
+        SECTION,
+        "",
+        f"Reproduce: `{command}` (bench/learning.py; figures in docs/learning.json).",
+        "",
+        "### Optimizer fit time (fsrs-rs through fsrs-rs-python, one core of a shared machine)",
+        "",
+        "| reviews | training items | seconds |",
+        "| ---: | ---: | ---: |",
+    ]
+    lines += [f"| {f['reviews']:,} | {f['items']:,} | {f['seconds']} |" for f in report["fit_times"]]
+    lines += [
+        "",
+        "### A simulated class through the review services",
+        "",
+        'Achieved retention is the share of non-Again ratings of Review-state cards; "miss" is achieved minus '
+        'desired. "first" is before the fit day, "second" after it (the fitted class runs on fitted '
+        "parameters from then on; the default class, same seed, same students, stays on FSRS's defaults).",
+        "",
+        "| desired | parameters | pattern, phase | achieved | miss | Review-state reviews | reviews per card "
+        "| reviews per student-day |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for result in report["classes"]:
+        for pattern in ("regular", "irregular"):
+            for phase in ("first", "second", "all"):
+                lines.append(_row(result, f"{pattern}_{phase}"))
+    lines += ["", "Fits (per class run):", ""]
+    for result in report["classes"]:
+        if result["parameters"] == "fitted":
+            lines.append(f"- desired {result['retention']:.2f}: {json.dumps(result['fits'])}")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path, text):
+    """Replace (or append) the Learning section of docs/performance.md."""
+    try:
+        with open(path) as existing:
+            content = existing.read()
+    except FileNotFoundError:
+        content = ""
+    if SECTION in content:
+        start = content.index(SECTION)
+        rest = content[start + len(SECTION) :]
+        end = rest.find("\n## ")
+        content = content[:start] + text + ("" if end < 0 else rest[end + 1 :])
+    else:
+        content = content.rstrip() + "\n\n" + text
+    with open(path, "w") as out:
+        out.write(content)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=50)
@@ -284,7 +352,9 @@ def main(argv=None):
     parser.add_argument("--retention", type=float, nargs="+", default=[0.9, 0.8])
     parser.add_argument("--fit-times", type=int, nargs="*", default=[1_000, 100_000])
     parser.add_argument("--new-per-day", type=int, default=10)
+    parser.add_argument("--variants", nargs="+", default=["fitted", "default"], choices=["fitted", "default"])
     parser.add_argument("--out", default="docs/learning.json")
+    parser.add_argument("--markdown", default="docs/performance.md", help="Where to write the Learning section.")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizsite.settings")
     import django
@@ -301,7 +371,8 @@ def main(argv=None):
     # Each retention twice with the same seed: the same students and, up to the fit, the same days;
     # after it, one class runs on fitted parameters and the other stays on the defaults.
     # Fitted classes first: on a slow machine the report is written after each class.
-    for fit_after in (args.fit_after, None):
+    variants = {"fitted": args.fit_after, "default": None}
+    for fit_after in [variants[name] for name in args.variants]:
         for retention in args.retention:
             started = time.perf_counter()
             result = simulate_class(
@@ -323,6 +394,8 @@ def main(argv=None):
     connection.close()
     with open(args.out, "w") as out:
         json.dump(report, out, indent=1)
+    if args.markdown:
+        write_section(args.markdown, markdown(report, "python -m bench.learning " + " ".join(argv or sys.argv[1:])))
     return 0
 
 

@@ -26,6 +26,7 @@ from lessons.models import (
     StudentSettings,
 )
 from lessons.selectors import review_queue as queue
+from lessons.selectors.exports import REVIEW_HISTORY_HEADER
 from lessons.services import review as services
 
 pytestmark = pytest.mark.django_db
@@ -550,9 +551,9 @@ def test_no_student_sees_anothers_cards_or_reviews(student_client, student, othe
     assert "0 reviews on 0 days" in progress
     export = b"".join(student_client.get(reverse("reviews_csv")).streaming_content).decode()
     rows = list(csv.reader(io.StringIO(export)))
-    assert rows == [["card", "lesson", "rating", "reviewed_at", "duration_ms"]]
+    assert rows == [REVIEW_HISTORY_HEADER]
     page = student_client.get(diffusion.get_absolute_url()).content.decode()
-    assert "Next review in" not in page
+    assert "Next review" not in page
 
 
 # ---------------------------------------------------------------- settings

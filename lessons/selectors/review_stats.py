@@ -152,9 +152,11 @@ def due_forecast(user, *, today, study_settings):
 
 
 def retention(user, *, now):
-    """Share of ratings of Review-state cards that were not Again, over the last 30 days (one query)."""
+    """Share of ratings of Review-state cards that were not Again, over the last 30 days (one query).
+
+    Practice ratings are left out: the card was not due, so they say nothing about the schedule."""
     totals = (
-        ReviewLog.objects.live()
+        ReviewLog.objects.scheduled()
         .filter(user=user, reviewed_at__gte=now - timedelta(days=RETENTION_DAYS), state_before=CardStateKind.REVIEW)
         .aggregate(total=Count("pk"), passed=Count("pk", filter=~Q(rating=Rating.AGAIN)))
     )
