@@ -161,6 +161,7 @@ def _measure(client, student, lesson, htmx):
     count("settings page", "get", reverse("study_settings"))
     count("home", "get", "/")
     count("print", "get", reverse("flashcards_print", args=[lesson.slug]))
+    count("anki deck", "get", reverse("flashcards_apkg", args=[lesson.slug]))
     count("reveal (htmx, review)", "post", reverse("flashcard_reveal", args=[card.pk]), {"next": "review"}, htmx)
     head = Flashcard.objects.get(pk=card.pk)
     state = CardState.objects.filter(user=student, card=head).first()
@@ -185,9 +186,10 @@ BUDGETS = {
     "practice page": budgets.PRACTICE_PAGE,
     "review page": 9,  # 8 with a card to show; the empty state adds the "next card due at" query
     "progress page": 7,
-    "settings page": 2,
+    "settings page": 3,  # the settings, the latest parameter fit (the workload estimate is computed, not read)
     "home": budgets.HOME,
     "print": 3,
+    "anki deck": 3,
     "reveal (htmx, review)": 10,
     "rate (htmx, review)": 26,  # a new card's first rating also checks lesson completion (8)
     "undo (htmx, review)": 16,
