@@ -5,9 +5,9 @@ are set here once: each is the whole page's count, and the tests assert it at
 two data sizes so it cannot grow with data.
 """
 
-# session is cached (cached_db), so: user, lesson + course, 6 content prefetches,
+# session (from Postgres: it must survive a Redis outage), user, lesson + course, 6 content prefetches,
 # self-check attempts, prediction submissions + their ticks + drafts,
 # flashcard states + reveals, ordering attempts + reveals.
-PRACTICE_PAGE = 16
-# user, courses + lessons, lesson progress (7 grouped queries), due-card summary (4).
-HOME = 14
+PRACTICE_PAGE = 17
+# session, user, courses + lessons, lesson progress (7 grouped queries), due-card summary (4).
+HOME = 15

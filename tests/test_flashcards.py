@@ -688,6 +688,8 @@ def test_csv_export_lists_the_students_reviews(student_client, student, diffusio
             "reviewed_at",
             "lesson",
             "card_front",
+            "card_uid",
+            "card_archived",
         ],
         [
             str(card.pk),
@@ -698,6 +700,8 @@ def test_csv_export_lists_the_students_reviews(student_client, student, diffusio
             "2025-02-03T04:05:06Z",
             diffusion.title,
             '\'=HYPERLINK("http://evil")',
+            card.uid,
+            "",
         ],
     ]
 

@@ -3,7 +3,6 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings as django_settings
-from django.contrib.auth.forms import UserCreationForm
 
 from lessons.models import Rating, StudentSettings
 
@@ -102,10 +101,3 @@ class BrowserZoneField(forms.CharField):
     def clean(self, value):
         value = super().clean(value)
         return value if value in available_timezones() else ""
-
-
-class SignupForm(UserCreationForm):
-    """Django's sign-up form plus the browser's time zone, so the student's day rolls over at their 4 am."""
-
-    time_zone = BrowserZoneField()
-    time_zone.widget.attrs["data-browser-zone-input"] = ""

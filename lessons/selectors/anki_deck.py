@@ -1,11 +1,10 @@
 """A lesson's flashcards as an Anki deck (``.apkg``), built with genanki.
 
-Each note's GUID is derived from the card's stable identity, not its text or position, so a
-second download imported into Anki updates the same notes (edited fronts and backs included)
-instead of adding duplicates. Today that identity is the card's primary key, which never
-changes for a card (the lesson file matches cards by id and archives, never deletes, what
-students used); when cards get their own string ids (issue 13) the GUID should move to them.
-The deck and note-type ids are derived the same way, so the deck is the same deck each time.
+Each note's GUID is derived from the card's stable identity (its lesson's ``uid`` and its own,
+which survive reordering, editing and re-import), not its text or position, so a second
+download imported into Anki updates the same notes (edited fronts and backs included) instead
+of adding duplicates. The deck id is derived from the lesson's ``uid`` the same way. Archived
+cards are left out.
 """
 
 import hashlib
@@ -34,19 +33,20 @@ MODEL = genanki.Model(
 
 def note_guid(card) -> str:
     """The Anki GUID of a card's note: the same for every download of the same card."""
-    return genanki.guid_for("quizsite-flashcard", card.pk)
+    return genanki.guid_for("quizsite-flashcard", card.lesson.uid, card.uid)
 
 
 def deck_id(lesson) -> int:
     """A 31-bit deck id stable for the lesson (Anki matches decks by id on import)."""
-    digest = hashlib.sha256(f"quizsite-lesson:{lesson.pk}".encode()).digest()
+    digest = hashlib.sha256(f"quizsite-lesson:{lesson.uid}".encode()).digest()
     return int.from_bytes(digest[:4], "big") >> 1
 
 
 def lesson_apkg(lesson) -> bytes:
     """The lesson's flashcards as an .apkg file (its bytes)."""
     deck = genanki.Deck(deck_id(lesson), f"Quizsite::{lesson.course.title}::{lesson.title}")
-    for card in lesson.flashcards.all():
+    for card in lesson.flashcards.live().order_by("position"):
+        card.lesson = lesson
         deck.add_note(
             genanki.Note(
                 model=MODEL,

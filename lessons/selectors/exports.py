@@ -23,6 +23,7 @@ from lessons.models import (
     ReviewLog,
     SelfCheckAttempt,
 )
+from lessons.models.content import ARCHIVED_POSITION_BASE
 from lessons.selectors.class_dashboard import class_students
 from lessons.selectors.lesson_progress import parse_timestamp, progress_for, timestamp_text
 
@@ -40,6 +41,7 @@ LONG_HEADER = [
     "value",
     "score",
     "correct",
+    "item_archived",
 ]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -195,12 +197,17 @@ def long_rows(classroom: Classroom):
     yield LONG_HEADER
     for (moment, _kind, _pk), row in heapq.merge(*sources, key=lambda event: event[0]):
         row[1] = safe_text(row[1])
-        yield [iso(moment), *row]
+        # An archived item sits at ARCHIVED_POSITION_BASE and up: it has no place in the lesson now.
+        archived = row[6] >= ARCHIVED_POSITION_BASE
+        if archived:
+            row[6] = ""
+        yield [iso(moment), *row, "true" if archived else ""]
 
 
 # The review history in the FSRS optimizer's own columns (open-spaced-repetition's fsrs-optimizer and
 # fsrs-rs read ``card_id, review_time, review_rating, review_state, review_duration``), then readable ones.
 # ``review_state`` is the card's state when it was rated: 0 New, 1 Learning, 2 Review, 3 Relearning.
+# ``card_id`` is the card's database id (what the optimizer groups by); ``card_uid`` its id in lesson files.
 # Practice ratings (which left the schedule alone) are not scheduling history and are left out.
 REVIEW_HISTORY_HEADER = [
     "card_id",
@@ -211,6 +218,8 @@ REVIEW_HISTORY_HEADER = [
     "reviewed_at",
     "lesson",
     "card_front",
+    "card_uid",
+    "card_archived",
 ]
 
 
@@ -222,10 +231,19 @@ def review_history_rows(user):
         .filter(user=user)
         .order_by("reviewed_at", "pk")
         .values_list(
-            "card_id", "reviewed_at", "rating", "state_before", "duration_ms", "card__lesson__title", "card__front"
+            "card_id",
+            "reviewed_at",
+            "rating",
+            "state_before",
+            "duration_ms",
+            "card__lesson__title",
+            "card__front",
+            "card__uid",
+            "card__archived_at",
         )
     )
-    for card_id, reviewed_at, rating, state_before, duration_ms, lesson, front in logs.iterator(chunk_size=2000):
+    rows = logs.iterator(chunk_size=2000)
+    for card_id, reviewed_at, rating, state_before, duration_ms, lesson, front, uid, archived_at in rows:
         yield [
             card_id,
             round(reviewed_at.timestamp() * 1000),
@@ -235,4 +253,6 @@ def review_history_rows(user):
             iso(reviewed_at),
             safe_text(lesson),
             safe_text(front),
+            uid,
+            "true" if archived_at else "",
         ]

@@ -156,7 +156,10 @@ class PredictionState:
 
     @property
     def named_ids(self):
-        return {point.pk for point in self.latest.named_points.all()} if self.latest else set()
+        if not self.latest:
+            return set()
+        live = {point.pk for point in self.exercise.rubric_points.all()}  # archived points are not on the page
+        return {point.pk for point in self.latest.named_points.all()} & live
 
     @property
     def covered(self):

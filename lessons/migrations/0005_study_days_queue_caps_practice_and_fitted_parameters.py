@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lessons", "0003_dashboard_indexes"),
+        ("lessons", "0004_stable_ids_and_archive"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
