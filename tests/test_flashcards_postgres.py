@@ -185,10 +185,10 @@ BUDGETS = {
     "practice page": budgets.PRACTICE_PAGE,
     "review page": 10,  # 9 with a card to show; the empty state adds the "next card due at" query
     "progress page": 8,
-    "settings page": 3,  # the settings, the latest parameter fit (the workload estimate is computed, not read)
+    "settings page": 4,  # main's 3, plus the latest parameter fit (the workload estimate is computed, not read)
     "home": budgets.HOME,
     "print": 4,
-    "anki deck": 3,
+    "anki deck": 4,  # as the print layout: the lesson, its live cards
     "reveal (htmx, review)": 11,
     "rate (htmx, review)": 27,  # a new card's first rating also checks lesson completion (8)
     "undo (htmx, review)": 17,
