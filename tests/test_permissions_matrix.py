@@ -474,6 +474,11 @@ MATRIX: dict[str, list[Case]] = {
         Case("GET", logged_in(404), kwargs=hidden_lesson_kwargs, note="unpublished"),
         Case("GET", logged_in(404), kwargs=lambda w: {"slug": "no-such-lesson"}),
     ],
+    "flashcards_apkg": [
+        Case("GET", logged_in(200), kwargs=lesson_kwargs),
+        Case("GET", logged_in(404), kwargs=hidden_lesson_kwargs, note="unpublished"),
+        Case("POST", logged_in(405), kwargs=lesson_kwargs),
+    ],
     "flashcard_reveal": [
         Case("GET", logged_in(405), kwargs=card_kwargs("flashcard")),
         Case("POST", logged_in(302), kwargs=card_kwargs("flashcard"), data=lambda w: {"next": "lesson"}),
@@ -524,6 +529,8 @@ MATRIX: dict[str, list[Case]] = {
             data=lambda w: {
                 "desired_retention": "0.85",
                 "new_cards_per_day": "10",
+                "reviews_per_day": "200",
+                "learn_ahead_minutes": "20",
                 "time_zone": "Europe/Paris",
                 "rollover_hour": "4",
             },
@@ -534,6 +541,10 @@ MATRIX: dict[str, list[Case]] = {
             data=lambda w: {"desired_retention": "5", "new_cards_per_day": "10", "rollover_hour": "4"},
             note="re-shown with its error",
         ),
+    ],
+    "study_optimize": [
+        Case("GET", logged_in(405)),
+        Case("POST", logged_in(409), note="too few reviews to fit: refused, nothing stored"),
     ],
     "progress": [Case("GET", logged_in(200))],
     "reviews_csv": [Case("GET", logged_in(200))],

@@ -22,7 +22,7 @@ from .progress import (
     SelfCheckAttempt,
     Verdict,
 )
-from .review import CardState, CardStateKind, FlashcardReveal, Rating, ReviewLog, StudentSettings
+from .review import CardState, CardStateKind, FlashcardReveal, ParameterFit, Rating, ReviewLog, StudentSettings
 
 __all__ = [
     "CardState",
@@ -37,6 +37,7 @@ __all__ = [
     "FlashcardReveal",
     "LaunchNonce",
     "Lesson",
+    "ParameterFit",
     "LessonCompletion",
     "LessonLink",
     "OrderingAttempt",
