@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lessons", "0004_stable_ids_and_archive"),
+        ("lessons", "0005_lti_links_and_score_outbox"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
