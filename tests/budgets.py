@@ -11,3 +11,5 @@ two data sizes so it cannot grow with data.
 PRACTICE_PAGE = 17
 # session, user, courses + lessons, lesson progress (the lesson totals and the kept rows), due-card summary (4).
 HOME = 10
+# After any activity: is the lesson linked to an LMS gradebook for this student? (services.lti.scores_enqueue)
+LTI_SCORE_CHECK = 1

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core import mail
 from django.test import Client
+from django.urls import reverse
 
 from tests.test_practice_page import page_text
 
@@ -46,6 +47,20 @@ def test_password_reset_is_public_and_does_not_reveal_accounts():
     response = Client().post("/accounts/password_reset/", {"email": "nobody@example.com"}, follow=True)
     assert "Check your email" in page_text(response)
     assert mail.outbox == []
+
+
+def test_sign_up_takes_the_time_zone_from_the_browser(client):
+    """site.js fills the hidden field from ``Intl``; the server keeps a real zone name and ignores anything else."""
+    from lessons.models import StudentSettings
+
+    page = client.get(reverse("signup")).content.decode()
+    assert 'type="hidden" name="time_zone"' in page and "data-browser-zone-input" in page
+    data = {"username": "kiri", "password1": "a-Long-passw0rd", "password2": "a-Long-passw0rd"}
+    assert client.post(reverse("signup"), data | {"time_zone": "Pacific/Auckland"}).status_code == 302
+    assert StudentSettings.objects.get(user__username="kiri").time_zone == "Pacific/Auckland"
+    client.post(reverse("logout"))
+    assert client.post(reverse("signup"), data | {"username": "bo", "time_zone": "Mars/Olympus"}).status_code == 302
+    assert not StudentSettings.objects.filter(user__username="bo").exists()  # the site's zone, until they choose
 
 
 # ---------------------------------------------------------------- look-alike usernames

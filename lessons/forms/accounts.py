@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
+from lessons.forms.review import BrowserZoneField
 from lessons.usernames import is_mixed_script, lookalike_of
 
 
@@ -22,7 +23,11 @@ class LoginForm(AuthenticationForm):
 
 
 class SignupForm(UserCreationForm):
-    """Django's sign-up form, refusing names that look like another account's."""
+    """Django's sign-up form, refusing names that look like another account's, plus the browser's time
+    zone (filled by static/js/site.js), so the new student's study day rolls over at their 4 am."""
+
+    time_zone = BrowserZoneField()
+    time_zone.widget.attrs["data-browser-zone-input"] = ""
 
     def clean_username(self):
         username = super().clean_username()  # None when the name is taken (the error is already added)

@@ -11,6 +11,7 @@ from .content import (
     RubricPoint,
     SelfCheckQuestion,
 )
+from .lti import ClassContext, LaunchNonce, LessonLink, PlatformFrame, ScoreOutbox
 from .progress import (
     Confidence,
     LessonCompletion,
@@ -22,11 +23,12 @@ from .progress import (
     StudentProgress,
     Verdict,
 )
-from .review import CardState, CardStateKind, FlashcardReveal, Rating, ReviewLog, StudentSettings
+from .review import CardState, CardStateKind, FlashcardReveal, ParameterFit, Rating, ReviewLog, StudentSettings
 
 __all__ = [
     "CardState",
     "CardStateKind",
+    "ClassContext",
     "ClassLesson",
     "Classroom",
     "Confidence",
@@ -34,18 +36,23 @@ __all__ = [
     "Enrollment",
     "Flashcard",
     "FlashcardReveal",
+    "LaunchNonce",
     "Lesson",
+    "ParameterFit",
     "LessonCompletion",
+    "LessonLink",
     "OrderingAttempt",
     "OrderingExercise",
     "OrderingItem",
     "OrderingReveal",
+    "PlatformFrame",
     "PredictionDraft",
     "PredictionExercise",
     "PredictionSubmission",
     "Rating",
     "ReviewLog",
     "RubricPoint",
+    "ScoreOutbox",
     "SelfCheckAttempt",
     "SelfCheckQuestion",
     "StudentProgress",

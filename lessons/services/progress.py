@@ -24,6 +24,7 @@ from lessons.selectors.lesson_progress import (
     progress_of_student,
     progress_recompute,
 )
+from lessons.services.lti import scores_enqueue
 
 
 def progress_sync(
@@ -93,6 +94,7 @@ def lesson_progress_record(*, user, lesson: Lesson) -> LessonCompletion | None:
     progress = progress_sync(user_ids=[user.pk], lesson=lesson, record_completions=True, completed_at=timezone.now())[
         user.pk
     ]
+    scores_enqueue(user=user, lesson=lesson)  # the new progress to linked LMS gradebooks, same transaction
     if not progress.completed:
         return None
     return LessonCompletion.objects.filter(user=user, lesson=lesson).first()

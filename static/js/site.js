@@ -1,6 +1,12 @@
 // Site-wide behaviour that htmx does not do by itself. No inline scripts: our CSP forbids them.
 (function () {
   "use strict";
+  // Sign-up: send the browser's time zone, so the new student's study day rolls over at their 4 am.
+  document.querySelectorAll("[data-browser-zone-input]").forEach(function (input) {
+    if (window.Intl && !input.value) {
+      input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    }
+  });
   if (!window.htmx) {
     return;
   }

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lessons", "0004_stable_ids_and_archive"),
+        ("lessons", "0006_study_days_queue_caps_practice_and_fitted_parameters"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -17,7 +17,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lessons", "0005_student_progress"),
+        ("lessons", "0007_student_progress"),
     ]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
