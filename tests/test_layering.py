@@ -117,3 +117,18 @@ def test_a_get_writes_no_row(role, world, db):
             writes += [f"{name}: {q['sql'][:120]}" for q in queries if q["sql"].lstrip().upper().startswith(WRITES)]
     assert pages >= 15
     assert writes == []
+
+
+def test_the_readme_layout_names_every_module():
+    """The README's Layout section has a line for every module of lessons/ and bench/ (commands by name)."""
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("\n## Layout")
+    layout = readme[start : readme.index("\n## ", start + 1)]
+    modules = [
+        p
+        for package in ("lessons", "bench")
+        for p in (ROOT / package).rglob("*.py")
+        if "migrations" not in p.parts and p.name != "__init__.py"
+    ]
+    missing = [str(p.relative_to(ROOT)) for p in modules if p.stem not in layout]
+    assert missing == []
