@@ -21,7 +21,7 @@ from .progress import (
     SelfCheckAttempt,
     Verdict,
 )
-from .review import CardState, CardStateKind, FlashcardReveal, Rating, ReviewLog, StudentSettings
+from .review import CardState, CardStateKind, FlashcardReveal, Rating, ReviewLog, StudentSettings, Theme
 
 __all__ = [
     "CardState",
@@ -48,5 +48,6 @@ __all__ = [
     "SelfCheckAttempt",
     "SelfCheckQuestion",
     "StudentSettings",
+    "Theme",
     "Verdict",
 ]

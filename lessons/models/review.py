@@ -123,6 +123,12 @@ class FlashcardReveal(models.Model):
         return f"{self.user} revealed card {self.card_id}"
 
 
+class Theme(models.TextChoices):
+    SYSTEM = "", "Follow my device"
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
+
+
 class StudentSettings(models.Model):
     """A student's study preferences."""
 
@@ -131,6 +137,7 @@ class StudentSettings(models.Model):
     new_cards_per_day = models.PositiveSmallIntegerField(default=20, validators=[MaxValueValidator(500)])
     time_zone = models.CharField(max_length=64, blank=True, help_text="Blank: the site's time zone.")
     rollover_hour = models.PositiveSmallIntegerField(default=4, validators=[MaxValueValidator(23)])
+    theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.SYSTEM, blank=True)
 
     class Meta:
         verbose_name_plural = "student settings"
