@@ -1,0 +1,64 @@
+"""Issue 17's browser checks on every page, as each kind of visitor sees it, at 360 and 1280 px, light and dark:
+no page wider than the screen, the phone header at most 72 px tall, no serious or critical axe-core violation."""
+
+import pytest
+from django.test import Client
+
+from tests.axe import severe_violations
+from tests.browser.world import build_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Elements that may be wider than the screen because they scroll inside their own box.
+OVERFLOW_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [];
+  if (document.documentElement.scrollWidth > width) wide.push('document ' + document.documentElement.scrollWidth);
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.closest('.table-scroll') && !el.matches('.table-scroll')) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width && box.right > width + 1 && getComputedStyle(el).visibility !== 'hidden') {
+      wide.push(el.tagName.toLowerCase() + (el.className && el.className.baseVal === undefined ? '.' + el.className : '') + ' right=' + Math.round(box.right));
+    }
+  }
+  return wide.slice(0, 5);
+}"""
+
+
+def session_cookie(live_server, user):
+    client = Client()
+    client.force_login(user)
+    return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
+
+
+def visit_every_page(browser, live_server, *, width, scheme):
+    world = build_world()
+    problems = []
+    for role, pages in world["pages"].items():
+        context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme, bypass_csp=True)
+        if role != "public":
+            context.add_cookies([session_cookie(live_server, world[role])])
+        page = context.new_page()
+        for name, url in pages.items():
+            response = page.goto(live_server.url + url)
+            where = f"{role} {name} ({url}) at {width}px {scheme}"
+            if response.status != 200:
+                problems.append(f"{where}: status {response.status}")
+                continue
+            wide = page.evaluate(OVERFLOW_JS)
+            if wide:
+                problems.append(f"{where}: wider than the screen: {wide}")
+            if width < 700 and name != "print":
+                height = page.locator("header.site-header").bounding_box()["height"]
+                if height > 72:
+                    problems.append(f"{where}: header {height}px tall")
+            problems += [f"{where}: {v}" for v in severe_violations(page)]
+        context.close()
+    return problems
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_fits_the_screen_and_is_accessible(browser, live_server, width, scheme):
+    problems = visit_every_page(browser, live_server, width=width, scheme=scheme)
+    assert problems == [], "\n".join(problems)
