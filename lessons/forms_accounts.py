@@ -18,7 +18,9 @@ class EmailUniqueMixin:
     def clean_email(self):
         email = User.objects.normalize_email(self.cleaned_data["email"]).strip()
         if email_taken(email, exclude_pk=self.instance.pk):
-            raise forms.ValidationError("An account with this email address already exists. Log in or reset your password.")
+            raise forms.ValidationError(
+                "An account with this email address already exists. Log in or reset your password."
+            )
         return email
 
 

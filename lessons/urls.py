@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, classes, flashcards, health, ordering, pages, prediction, selfcheck
+from .views import accounts, card_practice, classes, flashcards, health, ordering, pages, prediction, selfcheck
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("predictions/<int:exercise_id>/draft/", prediction.draft, name="prediction_draft"),
     path("predictions/<int:exercise_id>/mark/", prediction.mark, name="prediction_mark"),
     path("lessons/<slug:slug>/flashcards/print/", flashcards.print_cards, name="flashcards_print"),
+    path("lessons/<slug:slug>/flashcards/<str:mode>/", card_practice.practice, name="card_practice"),
     path("flashcards/<int:card_id>/reveal/", flashcards.reveal, name="flashcard_reveal"),
     path("flashcards/<int:card_id>/rate/", flashcards.rate, name="flashcard_rate"),
     path("reviews/<int:log_id>/undo/", flashcards.undo, name="review_undo"),

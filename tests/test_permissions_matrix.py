@@ -463,6 +463,13 @@ MATRIX: dict[str, list[Case]] = {
         Case("POST", logged_in(404), kwargs=lambda w: {"exercise_id": FORGED_ID}),
     ],
     # Flashcards and reviews.
+    "card_practice": [
+        Case("GET", logged_in(302), kwargs=lambda w: {"slug": w.lesson.slug, "mode": "shuffle"}, note="adds a seed"),
+        Case("GET", logged_in(302), kwargs=lambda w: {"slug": w.lesson.slug, "mode": "missed"}),
+        Case("GET", logged_in(404), kwargs=lambda w: {"slug": w.lesson.slug, "mode": "sideways"}),
+        Case("GET", logged_in(404), kwargs=lambda w: {"slug": w.hidden_lesson.slug, "mode": "shuffle"}),
+        Case("POST", logged_in(405), kwargs=lambda w: {"slug": w.lesson.slug, "mode": "shuffle"}),
+    ],
     "flashcards_print": [
         Case("GET", logged_in(200), kwargs=lesson_kwargs),
         Case("GET", logged_in(404), kwargs=hidden_lesson_kwargs, note="unpublished"),
@@ -510,6 +517,16 @@ MATRIX: dict[str, list[Case]] = {
         Case("POST", logged_in(404), kwargs=lambda w: {"log_id": FORGED_ID}),
     ],
     "review": [Case("GET", logged_in(200))],
+    "account": [
+        Case("GET", logged_in(200)),
+        Case("POST", logged_in(302), data=lambda w: {"first_name": "New Name", "email": "renamed@example.com"}),
+        Case("POST", logged_in(200), data=lambda w: {"first_name": "", "email": "x"}, note="re-shown with errors"),
+    ],
+    "theme": [
+        Case("GET", logged_in(405)),
+        Case("POST", logged_in(302), data=lambda w: {"theme": "dark"}),
+        Case("POST", logged_in(400), data=lambda w: {"theme": "purple"}),
+    ],
     "study_settings": [
         Case("GET", logged_in(200)),
         Case(

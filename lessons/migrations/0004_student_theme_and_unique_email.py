@@ -4,10 +4,9 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ('lessons', '0003_dashboard_indexes'),
+        ("lessons", "0003_dashboard_indexes"),
     ]
 
     # One account per email address, whatever its case: password reset mails the account with that address.
@@ -18,8 +17,13 @@ class Migration(migrations.Migration):
             reverse_sql="DROP INDEX auth_user_email_ci_uniq",
         ),
         migrations.AddField(
-            model_name='studentsettings',
-            name='theme',
-            field=models.CharField(blank=True, choices=[('', 'Follow my device'), ('light', 'Light'), ('dark', 'Dark')], default='', max_length=8),
+            model_name="studentsettings",
+            name="theme",
+            field=models.CharField(
+                blank=True,
+                choices=[("", "Follow my device"), ("light", "Light"), ("dark", "Dark")],
+                default="",
+                max_length=8,
+            ),
         ),
     ]

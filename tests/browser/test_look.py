@@ -2,6 +2,7 @@
 no page wider than the screen, the phone header at most 72 px tall, no serious or critical axe-core violation."""
 
 import pytest
+from playwright.sync_api import expect
 from django.test import Client
 
 from tests.axe import severe_violations
@@ -62,3 +63,58 @@ def visit_every_page(browser, live_server, *, width, scheme):
 def test_every_page_fits_the_screen_and_is_accessible(browser, live_server, width, scheme):
     problems = visit_every_page(browser, live_server, width=width, scheme=scheme)
     assert problems == [], "\n".join(problems)
+
+
+# ---------------------------------------------------------------- flip cards
+
+
+def practice_page(browser, live_server, make_lesson, student, *, javascript=True):
+    make_lesson("deck", size=3)
+    context = browser.new_context(java_script_enabled=javascript, bypass_csp=True)
+    context.add_cookies([session_cookie(live_server, student)])
+    page = context.new_page()
+    page.goto(live_server.url + "/lessons/deck/flashcards/shuffle/?seed=1&card=1")
+    return page
+
+
+@pytest.mark.parametrize("how", ["click", "Enter", "Space"])
+def test_a_practice_card_flips_by_click_enter_and_space(browser, live_server, make_lesson, student, how):
+    page = practice_page(browser, live_server, make_lesson, student)
+    back = page.locator(".flip-back")
+    expect(back).to_be_hidden()
+    front = page.locator("summary.flip-front")
+    if how == "click":
+        front.click()
+    else:
+        front.focus()
+        page.keyboard.press(how)
+    expect(back).to_be_visible()
+    expect(back).to_contain_text("Back")
+
+
+def test_a_practice_card_flips_without_javascript(browser, live_server, make_lesson, student):
+    page = practice_page(browser, live_server, make_lesson, student, javascript=False)
+    page.locator("summary.flip-front").click()
+    expect(page.locator(".flip-back")).to_be_visible()
+    page.get_by_role("button", name="Next card").click()
+    expect(page.get_by_text("Card 2 of 3")).to_be_visible()
+
+
+def test_the_flip_is_not_animated_for_reduced_motion(browser, live_server, make_lesson, student):
+    page = practice_page(browser, live_server, make_lesson, student)
+    page.emulate_media(reduced_motion="reduce")
+    page.locator("summary.flip-front").click()
+    assert page.locator(".flip-back").evaluate("el => getComputedStyle(el).animationName") == "none"
+    page.emulate_media(reduced_motion="no-preference")
+    assert page.locator(".flip-back").evaluate("el => getComputedStyle(el).animationName") == "card-flip"
+
+
+def test_review_shows_its_keyboard_keys_only_with_javascript(browser, live_server, student):
+    for javascript in (True, False):
+        context = browser.new_context(java_script_enabled=javascript, bypass_csp=True)
+        context.add_cookies([session_cookie(live_server, student)])
+        page = context.new_page()
+        page.goto(live_server.url + "/review/")
+        help_line = page.get_by_text("Keyboard:")
+        expect(help_line).to_be_visible() if javascript else expect(help_line).to_be_hidden()
+        context.close()

@@ -34,7 +34,9 @@ def build_world():
         lesson = Lesson.objects.create(
             course=course, slug=f"lesson-{position}", title=title, position=position + 10, published=position != 10
         )
-        SelfCheckQuestion.objects.create(lesson=lesson, position=1, question=f"What is {title.lower()}?", answer="It is.")
+        SelfCheckQuestion.objects.create(
+            lesson=lesson, position=1, question=f"What is {title.lower()}?", answer="It is."
+        )
         Flashcard.objects.create(lesson=lesson, position=1, front=f"{title}?", back="An answer.")
         lessons.append(lesson)
 
