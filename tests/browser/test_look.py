@@ -2,8 +2,8 @@
 no page wider than the screen, the phone header at most 72 px tall, no serious or critical axe-core violation."""
 
 import pytest
-from playwright.sync_api import expect
 from django.test import Client
+from playwright.sync_api import expect
 
 from tests.axe import severe_violations
 from tests.browser.world import build_world
