@@ -8,6 +8,7 @@ from lessons.content_cache import practice_lesson
 from lessons.forms import SelfCheckRevealForm
 from lessons.models import Course, Lesson, Verdict
 from lessons.progress import progress_context
+from lessons.selectors.practice_outline import practice_outline
 
 from . import flashcards, ordering, prediction, selfcheck
 
@@ -37,6 +38,7 @@ def practice_context(user, lesson):
     context.update(prediction.page_state(user, lesson))
     context.update(flashcards.page_state(user, lesson))
     context.update(ordering.page_state(user, lesson))
+    context.update(practice_outline(context))
     return context
 
 

@@ -1,7 +1,11 @@
 """Issue 17's browser checks on every page, as each kind of visitor sees it, at 360 and 1280 px, light and dark:
 no page wider than the screen, the phone header at most 72 px tall, no serious or critical axe-core violation."""
 
+import re
+
 import pytest
+from django.contrib.auth.models import User
+from django.core import mail
 from django.test import Client
 from playwright.sync_api import expect
 
@@ -118,3 +122,33 @@ def test_review_shows_its_keyboard_keys_only_with_javascript(browser, live_serve
         help_line = page.get_by_text("Keyboard:")
         expect(help_line).to_be_visible() if javascript else expect(help_line).to_be_hidden()
         context.close()
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def test_sign_up_with_an_email_then_reset_the_password_from_the_mail(page, live_server):
+    page.goto(live_server.url + "/accounts/signup/")
+    page.get_by_label("Your name").fill("Mary Somerville")
+    page.get_by_label("Email").fill("mary@example.com")
+    page.get_by_label("Username").fill("mary")
+    page.get_by_label("Password", exact=True).fill("diffusion-Steps-42")
+    page.get_by_label("Password confirmation").fill("diffusion-Steps-42")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Mary Somerville")
+    assert page.get_by_text("Welcome").count() == 1
+    page.get_by_role("button", name="Log out").click()
+
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill("MARY@example.com")
+    page.get_by_role("button", name="Send reset link").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Check your email")
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["mary@example.com"]
+    link = re.search(r"http://\S+/accounts/reset/\S+/", mail.outbox[0].body).group(0)
+    page.goto(link)
+    page.get_by_label("New password", exact=True).fill("Another-Passw0rd-7")
+    page.get_by_label("New password confirmation").fill("Another-Passw0rd-7")
+    page.get_by_role("button", name="Set password").click()
+    expect(page.get_by_text("Password set")).to_be_visible()
+    assert User.objects.get(username="mary").check_password("Another-Passw0rd-7")
