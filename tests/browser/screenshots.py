@@ -18,7 +18,7 @@ OUT = Path(os.environ.get("SCREENSHOTS_DIR", Path(__file__).resolve().parents[2]
 SHOTS = {
     "public": ["landing", "signup"],
     "student": ["home", "lesson", "review", "progress", "settings"],
-    "instructor": ["dashboard", "items"],
+    "instructor": ["dashboard", "items", "admin-lesson"],
 }
 WIDTHS = {"phone": (360, 760), "desktop": (1280, 800)}
 
@@ -37,6 +37,6 @@ def test_screenshots(browser, live_server):
                 for name in names:
                     if only and name not in only:
                         continue
-                    page.goto(live_server.url + world["pages"][role][name])
-                    page.screenshot(path=OUT / f"{name}-{device}-{scheme}.png", full_page=device == "phone")
+                    page.goto(live_server.url + {**world["pages"][role], **world["admin_pages"]}[name])
+                    page.screenshot(path=OUT / f"{name}-{device}-{scheme}.png", full_page=device == "phone" or name.startswith("admin"))
                 context.close()

@@ -96,6 +96,7 @@ def build_world():
         "password-reset": "/accounts/password_reset/",
     }
     return {
+        "admin_pages": {"admin-lesson": f"/admin/lessons/lesson/{diffusion.pk}/change/"},
         "student": student,
         "instructor": instructor,
         "classroom": classroom,
