@@ -152,11 +152,17 @@ class Dashboard:
 
 def _sort_key(sort):
     if sort == "progress":
-        return lambda row: (row.completed, row.average_percent, row.student.username.casefold())
+        return lambda row: (row.completed, row.average_percent, _name_key(row))
     if sort == "last_active":
         oldest = datetime.min.replace(tzinfo=timezone.get_current_timezone())
-        return lambda row: (row.last_active or oldest, row.student.username.casefold())
-    return lambda row: row.student.username.casefold()
+        return lambda row: (row.last_active or oldest, _name_key(row))
+    return _name_key
+
+
+def _name_key(row):
+    """Students sort by the name they gave (their username when they gave none), then username."""
+    student = row.student
+    return ((student.get_full_name() or student.username).casefold(), student.username.casefold())
 
 
 def parse_sort(value: str | None) -> tuple[str, bool]:
@@ -182,7 +188,8 @@ def class_dashboard(
     inactive_before = now - INACTIVE_AFTER
     months = _month_abbreviations()
     tz = timezone.get_current_timezone()
-    late = [bool(cl.expected_by and cl.expected_by < today) for cl in class_lessons]
+    # An unpublished lesson is hidden from students, so nobody is behind on it (the dashboard marks it).
+    late = [bool(cl.expected_by and cl.expected_by < today and cl.lesson.published) for cl in class_lessons]
 
     columns = [Column(class_lesson=cl, students=len(enrollments)) for cl in class_lessons]
     rows = []
@@ -259,6 +266,8 @@ class WrongPair:
     second: str
     count: int
     of: int
+    first_text: str = ""  # the stages' own words, for the item view
+    second_text: str = ""
 
     @property
     def share(self) -> int:
@@ -274,6 +283,12 @@ class OrderingStats:
     first_correct: int = 0
     solved: int = 0
     wrong_pairs: list[WrongPair] = field(default_factory=list)
+
+    def __post_init__(self):
+        """Name each stage of a wrong pair by its text as well as its label (the items are prefetched)."""
+        texts = {item.label: item.text for item in self.exercise.items.all()}
+        for pair in self.wrong_pairs:
+            pair.first_text, pair.second_text = texts.get(pair.first, ""), texts.get(pair.second, "")
 
     @property
     def first_correct_share(self) -> int:
@@ -454,7 +469,7 @@ def lesson_report(classroom: Classroom, lesson: Lesson) -> LessonReport:
             latest.filter(confidence=Confidence.HIGH)
             .annotate(named=Count("named_points"))
             .order_by("user__username")
-            .values("exercise_id", "user__username", "named")
+            .values("exercise_id", "user__username", "user__first_name", "named")
         )
         by_exercise = {}
         for row in confident:
@@ -468,7 +483,12 @@ def lesson_report(classroom: Classroom, lesson: Lesson) -> LessonReport:
                     marked=of,
                     points=[RubricStats(point=p, named=named.get(p.pk, 0), of=of) for p in points],
                     confidently_wrong=[
-                        {"username": row["user__username"], "named": row["named"], "of": len(points)}
+                        {
+                            "username": row["user__username"],
+                            "name": row["user__first_name"],
+                            "named": row["named"],
+                            "of": len(points),
+                        }
                         for row in by_exercise.get(ex.pk, [])
                         if points and row["named"] < CONFIDENT_WRONG_SHARE * len(points)
                     ],

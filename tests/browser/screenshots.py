@@ -38,5 +38,8 @@ def test_screenshots(browser, live_server):
                     if only and name not in only:
                         continue
                     page.goto(live_server.url + {**world["pages"][role], **world["admin_pages"]}[name])
-                    page.screenshot(path=OUT / f"{name}-{device}-{scheme}.png", full_page=device == "phone" or name.startswith("admin"))
+                    page.screenshot(
+                        path=OUT / f"{name}-{device}-{scheme}.png",
+                        full_page=device == "phone" or name.startswith("admin"),
+                    )
                 context.close()

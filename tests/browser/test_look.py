@@ -152,3 +152,29 @@ def test_sign_up_with_an_email_then_reset_the_password_from_the_mail(page, live_
     page.get_by_role("button", name="Set password").click()
     expect(page.get_by_text("Password set")).to_be_visible()
     assert User.objects.get(username="mary").check_password("Another-Passw0rd-7")
+
+
+# ---------------------------------------------------------------- the instructor's grid
+
+
+def test_a_ten_lesson_dashboard_shows_the_first_student_and_every_lesson_at_1280(browser, live_server):
+    world = build_world()
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    context.add_cookies([session_cookie(live_server, world["instructor"])])
+    page = context.new_page()
+    page.goto(live_server.url + world["pages"]["instructor"]["dashboard"])
+    headers = page.locator(".class-grid thead th.lesson-col")
+    expect(headers).to_have_count(10)
+    for index in range(10):
+        box = headers.nth(index).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, f"lesson column {index + 1} is off screen: {box}"
+    first_row = page.locator(".class-grid tbody tr").first
+    expect(first_row).to_contain_text("Ada Lovelace")
+    row_box = first_row.bounding_box()
+    assert row_box["y"] + row_box["height"] <= 800, f"the first student row is below the first screen: {row_box}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    # The short heading names the whole title on hover and to screen readers.
+    last = headers.nth(9).get_by_role("link")
+    expect(last).to_have_accessible_name(re.compile(re.escape(world["lessons"][9].title)))
+    expect(headers.nth(9)).to_contain_text("Unpublished")
+    context.close()
