@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import accounts, card_practice, classes, flashcards, health, ordering, pages, prediction, selfcheck
+from .views import (
+    accounts,
+    card_practice,
+    class_students,
+    classes,
+    flashcards,
+    health,
+    ordering,
+    pages,
+    prediction,
+    selfcheck,
+)
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -33,6 +44,13 @@ urlpatterns = [
     path("classes/<int:class_id>/code/reset/", classes.reset_code, name="class_code_reset"),
     path("classes/<int:class_id>/leave/", classes.leave, name="class_leave"),
     path("classes/<int:class_id>/lessons/<int:lesson_id>/", classes.lesson_items, name="class_lesson_items"),
+    path("classes/<int:class_id>/students/<int:user_id>/", class_students.student_detail, name="class_student"),
+    path(
+        "classes/<int:class_id>/students/<int:user_id>/remove/",
+        class_students.student_remove,
+        name="class_student_remove",
+    ),
+    path("classes/<int:class_id>/remind-behind/", class_students.remind_behind, name="class_remind_behind"),
     path("classes/<int:class_id>/export/wide.csv", classes.export_wide, name="class_export_wide"),
     path("classes/<int:class_id>/export/long.csv", classes.export_long, name="class_export_long"),
     path("ordering/<int:exercise_id>/check/", ordering.check, name="ordering_check"),

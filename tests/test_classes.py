@@ -5,6 +5,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -387,7 +388,7 @@ def test_dashboard_sorts_and_filters_without_javascript(teacher_client, built):
 
     def first_words(query):
         rows = grid_rows(page(teacher_client.get(url + query)))
-        return [row.split('<span class="student-name">')[1].split("<")[0] for row in rows]
+        return [row.split('class="student-name">')[1].split("<")[0] for row in rows]
 
     assert first_words("") == ["ann", "bob", "cat", "dan"]
     assert first_words("?sort=-name") == ["dan", "cat", "bob", "ann"]
@@ -456,6 +457,7 @@ def test_wide_csv_has_a_row_per_student_and_three_columns_per_lesson(teacher_cli
     assert list(rows[0]) == [
         "student_id",
         "username",
+        "name",
         "diffusion:state",
         "diffusion:percent",
         "diffusion:completed_at",
@@ -470,6 +472,16 @@ def test_wide_csv_has_a_row_per_student_and_three_columns_per_lesson(teacher_cli
     assert (by_name["bob"]["diffusion:state"], by_name["bob"]["diffusion:percent"]) == ("in_progress", "44")
     assert (by_name["cat"]["diffusion:state"], by_name["cat"]["diffusion:completed_at"]) == ("not_started", "")
     assert by_name["bob"]["student_id"] == str(built.enrollments.get(student__username="bob").student_id)
+    assert by_name["bob"]["name"] == ""  # bob gave no name; the next test names someone
+
+
+def test_wide_csv_carries_the_display_name_made_safe_for_spreadsheets(teacher_client, built):
+    User.objects.filter(username="bob").update(first_name="Bob Byrne")
+    User.objects.filter(username="cat").update(first_name="=Cat")
+    by_name = {
+        row["username"]: row for row in read_csv(teacher_client.get(reverse("class_export_wide", args=[built.pk])))
+    }
+    assert by_name["bob"]["name"] == "Bob Byrne" and by_name["cat"]["name"] == "'=Cat"
 
 
 def test_long_csv_has_a_row_per_event_in_time_order(teacher_client, built):

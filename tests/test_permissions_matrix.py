@@ -603,6 +603,38 @@ MATRIX: dict[str, list[Case]] = {
         Case("POST", instructors_only(302), kwargs=class_kwargs),
         Case("POST", instructors_only(404, 404), kwargs=forged_class_kwargs),
     ],
+    "class_student": [
+        Case(
+            "GET",
+            instructors_only(200),
+            kwargs=lambda w: {"class_id": w.classroom.pk, "user_id": w.users["student"].pk},
+        ),
+        Case(
+            "GET",
+            instructors_only(404, 404),
+            kwargs=lambda w: {"class_id": w.classroom.pk, "user_id": w.users["other_student"].pk},
+            note="not in the class",
+        ),
+        Case("POST", instructors_only(405, 405), kwargs=lambda w: {"class_id": w.classroom.pk, "user_id": 1}),
+    ],
+    "class_student_remove": [
+        Case(
+            "POST",
+            instructors_only(302),
+            kwargs=lambda w: {"class_id": w.classroom.pk, "user_id": w.users["student"].pk},
+        ),
+        Case(
+            "POST",
+            instructors_only(404, 404),
+            kwargs=lambda w: {"class_id": w.classroom.pk, "user_id": w.users["other_student"].pk},
+        ),
+        Case("GET", instructors_only(405, 405), kwargs=lambda w: {"class_id": w.classroom.pk, "user_id": 1}),
+    ],
+    "class_remind_behind": [
+        Case("POST", instructors_only(302), kwargs=class_kwargs),
+        Case("POST", instructors_only(404, 404), kwargs=forged_class_kwargs),
+        Case("GET", instructors_only(405, 405), kwargs=class_kwargs),
+    ],
     "class_lesson_items": [
         Case("GET", instructors_only(200), kwargs=lambda w: {"class_id": w.classroom.pk, "lesson_id": w.lesson.pk}),
         Case(

@@ -83,10 +83,13 @@ def build_world():
         "account": "/accounts/",
         "classes": "/classes/",
         "print": f"/lessons/{diffusion.slug}/flashcards/print/",
+        "shuffle": f"/lessons/{diffusion.slug}/flashcards/shuffle/?seed=1&card=1",
+        "missed": f"/lessons/{diffusion.slug}/flashcards/missed/?seed=1&card=1",
     }
     instructor_pages = {
         "dashboard": f"/classes/{classroom.pk}/",
         "items": f"/classes/{classroom.pk}/lessons/{diffusion.pk}/",
+        "student-page": f"/classes/{classroom.pk}/students/{student.pk}/",
         "class-edit": f"/classes/{classroom.pk}/edit/",
     }
     public_pages = {
