@@ -29,7 +29,8 @@ class Check:
 
 
 def _due_cards(data):
-    return CardState.objects.due_for(data.extra["busiest_student"], now=data.now)[:20]
+    day_end = data.now + timedelta(days=1)  # the study day's end: Review cards due before it count
+    return CardState.objects.published().due_for(data.extra["busiest_student"], now=data.now, day_end=day_end)[:20]
 
 
 def _class_300(data):

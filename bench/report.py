@@ -14,7 +14,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.runner import ROOT, WORKERS, machine
+from bench.common import ROOT, WORKERS, machine
 
 INDEX_ASSERT_SCALE = 10  # the EXPLAIN targets are set at the 10x scale
 RATIO_TARGET_AT = 8  # connections at which the ratio-to-floor target is judged

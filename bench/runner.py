@@ -17,7 +17,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import secrets
 import shutil
 import socket
@@ -27,10 +26,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, WORKERS
+
 LUA = Path(__file__).resolve().parent / "wrk.lua"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/quizsite_bench"
-WORKERS = 2
 CONN_MAX_AGE = 600
 SAMPLE_STUDENTS = 500
 
@@ -421,17 +420,3 @@ def run(args):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     return run(args)
-
-
-def machine():
-    """What the report says about the machine it ran on."""
-    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    memory_kb = next((int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal")), 0)
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "")
-    return {
-        "nproc": len(os.sched_getaffinity(0)),
-        "memory_gib": round(memory_kb / 1024 / 1024, 1),
-        "cpu": model or platform.processor(),
-        "os": platform.platform(),
-    }

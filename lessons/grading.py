@@ -1,7 +1,7 @@
 """Grading an ordering exercise: pure functions, no database.
 
 ``order`` is what the student submitted and ``correct`` the right order, both as
-lists of the same distinct labels. We report three things (see REFERENCE.md):
+lists of the same distinct labels. We report three things (see docs/grading.md):
 
 - exact match, the only thing that counts as solved;
 - the share of item pairs in the right relative order (Kendall; Moodle's

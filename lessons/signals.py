@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -14,6 +15,7 @@ from lessons.models import (
     SelfCheckQuestion,
     StudentSettings,
 )
+from lessons.services.completion import lesson_completions_record
 
 
 @receiver(user_logged_in)
@@ -44,6 +46,26 @@ def content_changed(sender, instance, **kwargs):
     except (OrderingExercise.DoesNotExist, PredictionExercise.DoesNotExist):
         return  # the parent is being deleted too; its own signal bumps the lesson
     Lesson.objects.filter(pk=lesson_id).update(updated_at=timezone.now())
+    if kwargs["signal"] is post_delete:  # removing the last unfinished item can finish the lesson
+        _record_completions_on_commit(lesson_id)
+
+
+class _RecordCompletions:
+    """Record the completions an edit caused, once per lesson and transaction, after it commits."""
+
+    def __init__(self, lesson_id):
+        self.lesson_id = lesson_id
+
+    def __call__(self):
+        lesson = Lesson.objects.filter(pk=self.lesson_id).first()
+        if lesson is not None:
+            lesson_completions_record(lesson=lesson)
+
+
+def _record_completions_on_commit(lesson_id):
+    pending = transaction.get_connection().run_on_commit
+    if not any(isinstance(func, _RecordCompletions) and func.lesson_id == lesson_id for _, func, _ in pending):
+        transaction.on_commit(_RecordCompletions(lesson_id))
 
 
 for model in (SelfCheckQuestion, OrderingExercise, OrderingItem, PredictionExercise, RubricPoint, Flashcard):

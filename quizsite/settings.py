@@ -48,11 +48,13 @@ INSTALLED_APPS = [
     "template_partials",
     "adminsortable2",
     "axes",
+    "csp",
     "lessons",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "lessons.middleware.ApplicationErrorMiddleware",
 ]
 
 ROOT_URLCONF = "quizsite.urls"
@@ -177,8 +180,6 @@ LOGGING = {
 
 # Content-Security-Policy (django-csp 4): no inline scripts or styles, no eval.
 # htmx is configured in base.html to need neither.
-INSTALLED_APPS.append("csp")
-MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -1,6 +1,6 @@
 """The pasted-flashcards parser on its own: Quizlet and Anki plain-text exports."""
 
-from lessons.authoring_paste import MAX_CARDS, parse_pasted_cards
+from lessons.forms.paste import MAX_CARDS, parse_pasted_cards
 
 
 def cards(result):

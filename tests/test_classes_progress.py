@@ -5,9 +5,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lessons.lessonfile import import_spec, parse_file
-from lessons.models import Flashcard, LessonCompletion, Rating, SelfCheckQuestion
-from lessons.progress import COMPLETED, IN_PROGRESS, NOT_STARTED, progress_for
-from lessons.services.progress import lesson_progress_record
+from lessons.models import Flashcard, LessonCompletion, Rating, SelfCheckAttempt, SelfCheckQuestion
+from lessons.selectors.lesson_progress import COMPLETED, IN_PROGRESS, NOT_STARTED, progress_for
+from lessons.services.completion import lesson_progress_record
 from tests import budgets
 from tests.classes_factories import ago, ordering_attempt, ordering_reveal, prediction, reveal, review
 from tests.conftest import DIFFUSION_FILE
@@ -84,18 +84,37 @@ def _complete(student, lesson):
         review(student, card, Rating.GOOD, at=ago(hours=1))
 
 
-def test_full_lesson_is_recorded_as_completed_when_progress_is_computed(student, diffusion):
+def test_full_lesson_reads_as_completed_at_its_last_activity_and_reading_writes_nothing(student, diffusion):
+    """Records written outside the services (an import, these factories): 100% reads as completed, nothing stored."""
     _complete(student, diffusion)
-    assert not LessonCompletion.objects.exists()
-    progress = one(student, diffusion, record=False)
-    assert progress.reached_full and progress.state == IN_PROGRESS and progress.percent == 100
     progress = one(student, diffusion)
-    completion = LessonCompletion.objects.get(user=student, lesson=diffusion)
-    assert progress.state == COMPLETED and progress.completed_at == completion.completed_at
+    assert progress.reached_full and progress.state == COMPLETED and progress.percent == 100
     # The moment of completion is the last activity, not the time someone looked.
-    assert completion.completed_at < timezone.now() - timezone.timedelta(minutes=50)
-    one(student, diffusion)
+    assert progress.completed_at < timezone.now() - timezone.timedelta(minutes=50)
+    assert not LessonCompletion.objects.exists()
+
+
+def test_the_service_records_the_completion_at_the_moment_the_lesson_is_finished(student, diffusion):
+    _complete(student, diffusion)
+    completion = lesson_progress_record(user=student, lesson=diffusion)
+    assert LessonCompletion.objects.get(user=student, lesson=diffusion) == completion
+    assert one(student, diffusion).completed_at == completion.completed_at
+    lesson_progress_record(user=student, lesson=diffusion)
     assert LessonCompletion.objects.count() == 1
+
+
+def test_removing_the_last_unfinished_item_records_the_completion(
+    student, diffusion, django_capture_on_commit_callbacks
+):
+    _complete(student, diffusion)
+    unfinished = diffusion.questions.last()
+    SelfCheckAttempt.objects.filter(user=student, question=unfinished).delete()
+    assert one(student, diffusion).state != COMPLETED
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        unfinished.delete()
+    assert len(callbacks) == 1
+    completion = LessonCompletion.objects.get(user=student, lesson=diffusion)
+    assert completion.completed_at < timezone.now() - timezone.timedelta(minutes=50)
 
 
 def test_completion_survives_an_edit_and_says_the_lesson_changed(student, diffusion):

@@ -11,8 +11,8 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from lessons import flashcards_queue as queue
 from lessons import scheduling
+from lessons.errors import ApplicationError
 from lessons.models import (
     CardState,
     CardStateKind,
@@ -24,6 +24,7 @@ from lessons.models import (
     ReviewLog,
     StudentSettings,
 )
+from lessons.selectors import review_queue as queue
 from lessons.services import review as services
 
 pytestmark = pytest.mark.django_db
@@ -324,7 +325,7 @@ def test_only_the_latest_rating_of_a_card_can_be_undone(student, diffusion):
     t0 = timezone.now() - timedelta(hours=1)
     _, first = rate_directly(student, card, Rating.GOOD, t0)
     rate_directly(student, card, Rating.GOOD, t0 + timedelta(minutes=11))
-    with pytest.raises(services.ReviewRefused):
+    with pytest.raises(ApplicationError):
         services.review_undo(user=student, log_id=first.pk)
 
 

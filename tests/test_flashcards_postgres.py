@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from lessons import flashcards_queue as queue
-from lessons.models import CardState, CardStateKind, Flashcard, Rating, ReviewLog
+from lessons.errors import ApplicationError
+from lessons.models import CardState, CardStateKind, Flashcard, Rating, ReviewLog, StudentSettings
+from lessons.selectors import review_queue as queue
 from lessons.services import review as services
 from tests import budgets
 
@@ -58,7 +59,7 @@ def test_two_threads_rating_the_same_card_count_once(make_user, make_lesson):
             return services.review_record(user=student, card=card, rating=Rating.GOOD, version=version)
 
         results = race(rate)
-        refused = [r for r in results if isinstance(r, services.ReviewRefused)]
+        refused = [r for r in results if isinstance(r, ApplicationError)]
         done = [r for r in results if isinstance(r, tuple)]
         assert len(done) == 1 and len(refused) == 1, results
         assert "already rated" in refused[0].message
@@ -73,7 +74,7 @@ def test_two_threads_undoing_the_same_rating_undo_it_once(make_user, make_lesson
     services.review_reveal(user=student, card=card)
     _, log = services.review_record(user=student, card=card, rating=Rating.GOOD, version=0)
     results = race(lambda: services.review_undo(user=student, log_id=log.pk))
-    assert sum(isinstance(r, services.ReviewRefused) for r in results) == 1
+    assert sum(isinstance(r, ApplicationError) for r in results) == 1
     assert not CardState.objects.filter(user=student).exists()
 
 
@@ -112,13 +113,13 @@ def test_the_due_query_uses_the_partial_index_on_user_and_due(make_lesson):
     CardState.objects.bulk_create(rows, batch_size=2000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE lessons_cardstate")
-    study_settings = queue.settings_for(heavy)
-    zone = queue.zone_of(study_settings)
+    study_settings = StudentSettings.objects.for_user(heavy)
+    zone = study_settings.zone
     start = queue.day_start(now, zone=zone, rollover_hour=4)
     end = queue.next_day_start(start, zone=zone, rollover_hour=4)
-    due = queue.due_cards(heavy, now=now, day_end=end)
+    due = CardState.objects.published().due_for(heavy, now=now, day_end=end)
     assert 0 < due.count() < 20
-    for plan in (due[:1].explain(), due.explain(), CardState.objects.due_for(heavy, now=now)[:20].explain()):
+    for plan in (due[:1].explain(), due.explain(), due[:20].explain()):
         assert "cardstate_user_due" in plan, plan
 
 

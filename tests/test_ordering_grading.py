@@ -1,4 +1,4 @@
-"""lessons.grading: example tables from REFERENCE.md and properties over all permutations."""
+"""lessons.grading: example tables from docs/grading.md and properties over all permutations."""
 
 import pytest
 from hypothesis import given

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from lessons.errors import ApplicationError
 from lessons.models import (
     Confidence,
     PredictionDraft,
@@ -308,7 +309,7 @@ def test_rubric_ids_of_another_exercise_or_forged_are_refused(
 
 def test_the_service_refuses_points_of_another_exercise(student, exercise, other_exercise):
     prediction_submit(user=student, exercise=exercise, number=1, text="Slow.", confidence=Confidence.LOW)
-    with pytest.raises(ValueError, match="belong to the exercise"):
+    with pytest.raises(ApplicationError, match="belong to the exercise"):
         prediction_mark(user=student, exercise=exercise, number=1, points=[other_exercise])
     assert not submissions(student, exercise)[0].named_points.exists()
 

@@ -21,8 +21,7 @@ from django.contrib.admin.utils import NestedObjects, quote
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, router
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -31,7 +30,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
 from lessons import lessonfile
-from lessons.authoring_paste import SEPARATORS, parse_pasted_cards, separator_name
+from lessons.errors import ApplicationError
+from lessons.forms.paste import SEPARATORS, parse_pasted_cards, separator_name
 from lessons.markdown import render_markdown
 from lessons.models import (
     Course,
@@ -44,8 +44,9 @@ from lessons.models import (
     RubricPoint,
     SelfCheckQuestion,
 )
+from lessons.models.content import count_of
+from lessons.selectors.practice_page import practice_page
 from lessons.services import authoring as services
-from lessons.views.pages import practice_context
 
 CONFIRM_FIELD = "confirm_student_data"
 PREVIEW_PREFIX = "_markdown_preview:"
@@ -363,12 +364,6 @@ class CourseAdmin(admin.ModelAdmin):
 # ---------------------------------------------------------------- lessons
 
 
-def _count_of(model, fk="lesson"):
-    """A correlated COUNT subquery: one column, however many rows the lessons have."""
-    counted = model.objects.filter(**{fk: OuterRef("pk")}).order_by().values(fk).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=models.IntegerField()), 0)
-
-
 class UploadForm(forms.Form):
     lesson_file = forms.FileField(label="Lesson file (.yaml)", help_text="The format of `manage.py import_lessons`.")
     prune = forms.BooleanField(
@@ -452,10 +447,10 @@ class LessonAdmin(AuthoringAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                question_count=_count_of(SelfCheckQuestion),
-                ordering_count=_count_of(OrderingExercise),
-                prediction_count=_count_of(PredictionExercise),
-                flashcard_count=_count_of(Flashcard),
+                question_count=count_of(SelfCheckQuestion),
+                ordering_count=count_of(OrderingExercise),
+                prediction_count=count_of(PredictionExercise),
+                flashcard_count=count_of(Flashcard),
             )
         )
 
@@ -573,7 +568,7 @@ class LessonAdmin(AuthoringAdmin):
         # A student who has not started: an unsaved user with an id no row has, so every record lookup is empty
         # and the instructor sees the page as it first looks, not their own practice.
         fresh_student = User(pk=0, username="preview")
-        context = practice_context(fresh_student, lesson)
+        context = practice_page(fresh_student, lesson)
         context["preview"] = True
         context["preview_back_url"] = reverse("admin:lessons_lesson_change", args=[lesson.pk])
         return TemplateResponse(request, "lessons/lesson_detail.html", context)
@@ -652,7 +647,7 @@ class LessonAdmin(AuthoringAdmin):
             cards = services.flashcards_append(
                 lesson=lesson, cards=[(card.front, card.back) for card in parsed.cards], expected_count=expected
             )
-        except services.StaleFlashcards:
+        except ApplicationError:
             return None
         skipped = len(parsed.bad_lines)
         self.log_change(request, lesson, f"Added {len(cards)} flashcards from pasted text.")

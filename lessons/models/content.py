@@ -1,7 +1,8 @@
 """Course content: what instructors author and students practise."""
 
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 
@@ -39,6 +40,14 @@ class LessonQuerySet(models.QuerySet):
     def for_practice(self):
         """Everything the practice page shows, in a fixed number of queries."""
         return self.select_related("course").prefetch_related(*practice_prefetches())
+
+
+class LessonItemQuerySet(models.QuerySet):
+    """Questions, exercises and cards: each belongs to one lesson."""
+
+    def published(self):
+        """Items of lessons students may see."""
+        return self.filter(lesson__published=True)
 
 
 class Lesson(models.Model):
@@ -80,6 +89,8 @@ class SelfCheckQuestion(models.Model):
     question = models.TextField(help_text="Markdown.")
     answer = models.TextField(help_text="Markdown.")
 
+    objects = LessonItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["lesson", "position"]
         constraints = [
@@ -100,6 +111,8 @@ class OrderingExercise(models.Model):
     title = models.CharField(max_length=300)
     prompt = models.TextField(help_text="Markdown.")
     explanation = models.TextField(blank=True, help_text="Markdown.")
+
+    objects = LessonItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["lesson", "position"]
@@ -162,6 +175,8 @@ class PredictionExercise(models.Model):
     model_answer = models.TextField(help_text="Markdown.")
     rubric_note = models.TextField(blank=True, help_text="Markdown.")
 
+    objects = LessonItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["lesson", "position"]
         constraints = [
@@ -201,6 +216,8 @@ class Flashcard(models.Model):
     front = models.TextField(help_text="Markdown.")
     back = models.TextField(help_text="Markdown.")
 
+    objects = LessonItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["lesson", "position"]
         constraints = [
@@ -213,3 +230,9 @@ class Flashcard(models.Model):
 
     def __str__(self):
         return self.front[:80]
+
+
+def count_of(model, field="lesson"):
+    """A correlated COUNT subquery of ``model`` rows pointing at the outer row by ``field``: one column, any size."""
+    rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows, output_field=models.IntegerField()), 0)

@@ -1,5 +1,7 @@
 """Spaced-repetition state: one FSRS card state per (student, card), an append-only log."""
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -23,9 +25,22 @@ class CardStateKind(models.IntegerChoices):
 
 
 class CardStateQuerySet(models.QuerySet):
-    def due_for(self, user, *, now):
-        """The user's cards due at ``now``, oldest due first (uses the partial due index)."""
-        return self.filter(user=user, due__lte=now).order_by("due")
+    def published(self):
+        """States of cards in lessons students may see."""
+        return self.filter(card__lesson__published=True)
+
+    def due_for(self, user, *, now, day_end):
+        """The user's cards to study at ``now``, oldest due first.
+
+        (Re)learning cards are due at their exact time; a Review card is due for the whole study
+        day it falls in (which ends at ``day_end``), as in Anki. Driven by the partial index
+        ``cardstate_user_due``: a range scan on (user, due < day_end).
+        """
+        return (
+            self.filter(user=user, due__lt=day_end)
+            .filter(models.Q(state=CardStateKind.REVIEW) | models.Q(due__lte=now))
+            .order_by("due", "pk")
+        )
 
 
 class CardState(models.Model):
@@ -62,6 +77,12 @@ class CardState(models.Model):
         return f"{self.user} card {self.card_id} due {self.due:%Y-%m-%d %H:%M}"
 
 
+class ReviewLogQuerySet(models.QuerySet):
+    def live(self):
+        """Ratings that were not undone."""
+        return self.filter(undone_at__isnull=True)
+
+
 class ReviewLog(models.Model):
     """One rating, never edited except to mark it undone. Keeps the state before it, for undo."""
 
@@ -86,6 +107,8 @@ class ReviewLog(models.Model):
     difficulty_after = models.FloatField(null=True, blank=True)
     due_after = models.DateTimeField()
     undone_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReviewLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-reviewed_at"]
@@ -129,6 +152,12 @@ class Theme(models.TextChoices):
     DARK = "dark", "Dark"
 
 
+class StudentSettingsQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The student's settings, or the defaults (unsaved) when they never saved any (one query)."""
+        return self.filter(user=user).first() or StudentSettings(user=user)
+
+
 class StudentSettings(models.Model):
     """A student's study preferences."""
 
@@ -138,6 +167,8 @@ class StudentSettings(models.Model):
     time_zone = models.CharField(max_length=64, blank=True, help_text="Blank: the site's time zone.")
     rollover_hour = models.PositiveSmallIntegerField(default=4, validators=[MaxValueValidator(23)])
     theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.SYSTEM, blank=True)
+
+    objects = StudentSettingsQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "student settings"
@@ -152,3 +183,8 @@ class StudentSettings(models.Model):
 
     def __str__(self):
         return f"Settings of {self.user}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The student's time zone (blank: the site's ``TIME_ZONE``)."""
+        return ZoneInfo(self.time_zone or settings.TIME_ZONE)

@@ -8,7 +8,6 @@ from datetime import datetime
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from lessons.classes_dashboard import OVERDUE_AFTER
 from lessons.models import (
     CardState,
     ClassLesson,
@@ -18,7 +17,8 @@ from lessons.models import (
     ReviewLog,
     SelfCheckAttempt,
 )
-from lessons.progress import progress_for
+from lessons.selectors.class_dashboard import OVERDUE_AFTER
+from lessons.selectors.lesson_progress import progress_for
 
 
 @dataclass

@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from lessons.errors import ApplicationError
 from lessons.lessonfile import ImportResult, LessonFileError, import_spec, parse_text
 from lessons.models import (
     CardState,
@@ -23,9 +24,7 @@ from lessons.models import (
     SelfCheckAttempt,
 )
 
-
-class StaleFlashcards(Exception):
-    """The lesson's cards changed between the preview and the save (a second click, or another editor)."""
+STALE_FLASHCARDS = "The lesson's cards changed since the preview (a second click, or another editor)."
 
 
 def lesson_file_import(*, text: str, source: str, prune: bool = False) -> ImportResult:
@@ -70,7 +69,7 @@ def flashcards_append(*, lesson: Lesson, cards: list[tuple[str, str]], expected_
         Lesson.objects.select_for_update().filter(pk=lesson.pk).first()
         stats = Flashcard.objects.filter(lesson=lesson).aggregate(count=Count("pk"), last=Max("position"))
         if stats["count"] != expected_count:
-            raise StaleFlashcards
+            raise ApplicationError(STALE_FLASHCARDS, status=409)
         start = (stats["last"] or 0) + 1
         created = Flashcard.objects.bulk_create(
             Flashcard(lesson=lesson, position=start + i, front=front, back=back)

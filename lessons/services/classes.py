@@ -3,19 +3,20 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from lessons.errors import ApplicationError
 from lessons.models import ClassLesson, Classroom, Enrollment, Lesson
-from lessons.models.classes import JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH, new_join_code
+from lessons.models.classes import new_join_code
+from lessons.selectors.class_dashboard import class_dashboard
+from lessons.selectors.classes import classroom_for_code
 
 CODE_ATTEMPTS = 5
 DOUBLE_SUBMIT_WINDOW = timedelta(seconds=30)
-
-
-class JoinRefused(Exception):
-    """The code cannot be used; the message says why, in words a student understands."""
 
 
 @dataclass
@@ -24,38 +25,11 @@ class JoinResult:
     created: bool
 
 
-def normalize_code(code: str) -> str:
-    """Codes are read off a board: ignore case, spaces and dashes."""
-    return "".join(ch for ch in (code or "").upper() if ch not in " -\t")
-
-
-def looks_like_code(code: str) -> bool:
-    return len(code) == JOIN_CODE_LENGTH and all(ch in JOIN_CODE_ALPHABET for ch in code)
-
-
-def classroom_for_code(*, code: str, now: datetime | None = None) -> Classroom:
-    """The class a join code opens, or JoinRefused with the reason."""
-    code = normalize_code(code)
-    if not looks_like_code(code):
-        raise JoinRefused(
-            f"A join code has {JOIN_CODE_LENGTH} letters and digits (no 0, O, 1, I or L). Check it and try again."
-        )
-    classroom = Classroom.objects.filter(join_code=code).first()
-    if classroom is None:
-        raise JoinRefused("No class has this code. Check it with your instructor: codes can be reset.")
-    status = classroom.join_status(now)
-    if status == "disabled":
-        raise JoinRefused(f"Joining {classroom} with a code is turned off. Ask your instructor.")
-    if status == "expired":
-        raise JoinRefused(f"The code for {classroom} has expired. Ask your instructor for a new one.")
-    return classroom
-
-
 def enrollment_join(*, user, code: str, now: datetime | None = None) -> JoinResult:
     """Join the class of ``code``. Joining twice is harmless (one enrollment, unique constraint)."""
     classroom = classroom_for_code(code=code, now=now)
     if classroom.instructors.filter(pk=user.pk).exists():
-        raise JoinRefused(f"You teach {classroom}; instructors do not join their own class.")
+        raise ApplicationError(f"You teach {classroom}; instructors do not join their own class.")
     with transaction.atomic():
         _, created = Enrollment.objects.get_or_create(classroom=classroom, student=user)
     return JoinResult(classroom=classroom, created=created)
@@ -146,3 +120,71 @@ def end_of_day(day: date | None) -> datetime | None:
     if day is None:
         return None
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), datetime.min.time()))
+
+
+# ---------------------------------------------------------------- the instructor's changes to the students
+
+
+REMINDER_COOLDOWN = timedelta(minutes=10)
+
+
+def enrollment_remove(*, classroom: Classroom, student) -> bool:
+    """Take a student out of the class. Their own work is kept (as when they leave). False if not in it."""
+    with transaction.atomic():
+        deleted, _ = Enrollment.objects.filter(classroom=classroom, student=student).delete()
+    return bool(deleted)
+
+
+@dataclass
+class ReminderResult:
+    sent: int = 0
+    without_email: int = 0
+
+
+def behind_reminders_send(*, classroom: Classroom, sender, now: datetime, class_url: str) -> ReminderResult:
+    """Email each student who is behind on an expected-by date which lessons to finish.
+
+    One send per class every ten minutes: the class row is locked and stamped, so a double click or two
+    instructors pressing at once send the mails once.
+    """
+    with transaction.atomic():
+        locked = Classroom.objects.select_for_update().get(pk=classroom.pk)
+        if locked.behind_reminded_at and now - locked.behind_reminded_at < REMINDER_COOLDOWN:
+            when = timezone.localtime(locked.behind_reminded_at)
+            raise ApplicationError(
+                f"Reminders were already sent at {when:%H:%M}; wait ten minutes to send them again.", status=409
+            )
+        board = class_dashboard(locked, now=now)
+        messages, result = [], ReminderResult()
+        for row in board.rows:
+            if not row.behind:
+                continue
+            if not row.student.email:
+                result.without_email += 1
+                continue
+            messages.append(_reminder(locked, row, sender=sender, class_url=class_url))
+        locked.behind_reminded_at = now
+        locked.save(update_fields=["behind_reminded_at"])
+        # Sent inside the transaction: if the mail server fails, the stamp is rolled back and it can be retried.
+        if messages:
+            result.sent = get_connection().send_messages(messages) or 0
+    return result
+
+
+def _reminder(classroom, row, *, sender, class_url):
+    name = row.student.get_full_name() or row.student.username
+    teacher = sender.get_full_name() or sender.username
+    lines = [f"Hello {name},", "", f"In {classroom}, these lessons were expected by now and are not finished yet:", ""]
+    for cell in row.behind:
+        lesson = cell.class_lesson.lesson
+        lines.append(
+            f"- {lesson.title} (expected by {cell.class_lesson.expected_by:%d %b %Y}; you are at {cell.progress.percent}%)"
+        )
+    lines += ["", f"Pick up where you left off: {class_url}", "", f"{teacher}, via Quizsite"]
+    return EmailMessage(
+        subject=f"{classroom}: lessons to finish",
+        body="\n".join(lines),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[row.student.email],
+        reply_to=[sender.email] if sender.email else None,
+    )

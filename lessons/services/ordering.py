@@ -4,15 +4,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lessons import grading
+from lessons.errors import ApplicationError
 from lessons.models import OrderingAttempt, OrderingExercise, OrderingReveal
-from lessons.services.progress import lesson_progress_record
+from lessons.services.completion import lesson_progress_record
 
 
-def ordering_check(*, user, exercise: OrderingExercise, order: list[str], number: int) -> OrderingAttempt | None:
+def ordering_check(*, user, exercise: OrderingExercise, order: list[str], number: int) -> OrderingAttempt:
     """Grade and store try ``number``.
 
     A number already recorded (a double click, a resent form) returns that attempt and
-    stores nothing; a number that skips ahead of the next try returns None. Two requests
+    stores nothing; a number that skips ahead of the next try is refused (409: a stale page). Two requests
     racing for the same number are settled by the unique (user, exercise, number) constraint.
     """
     attempts = OrderingAttempt.objects.filter(user=user, exercise=exercise)
@@ -20,7 +21,7 @@ def ordering_check(*, user, exercise: OrderingExercise, order: list[str], number
     if number <= recorded:
         return attempts.filter(number=number).first()
     if number != recorded + 1:
-        return None
+        raise ApplicationError("This page is out of date: reload it to see your latest try.", status=409)
     result = grading.grade(order, exercise.correct_labels())
     try:
         with transaction.atomic():
@@ -42,10 +43,10 @@ def ordering_check(*, user, exercise: OrderingExercise, order: list[str], number
     return attempt
 
 
-def ordering_reveal(*, user, exercise: OrderingExercise) -> OrderingReveal | None:
-    """Record that the student asked for the answer; None before their first try. Revealing twice keeps the first."""
+def ordering_reveal(*, user, exercise: OrderingExercise) -> OrderingReveal:
+    """Record that the student asked for the answer; refused before their first try. Revealing twice keeps the first."""
     if not OrderingAttempt.objects.filter(user=user, exercise=exercise).exists():
-        return None
+        raise ApplicationError("Check your order at least once before showing the answer.", status=409)
     try:
         with transaction.atomic():
             reveal, created = OrderingReveal.objects.get_or_create(

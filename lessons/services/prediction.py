@@ -5,8 +5,11 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from lessons.errors import ApplicationError
 from lessons.models import Confidence, PredictionDraft, PredictionExercise, PredictionSubmission, RubricPoint
-from lessons.services.progress import lesson_progress_record
+from lessons.services.completion import lesson_progress_record
+
+STALE_FORM = "This form is out of date (was it sent from another tab?). Reload the page and try again."
 
 
 def prediction_draft_save(*, user, exercise: PredictionExercise, text: str) -> PredictionDraft:
@@ -17,13 +20,13 @@ def prediction_draft_save(*, user, exercise: PredictionExercise, text: str) -> P
 
 def prediction_submit(
     *, user, exercise: PredictionExercise, number: int, text: str, confidence: Confidence
-) -> PredictionSubmission | None:
+) -> PredictionSubmission:
     """Store submission ``number`` and keep its text as the draft.
 
     A number already used (a double click, a retry) returns that submission
     and stores nothing new; the unique constraint settles two requests racing
-    for the same number. A number beyond the next one is a forged or broken
-    form: None, nothing stored.
+    for the same number. A number beyond the next one is a forged or stale
+    form: refused (409), nothing stored.
     """
     with transaction.atomic():
         latest = (
@@ -33,7 +36,7 @@ def prediction_submit(
             .first()
         ) or 0
         if number > latest + 1:
-            return None
+            raise ApplicationError(STALE_FORM, status=409)
         prediction_draft_save(user=user, exercise=exercise, text=text)
         if number <= latest:
             return PredictionSubmission.objects.get(user=user, exercise=exercise, number=number)
@@ -56,17 +59,17 @@ def prediction_submit(
 
 def prediction_mark(
     *, user, exercise: PredictionExercise, number: int, points: Iterable[RubricPoint]
-) -> PredictionSubmission | None:
-    """Record which rubric points submission ``number`` named; None if the student has no such submission."""
+) -> PredictionSubmission:
+    """Record which rubric points submission ``number`` named; refused (404) if the student has no such submission."""
     points = list(points)
     if any(point.exercise_id != exercise.pk for point in points):
-        raise ValueError("Rubric points must belong to the exercise being marked.")
+        raise ApplicationError("Tick only points that belong to the exercise you are marking.")
     with transaction.atomic():
         submission = (
             PredictionSubmission.objects.select_for_update().filter(user=user, exercise=exercise, number=number).first()
         )
         if submission is None:
-            return None
+            raise ApplicationError("There is no such prediction of yours to mark.", status=404)
         submission.named_points.set(points)
         submission.marked_at = timezone.now()
         submission.save(update_fields=["marked_at"])

@@ -6,21 +6,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lessons import scheduling
+from lessons.errors import ApplicationError
 from lessons.models import CardState, Flashcard, FlashcardReveal, Rating, ReviewLog, StudentSettings
-from lessons.services.progress import lesson_progress_record
+from lessons.services.completion import lesson_progress_record
 
 # Anki caps the time it records for one answer (60 s by default) so a card left open over lunch
 # does not skew the statistics; we keep more but still cap it.
 MAX_DURATION_MS = 10 * 60 * 1000
-
-
-class ReviewRefused(Exception):
-    """A rating or undo that must change nothing; the message is shown to the student."""
-
-    def __init__(self, message, *, status=409):
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 STALE_MESSAGE = (
@@ -63,10 +55,10 @@ def review_record(
     with transaction.atomic():
         state = CardState.objects.select_for_update().filter(user=user, card=card).first()
         if (state.version if state else 0) != version:
-            raise ReviewRefused(STALE_MESSAGE)
+            raise ApplicationError(STALE_MESSAGE, status=409)
         reveal = FlashcardReveal.objects.filter(user=user, card=card).first()
         if reveal is None or (state is not None and state.last_review and reveal.revealed_at <= state.last_review):
-            raise ReviewRefused("Show the answer before rating the card.")
+            raise ApplicationError("Show the answer before rating the card.", status=409)
         memory = scheduling.MemoryState.of(state)
         # As of the reveal, when the buttons showed their intervals; the interval runs from now.
         outcome = scheduling.review(
@@ -94,7 +86,7 @@ def review_record(
                 with transaction.atomic():
                     state = CardState.objects.create(user=user, card=card, version=1, **fields)
             except IntegrityError as error:  # another request rated this new card first
-                raise ReviewRefused(STALE_MESSAGE) from error
+                raise ApplicationError(STALE_MESSAGE, status=409) from error
         else:
             for name, value in fields.items():
                 setattr(state, name, value)
@@ -135,18 +127,19 @@ def review_undo(*, user, log_id: int, undone_at: datetime | None = None) -> Revi
     with transaction.atomic():
         log = ReviewLog.objects.select_for_update().filter(user=user, pk=log_id).first()
         if log is None:
-            raise ReviewRefused("There is no such rating to undo.", status=404)
+            raise ApplicationError("There is no such rating to undo.", status=404)
         if log.undone_at is not None:
-            raise ReviewRefused("That rating was already undone.")
+            raise ApplicationError("That rating was already undone.", status=409)
         state = CardState.objects.select_for_update().filter(user=user, card_id=log.card_id).first()
         latest = (
-            ReviewLog.objects.filter(user=user, card_id=log.card_id, undone_at__isnull=True)
+            ReviewLog.objects.filter(user=user, card_id=log.card_id)
+            .live()
             .order_by("-reviewed_at", "-pk")
             .values_list("pk", flat=True)
             .first()
         )
         if latest != log.pk or state is None:
-            raise ReviewRefused("Only the latest rating of a card can be undone.")
+            raise ApplicationError("Only the latest rating of a card can be undone.", status=409)
         if log.state_before is None:
             state.delete()
         else:
@@ -176,4 +169,10 @@ def settings_save(*, user, desired_retention: float, new_cards_per_day: int, tim
             "rollover_hour": rollover_hour,
         },
     )
+    return study_settings
+
+
+def theme_save(*, user, theme: str) -> StudentSettings:
+    """Save the user's colour theme ("" follows the device)."""
+    study_settings, _ = StudentSettings.objects.update_or_create(user=user, defaults={"theme": theme})
     return study_settings

@@ -3,9 +3,10 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from lessons.errors import ApplicationError
 from lessons.models import SelfCheckAttempt, SelfCheckQuestion, Verdict
 
-from .progress import lesson_progress_record
+from .completion import lesson_progress_record
 
 
 def selfcheck_reveal(*, user, question: SelfCheckQuestion, answer_text: str) -> SelfCheckAttempt:
@@ -24,12 +25,12 @@ def selfcheck_reveal(*, user, question: SelfCheckQuestion, answer_text: str) -> 
         return SelfCheckAttempt.objects.get(user=user, question=question)
 
 
-def selfcheck_judge(*, user, question: SelfCheckQuestion, verdict: Verdict) -> SelfCheckAttempt | None:
-    """Store the student's own verdict on a revealed question; None if not revealed yet."""
+def selfcheck_judge(*, user, question: SelfCheckQuestion, verdict: Verdict) -> SelfCheckAttempt:
+    """Store the student's own verdict on a revealed question; refused (409) before the reveal."""
     with transaction.atomic():
         attempt = SelfCheckAttempt.objects.select_for_update().filter(user=user, question=question).first()
         if attempt is None:
-            return None
+            raise ApplicationError("Show the answer before judging yourself.", status=409)
         attempt.verdict = verdict
         attempt.judged_at = timezone.now()
         attempt.save(update_fields=["verdict", "judged_at"])

@@ -1,7 +1,8 @@
 from django import template
 from django.utils import timezone
 
-from lessons import flashcards_queue as queue
+from lessons.models import StudentSettings
+from lessons.selectors import review_queue as queue
 
 register = template.Library()
 
@@ -11,4 +12,6 @@ def review_summary(user):
     """How many cards the student can review now (due plus today's new ones); four queries."""
     if not user.is_authenticated:
         return None
-    return queue.queue_for(user, now=timezone.now(), study_settings=queue.settings_for(user), with_head=False)
+    return queue.queue_for(
+        user, now=timezone.now(), study_settings=StudentSettings.objects.for_user(user), with_head=False
+    )

@@ -5,25 +5,28 @@ A student gets 403 on instructor pages; an instructor gets 404 for a class
 they do not teach, so class ids reveal nothing.
 """
 
-import csv
-import io
 from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lessons.classes_dashboard import SORTS, class_dashboard, lesson_report, parse_sort
-from lessons.classes_export import long_rows, wide_rows
-from lessons.forms_classes import ClassroomForm, JoinForm, expires_on
+from lessons.errors import ApplicationError
+from lessons.forms.classes import ClassroomForm, JoinForm, expires_on
 from lessons.models import ClassLesson, Classroom, Lesson
-from lessons.progress import progress_for
+from lessons.selectors.class_dashboard import SORTS, class_dashboard, parse_sort
+from lessons.selectors.class_report import lesson_report
+from lessons.selectors.class_student import student_report
+from lessons.selectors.classes import classroom_for_code, joined_classes, normalize_code
+from lessons.selectors.exports import long_rows, wide_rows
 from lessons.services import classes as services
+
+from .htmx import csv_response, page_or_fragment
 
 
 def is_instructor(user) -> bool:
@@ -49,24 +52,12 @@ def _taught(request, class_id):
 # ---------------------------------------------------------------- students and instructors
 
 
-def _with_progress(classrooms, user, today):
-    """Put the student's progress and "behind" on each assigned lesson (one progress computation for all)."""
-    lessons = {cl.lesson.pk: cl.lesson for classroom in classrooms for cl in classroom.assigned}
-    table = progress_for([user], lessons.values())
-    for classroom in classrooms:
-        for cl in classroom.assigned:
-            cl.progress = table.get(user.pk, cl.lesson)
-            cl.behind = bool(cl.expected_by and cl.expected_by < today and not cl.progress.completed)
-    return classrooms
-
-
 @require_GET
 def class_list(request):
     user = request.user
     teaching = is_instructor(user)
-    joined = list(Classroom.objects.joined_by(user).with_assignments())
     context = {
-        "joined": _with_progress(joined, user, timezone.localdate()),
+        "joined": joined_classes(user, today=timezone.localdate()),
         "is_instructor": teaching,
         "taught": Classroom.objects.taught_by(user).prefetch_related("instructors") if teaching else [],
         "join_form": JoinForm(),
@@ -81,8 +72,8 @@ def join(request):
     if request.method == "POST" and form.is_valid():
         try:
             result = services.enrollment_join(user=request.user, code=form.cleaned_data["code"])
-        except services.JoinRefused as refused:
-            form.add_error("code", str(refused))
+        except ApplicationError as refused:
+            form.add_error("code", refused.message)
         else:
             if result.created:
                 messages.success(request, f"You joined {result.classroom}.")
@@ -98,9 +89,9 @@ def join_link(request, code):
     refused = None
     classroom = None
     try:
-        classroom = services.classroom_for_code(code=code)
-    except services.JoinRefused as error:
-        refused = str(error)
+        classroom = classroom_for_code(code=code)
+    except ApplicationError as error:
+        refused = error.message
     already = bool(classroom and classroom.enrollments.filter(student=request.user).exists())
     teaches = bool(classroom and classroom.instructors.filter(pk=request.user.pk).exists())
     context = {
@@ -108,7 +99,7 @@ def join_link(request, code):
         "refused": refused,
         "already": already,
         "teaches": teaches,
-        "code": services.normalize_code(code),
+        "code": normalize_code(code),
     }
     return render(request, "classes/join_link.html", context, status=404 if refused else 200)
 
@@ -217,9 +208,7 @@ def dashboard(request, class_id):
         "sort_headings": _sort_headings(classroom, board),
         "join_url": request.build_absolute_uri(classroom.get_join_url()),
     }
-    if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "classes/dashboard.html#grid", context)
-    return render(request, "classes/dashboard.html", context)
+    return page_or_fragment(request, "classes/dashboard.html", context, fragment="grid")
 
 
 @instructor_required
@@ -232,37 +221,61 @@ def lesson_items(request, class_id, lesson_id):
     return render(request, "classes/lesson_items.html", {"classroom": classroom, "report": report})
 
 
-CSV_ROWS_PER_CHUNK = 500
-
-
-def _csv_chunks(rows):
-    """The CSV text in chunks of a few hundred rows (one chunk per row made 200,000 tiny writes)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for number, row in enumerate(rows, 1):
-        writer.writerow(row)
-        if number % CSV_ROWS_PER_CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _csv_response(rows, filename):
-    response = StreamingHttpResponse(_csv_chunks(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @instructor_required
 @require_GET
 def export_wide(request, class_id):
     classroom = _taught(request, class_id)
-    return _csv_response(wide_rows(classroom), f"class-{classroom.pk}-progress-wide.csv")
+    return csv_response(wide_rows(classroom), f"class-{classroom.pk}-progress-wide.csv")
 
 
 @instructor_required
 @require_GET
 def export_long(request, class_id):
     classroom = _taught(request, class_id)
-    return _csv_response(long_rows(classroom), f"class-{classroom.pk}-events-long.csv")
+    return csv_response(long_rows(classroom), f"class-{classroom.pk}-events-long.csv")
+
+
+# ---------------------------------------------------------------- one student of the class
+
+
+def _class_student(classroom, user_id):
+    """A student enrolled in the class, or 404 (a student of another class does not exist here)."""
+    return get_object_or_404(get_user_model(), pk=user_id, enrollments__classroom=classroom)
+
+
+@instructor_required
+@require_GET
+def student_detail(request, class_id, user_id):
+    classroom = _taught(request, class_id)
+    student = _class_student(classroom, user_id)
+    report = student_report(classroom, student, now=timezone.now())
+    return render(request, "classes/student.html", {"classroom": classroom, "report": report})
+
+
+@instructor_required
+@require_POST
+def student_remove(request, class_id, user_id):
+    classroom = _taught(request, class_id)
+    student = _class_student(classroom, user_id)
+    services.enrollment_remove(classroom=classroom, student=student)
+    name = student.get_full_name() or student.username
+    messages.success(request, f"{name} is no longer in {classroom}. Their own work is kept.")
+    return redirect("class_dashboard", class_id=classroom.pk)
+
+
+@instructor_required
+@require_POST
+def remind_behind(request, class_id):
+    classroom = _taught(request, class_id)
+    class_url = request.build_absolute_uri(reverse("class_list"))
+    result = services.behind_reminders_send(
+        classroom=classroom, sender=request.user, now=timezone.now(), class_url=class_url
+    )
+    if result.sent or result.without_email:
+        text = f"Emailed {result.sent} student{'s' if result.sent != 1 else ''} who are behind."
+        if result.without_email:
+            text += f" {result.without_email} behind have no email address on their account."
+        messages.success(request, text)
+    else:
+        messages.info(request, "Nobody is behind: no email was sent.")
+    return redirect("class_dashboard", class_id=classroom.pk)

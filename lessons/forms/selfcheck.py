@@ -1,15 +1,11 @@
+"""Forms of the self-check questions: reveal (with an optional answer) and the student's own verdict."""
+
 from django import forms
 
-from .models import Verdict
+from lessons.forms.fields import BrowserTextField
+from lessons.models import Verdict
 
 ANSWER_MAX_LENGTH = 5000
-
-
-class BrowserTextField(forms.CharField):
-    """Browsers count a line break as one character toward ``maxlength`` but send CRLF: count it as one here too."""
-
-    def to_python(self, value):
-        return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
 
 
 class SelfCheckRevealForm(forms.Form):

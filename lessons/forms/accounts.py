@@ -2,8 +2,6 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
-from .models import Theme
-
 DISPLAY_NAME_HELP = "How your instructors see you, e.g. Ada Lovelace."
 EMAIL_HELP = "Used only to reset your password. Nobody else in your classes sees it."
 
@@ -52,7 +50,3 @@ class AccountForm(EmailUniqueMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ["first_name", "email"]
-
-
-class ThemeForm(forms.Form):
-    theme = forms.ChoiceField(label="Colours", choices=Theme.choices, required=False, widget=forms.RadioSelect)

@@ -2,20 +2,14 @@
 
 from django import forms
 
-from .models import Confidence
+from lessons.forms.fields import BrowserTextField
+from lessons.models import Confidence
 
 PREDICTION_MAX_LENGTH = 3000
 
 
-class PredictionTextField(forms.CharField):
-    """Browsers count a line break as one character toward ``maxlength`` but send CRLF: count it as one here too."""
-
-    def to_python(self, value):
-        return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
-
-
 def _text_field(*, required):
-    return PredictionTextField(
+    return BrowserTextField(
         label="Your prediction",
         required=required,
         max_length=PREDICTION_MAX_LENGTH,

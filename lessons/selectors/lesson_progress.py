@@ -14,18 +14,20 @@ a ``COUNT(DISTINCT card)`` over every review, and also gives the cards due.
 
 ``progress_for(users, lessons)`` runs one aggregate query per kind of activity,
 grouped by student and lesson, plus one for the lesson totals and one for the
-recorded completions, whatever the number of students or lessons. A lesson
-that has reached 100% gets its ``LessonCompletion`` recorded then (completion
-only moves forward: after an edit adds an activity, the lesson stays completed
-and is marked "updated since you completed it").
+recorded completions, whatever the number of students or lessons. It only
+reads: completions are recorded by the services when an activity finishes a
+lesson (``lessons.services.completion``), and after a content edit that leaves
+students at 100% (``lesson_completions_record``). Completion only moves forward:
+after an edit adds an activity, the lesson stays completed and is marked
+"updated since you completed it".
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, TextField, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Count, F, Max, Q, QuerySet, TextField, Value
+from django.db.models.functions import Cast
 
 from lessons.models import (
     CardState,
@@ -40,6 +42,7 @@ from lessons.models import (
     SelfCheckAttempt,
     SelfCheckQuestion,
 )
+from lessons.models.content import count_of
 
 NOT_STARTED = "not_started"
 IN_PROGRESS = "in_progress"
@@ -96,22 +99,16 @@ class LessonProgress:
             self.last_active = moment
 
 
-def _count(model, field="lesson"):
-    """A correlated subquery counting ``model`` rows of the outer lesson."""
-    rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-
-
 def lesson_totals(lesson_ids) -> dict[int, dict[str, int]]:
     """Number of questions, ordering exercises, predictions and cards per lesson (one query)."""
     rows = (
         Lesson.objects.filter(pk__in=lesson_ids)
         .order_by()
         .annotate(
-            n_questions=_count(SelfCheckQuestion),
-            n_orderings=_count(OrderingExercise),
-            n_predictions=_count(PredictionExercise),
-            n_cards=_count(Flashcard),
+            n_questions=count_of(SelfCheckQuestion),
+            n_orderings=count_of(OrderingExercise),
+            n_predictions=count_of(PredictionExercise),
+            n_cards=count_of(Flashcard),
         )
         .values("pk", "n_questions", "n_orderings", "n_predictions", "n_cards")
     )
@@ -171,16 +168,13 @@ def progress_for(
     users,
     lessons,
     *,
-    record: bool = True,
     due_at: datetime | None = None,
     overdue_at: datetime | None = None,
 ) -> ProgressTable:
     """Progress of every (user, lesson) pair, in seven queries whatever the sizes.
 
     ``users`` is a list of users or ids, or a queryset of user ids (kept as a
-    subquery); ``lessons`` a list of lessons. With ``record`` on, lessons that
-    reached 100% without a recorded completion get one (one more query, only then).
-    With ``due_at`` (and ``overdue_at``), each entry also counts the student's cards
+    subquery); ``lessons`` a list of lessons. With ``due_at`` (and ``overdue_at``), each entry also counts the student's cards
     of the lesson due at ``due_at`` (and due before ``overdue_at``), in the same query.
     """
     lessons = list(lessons)
@@ -291,17 +285,11 @@ def progress_for(
     for (_user_id, lesson_id), progress in entries.items():
         progress.total = totals[lesson_id]
         progress.done = min(progress.done, progress.total)
+        if progress.completed_at is None and progress.reached_full:
+            # At 100% without a recorded completion (records written outside the services, such as
+            # an import): completed as of the last activity, as the services would have recorded it.
+            progress.completed_at = progress.last_active
 
-    if record:
-        missing = {key: p for key, p in entries.items() if p.reached_full and not p.completed}
-        if missing:
-            from lessons.services.progress import completions_record  # services import this module
-
-            recorded = completions_record(
-                completions=[(user_id, lesson_id, p.last_active) for (user_id, lesson_id), p in missing.items()]
-            )
-            for key, completed_at in recorded.items():
-                entries[key].completed_at = completed_at
     return ProgressTable(lessons, totals, entries)
 
 
@@ -311,7 +299,7 @@ def continue_lesson(table: ProgressTable, user_id: int, lessons) -> LessonProgre
     return max(unfinished, key=lambda p: p.last_active, default=None)
 
 
-def progress_context(user, lessons) -> dict:
+def lessons_progress(user, lessons) -> dict:
     """For the home and course pages: each lesson's progress by id, and where to continue."""
     lessons = list(lessons)
     table = progress_for([user], lessons)

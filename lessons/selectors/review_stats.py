@@ -9,8 +9,8 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q
 from django.db.models.functions import TruncDate
 
-from lessons import flashcards_queue as queue
-from lessons.models import CardState, CardStateKind, Rating, ReviewLog
+from lessons.models import CardState, CardStateKind, Rating, ReviewLog, StudentSettings
+from lessons.selectors import review_queue as queue
 
 HEATMAP_DAYS = 365
 FORECAST_DAYS = 30
@@ -64,13 +64,14 @@ class Bar:
 def _study_day(field, study_settings):
     """SQL: the study date of a datetime column (shift by the rollover hour, then the local date)."""
     shifted = ExpressionWrapper(F(field) - timedelta(hours=study_settings.rollover_hour), output_field=DateTimeField())
-    return TruncDate(shifted, tzinfo=queue.zone_of(study_settings))
+    return TruncDate(shifted, tzinfo=study_settings.zone)
 
 
 def reviews_per_day(user, *, since, study_settings):
     """{study date: number of ratings} since ``since`` (undone ratings excluded); one query."""
     rows = (
-        ReviewLog.objects.filter(user=user, reviewed_at__gte=since, undone_at__isnull=True)
+        ReviewLog.objects.live()
+        .filter(user=user, reviewed_at__gte=since)
         .annotate(day=_study_day("reviewed_at", study_settings))
         .values("day")
         .annotate(n=Count("pk"))
@@ -126,10 +127,11 @@ def heatmap(counts, *, today):
 
 def due_forecast(user, *, today, study_settings):
     """Cards falling due on each of the next 30 study days; overdue cards count for today. One query."""
-    zone = queue.zone_of(study_settings)
+    zone = study_settings.zone
     end = datetime.combine(today + timedelta(days=FORECAST_DAYS), time(study_settings.rollover_hour), tzinfo=zone)
     rows = (
-        CardState.objects.filter(user=user, due__lt=end, card__lesson__published=True)
+        CardState.objects.published()
+        .filter(user=user, due__lt=end)
         .annotate(day=_study_day("due", study_settings))
         .values("day")
         .annotate(n=Count("pk"))
@@ -158,33 +160,28 @@ def due_forecast(user, *, today, study_settings):
 
 def retention(user, *, now):
     """Share of ratings of Review-state cards that were not Again, over the last 30 days (one query)."""
-    totals = ReviewLog.objects.filter(
-        user=user,
-        reviewed_at__gte=now - timedelta(days=RETENTION_DAYS),
-        undone_at__isnull=True,
-        state_before=CardStateKind.REVIEW,
-    ).aggregate(total=Count("pk"), passed=Count("pk", filter=~Q(rating=Rating.AGAIN)))
+    totals = (
+        ReviewLog.objects.live()
+        .filter(user=user, reviewed_at__gte=now - timedelta(days=RETENTION_DAYS), state_before=CardStateKind.REVIEW)
+        .aggregate(total=Count("pk"), passed=Count("pk", filter=~Q(rating=Rating.AGAIN)))
+    )
     total = totals["total"]
     return {"total": total, "passed": totals["passed"], "share": totals["passed"] / total if total else None}
 
 
 def cards_by_state(user):
     """How many of the student's cards are in each FSRS state, plus new cards waiting (two queries)."""
-    rows = (
-        CardState.objects.filter(user=user, card__lesson__published=True)
-        .values("state")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    rows = CardState.objects.published().filter(user=user).values("state").annotate(n=Count("pk")).order_by()
     counts = {row["state"]: row["n"] for row in rows}
     result = [("New (not studied yet)", queue.new_cards(user).count())]
     result += [(label, counts.get(value, 0)) for value, label in CardStateKind.choices]
     return result
 
 
-def progress_context(user, *, now):
-    study_settings = queue.settings_for(user)
-    zone = queue.zone_of(study_settings)
+def review_stats(user, *, now) -> dict:
+    """The /progress/ page: heatmap of reviews, due forecast, retention, cards by state."""
+    study_settings = StudentSettings.objects.for_user(user)
+    zone = study_settings.zone
     today = queue.study_date(now, zone=zone, rollover_hour=study_settings.rollover_hour)
     counts = reviews_per_day(user, since=now - timedelta(days=HEATMAP_DAYS + 7), study_settings=study_settings)
     grid = heatmap(counts, today=today)

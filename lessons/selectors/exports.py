@@ -12,7 +12,6 @@ from datetime import UTC
 
 from django.db.models import Count
 
-from lessons.classes_dashboard import class_students
 from lessons.models import (
     ClassLesson,
     Classroom,
@@ -24,7 +23,8 @@ from lessons.models import (
     ReviewLog,
     SelfCheckAttempt,
 )
-from lessons.progress import parse_timestamp, progress_for, timestamp_text
+from lessons.selectors.class_dashboard import class_students
+from lessons.selectors.lesson_progress import parse_timestamp, progress_for, timestamp_text
 
 LONG_HEADER = [
     "occurred_at",
@@ -196,3 +196,17 @@ def long_rows(classroom: Classroom):
     for (moment, _kind, _pk), row in heapq.merge(*sources, key=lambda event: event[0]):
         row[1] = safe_text(row[1])
         yield [iso(moment), *row]
+
+
+def review_history_rows(user):
+    """Header then one row per rating of ``user`` that was not undone, oldest first (streamed in chunks)."""
+    yield ["card", "lesson", "rating", "reviewed_at", "duration_ms"]
+    logs = ReviewLog.objects.live().filter(user=user).select_related("card__lesson").order_by("reviewed_at", "pk")
+    for log in logs.iterator(chunk_size=2000):
+        yield [
+            safe_text(log.card.front),
+            safe_text(log.card.lesson.title),
+            log.get_rating_display(),
+            log.reviewed_at.astimezone(UTC).isoformat(),
+            "" if log.duration_ms is None else log.duration_ms,
+        ]

@@ -3,7 +3,7 @@ from zoneinfo import available_timezones
 from django import forms
 from django.conf import settings as django_settings
 
-from .models import Rating, StudentSettings
+from lessons.models import Rating, StudentSettings, Theme
 
 NEXT_CHOICES = [("lesson", "lesson"), ("review", "review")]
 
@@ -60,3 +60,7 @@ class StudySettingsForm(forms.ModelForm):
     class Meta:
         model = StudentSettings
         fields = ["desired_retention", "new_cards_per_day", "time_zone", "rollover_hour"]
+
+
+class ThemeForm(forms.Form):
+    theme = forms.ChoiceField(label="Colours", choices=Theme.choices, required=False, widget=forms.RadioSelect)

@@ -9,14 +9,11 @@ up to the student's daily cap of new cards per study day.
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from django.conf import settings as django_settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from lessons.models import (
     CardState,
-    CardStateKind,
     ClassLesson,
     Flashcard,
     FlashcardReveal,
@@ -26,17 +23,7 @@ from lessons.models import (
     PredictionSubmission,
     ReviewLog,
     SelfCheckAttempt,
-    StudentSettings,
 )
-
-
-def settings_for(user):
-    """The student's settings, or the defaults (unsaved) when they never saved any (one query)."""
-    return StudentSettings.objects.filter(user=user).first() or StudentSettings(user=user)
-
-
-def zone_of(study_settings):
-    return ZoneInfo(study_settings.time_zone or django_settings.TIME_ZONE)
 
 
 def day_start(now, *, zone, rollover_hour):
@@ -59,22 +46,10 @@ def study_date(moment, *, zone, rollover_hour):
     return (moment.astimezone(zone) - timedelta(hours=rollover_hour)).date()
 
 
-def due_cards(user, *, now, day_end):
-    """Cards due now: learning cards due by ``now``, Review cards due before the study day ends.
-
-    Driven by the partial index ``cardstate_user_due``: a range scan on (user, due < day_end).
-    """
-    return (
-        CardState.objects.filter(user=user, due__lt=day_end, card__lesson__published=True)
-        .filter(Q(state=CardStateKind.REVIEW) | Q(due__lte=now))
-        .order_by("due", "pk")
-    )
-
-
 def new_cards(user):
     """Cards the student has never rated, in lessons they started or that a class of theirs assigns.
 
-    "Started" is what the home page calls started (``lessons.progress``): any activity of the lesson done.
+    "Started" is what the home page calls started (``lessons.selectors.lesson_progress``): any activity of the lesson done.
     """
     lesson = OuterRef("lesson")
     started = (
@@ -88,7 +63,7 @@ def new_cards(user):
         | Exists(ClassLesson.objects.filter(lesson=lesson, classroom__enrollments__student=user))
     )
     return (
-        Flashcard.objects.filter(lesson__published=True)
+        Flashcard.objects.published()
         .filter(started)
         .exclude(Exists(CardState.objects.filter(user=user, card=OuterRef("pk"))))
         .order_by("lesson__course__position", "lesson__position", "lesson_id", "position")
@@ -97,9 +72,7 @@ def new_cards(user):
 
 def new_introduced_since(user, start):
     """How many new cards the student rated for the first time since ``start`` (undone ones excluded)."""
-    return ReviewLog.objects.filter(
-        user=user, reviewed_at__gte=start, state_before__isnull=True, undone_at__isnull=True
-    ).count()
+    return ReviewLog.objects.live().filter(user=user, reviewed_at__gte=start, state_before__isnull=True).count()
 
 
 @dataclass
@@ -121,10 +94,10 @@ class Queue:
 
 def queue_for(user, *, now, study_settings, with_head=True):
     """Counts of due and new cards (new ones capped for the day), and the first card. Five queries at most."""
-    zone = zone_of(study_settings)
+    zone = study_settings.zone
     start = day_start(now, zone=zone, rollover_hour=study_settings.rollover_hour)
     end = next_day_start(start, zone=zone, rollover_hour=study_settings.rollover_hour)
-    due = due_cards(user, now=now, day_end=end)
+    due = CardState.objects.published().due_for(user, now=now, day_end=end)
     due_count = due.count()
     new_limit = max(0, study_settings.new_cards_per_day - new_introduced_since(user, start))
     new = new_cards(user)
@@ -149,5 +122,5 @@ def queue_for(user, *, now, study_settings, with_head=True):
 
 def next_due_at(user):
     """When the student's next card falls due (None when they have no scheduled card)."""
-    state = CardState.objects.filter(user=user, card__lesson__published=True).order_by("due").first()
+    state = CardState.objects.published().filter(user=user).order_by("due").first()
     return state.due if state else None

@@ -1,0 +1,233 @@
+"""The class dashboard: students x assigned lessons, aggregated in the database.
+
+Every function here runs a fixed number of queries whatever the number of
+students: one aggregate per kind of activity, grouped by student (or by item),
+never one per student or per cell.
+
+Definitions shown to instructors (the README's data dictionary repeats them):
+
+- behind: an assigned lesson's expected-by date has passed (in the site's time
+  zone) and the student has not completed it;
+- inactive: no activity on the class's lessons in the last ``INACTIVE_AFTER``
+  (or none at all) while an assigned lesson is unfinished;
+- needs attention: behind or inactive;
+- cards due: the student's cards of the class's lessons due now; overdue: due
+  for more than ``OVERDUE_AFTER``.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
+from django.utils.safestring import mark_safe
+
+from lessons.models import (
+    ClassLesson,
+    Classroom,
+    Enrollment,
+)
+from lessons.selectors.lesson_progress import STATE_LABELS, LessonProgress, progress_for
+
+INACTIVE_AFTER = timedelta(days=7)
+OVERDUE_AFTER = timedelta(days=1)
+SORTS = {
+    "name": "Name",
+    "progress": "Completed",
+    "last_active": "Last active",
+}
+# What a student on the grid needs for "confidently wrong": high confidence, under half the rubric named.
+CONFIDENT_WRONG_SHARE = 0.5
+
+
+def share(part: int, whole: int) -> int:
+    """Whole percent, 0 when there is nothing to divide."""
+    return round(100 * part / whole) if whole else 0
+
+
+def class_students(classroom: Classroom):
+    """The class's student ids as a subquery (never a Python list)."""
+    return Enrollment.objects.filter(classroom=classroom).values("student_id")
+
+
+@dataclass
+class Cell:
+    """One student x lesson square of the grid."""
+
+    class_lesson: ClassLesson
+    progress: LessonProgress
+    behind: bool
+
+
+@dataclass
+class StudentRow:
+    """One student's row; the summaries are computed once, when the row is built."""
+
+    student: object
+    cells: list[Cell]
+    cards_due: int = 0
+    cards_overdue: int = 0
+    inactive: bool = False
+    last_active: datetime | None = None
+    completed: int = 0
+    behind: list[Cell] = field(default_factory=list)
+    average_percent: int = 0
+    cells_html: str = ""
+    # ``last_active`` as the template's ``date:"c"`` and ``date:"j M Y, H:i"`` write it (filled by class_dashboard).
+    last_active_iso: str = ""
+    last_active_label: str = ""
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.behind) or self.inactive
+
+    @property
+    def attention_reasons(self) -> list[str]:
+        reasons = []
+        if self.behind:
+            reasons.append(f"Behind on {len(self.behind)}")
+        if self.inactive:
+            reasons.append("Inactive 7+ days" if self.last_active else "No activity yet")
+        return reasons
+
+
+def _month_abbreviations() -> list[str]:
+    """What the template's ``date:"M"`` prints for each month, in the active language (index 1-12)."""
+    return ["", *(str(MONTHS_3[month]).title() for month in range(1, 13))]
+
+
+def cell_html(progress: LessonProgress, behind: bool, months: list[str], tz) -> str:
+    """The grid cell's markup, built without the template engine (the grid has students x lessons of them).
+
+    Every part is a constant, a number or a formatted date, so nothing needs escaping. The state is
+    written in words; the colour class only repeats it.
+    """
+    state = progress.state
+    parts = [f'<span class="state-label">{STATE_LABELS[state]}</span>']
+    if progress.completed_at is not None:
+        moment = progress.completed_at.astimezone(tz)  # what the template's date filter shows
+        parts.append(
+            f'<small><time datetime="{moment.isoformat()}">{moment.day} {months[moment.month]} {moment.year}</time></small>'
+        )
+    elif progress.started:
+        parts.append(f"<small>{progress.percent}%</small>")
+    if behind:
+        parts.append('<strong class="behind">Behind</strong>')
+    return f'<td class="cell cell-{state}{" cell-behind" if behind else ""}">{" ".join(parts)}</td>\n'
+
+
+@dataclass
+class Column:
+    class_lesson: ClassLesson
+    completed: int = 0
+    students: int = 0
+
+    @property
+    def share(self) -> int:
+        return share(self.completed, self.students)
+
+
+@dataclass
+class Dashboard:
+    classroom: Classroom
+    columns: list[Column]
+    rows: list[StudentRow]
+    sort: str
+    descending: bool
+    attention_only: bool
+    student_count: int = 0
+    attention_count: int = 0
+    today: date | None = None
+
+
+def _sort_key(sort):
+    if sort == "progress":
+        return lambda row: (row.completed, row.average_percent, _name_key(row))
+    if sort == "last_active":
+        oldest = datetime.min.replace(tzinfo=timezone.get_current_timezone())
+        return lambda row: (row.last_active or oldest, _name_key(row))
+    return _name_key
+
+
+def _name_key(row):
+    """Students sort by the name they gave (their username when they gave none), then username."""
+    student = row.student
+    return ((student.get_full_name() or student.username).casefold(), student.username.casefold())
+
+
+def parse_sort(value: str | None) -> tuple[str, bool]:
+    """``"-progress"`` -> ("progress", True); unknown values fall back to name, ascending."""
+    value = value or "name"
+    descending = value.startswith("-")
+    key = value.lstrip("-")
+    if key not in SORTS:
+        return "name", False
+    return key, descending
+
+
+def class_dashboard(
+    classroom: Classroom, *, now: datetime, sort: str = "name", descending: bool = False, attention_only: bool = False
+) -> Dashboard:
+    """Students x assigned lessons, with per-row and per-column summaries (about ten queries)."""
+    class_lessons = list(ClassLesson.objects.for_classroom(classroom))
+    enrollments = list(Enrollment.objects.for_dashboard(classroom))
+    lessons = [cl.lesson for cl in class_lessons]
+    # Progress and the cards due come from the same aggregates (one query per kind of activity).
+    table = progress_for(class_students(classroom), lessons, due_at=now, overdue_at=now - OVERDUE_AFTER)
+    today = timezone.localdate(now)
+    inactive_before = now - INACTIVE_AFTER
+    months = _month_abbreviations()
+    tz = timezone.get_current_timezone()
+    # An unpublished lesson is hidden from students, so nobody is behind on it (the dashboard marks it).
+    late = [bool(cl.expected_by and cl.expected_by < today and cl.lesson.published) for cl in class_lessons]
+
+    columns = [Column(class_lesson=cl, students=len(enrollments)) for cl in class_lessons]
+    rows = []
+    for enrollment in enrollments:
+        student = enrollment.student
+        row = StudentRow(student=student, cells=[])
+        html = []
+        percent_sum = 0
+        for column, cl, is_late in zip(columns, class_lessons, late, strict=True):
+            progress = table.get(student.pk, cl.lesson)
+            cell = Cell(class_lesson=cl, progress=progress, behind=is_late and not progress.completed)
+            row.cells.append(cell)
+            if progress.completed:
+                column.completed += 1
+                row.completed += 1
+                percent_sum += 100
+            else:
+                percent_sum += progress.percent
+            if cell.behind:
+                row.behind.append(cell)
+            if progress.last_active and (row.last_active is None or progress.last_active > row.last_active):
+                row.last_active = progress.last_active
+            row.cards_due += progress.cards_due
+            row.cards_overdue += progress.cards_overdue
+            html.append(cell_html(progress, cell.behind, months, tz))
+        row.cells_html = mark_safe("".join(html))  # noqa: S308 - cell_html writes only constants, numbers and dates
+        row.average_percent = percent_sum // len(row.cells) if row.cells else 0
+        if row.last_active:
+            moment = row.last_active.astimezone(tz)
+            row.last_active_iso = moment.isoformat()
+            row.last_active_label = f"{moment.day} {months[moment.month]} {moment.year}, {moment:%H:%M}"
+        unfinished = row.completed < len(row.cells)
+        # A student who joined this week is not "inactive" for having done nothing yet.
+        row.inactive = unfinished and (row.last_active or enrollment.joined_at) < inactive_before
+        rows.append(row)
+
+    attention_count = sum(1 for row in rows if row.needs_attention)
+    if attention_only:
+        rows = [row for row in rows if row.needs_attention]
+    rows.sort(key=_sort_key(sort), reverse=descending)
+    return Dashboard(
+        classroom=classroom,
+        columns=columns,
+        rows=rows,
+        sort=sort,
+        descending=descending,
+        attention_only=attention_only,
+        student_count=len(enrollments),
+        attention_count=attention_count,
+        today=today,
+    )

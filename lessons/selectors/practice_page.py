@@ -1,0 +1,328 @@
+"""The practice page's state for one student: the lesson's content plus their own records.
+
+Each exercise kind has a ``*_states`` function reading the student's records for
+the whole lesson in a fixed number of queries, and a single-item form used when a
+fragment is redrawn after a write. Views call these; no view builds state for another.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
+
+from lessons import grading, scheduling
+from lessons.forms.prediction import PREDICTION_MAX_LENGTH, PredictionForm
+from lessons.forms.selfcheck import SelfCheckRevealForm
+from lessons.models import (
+    CardState,
+    Confidence,
+    Flashcard,
+    FlashcardReveal,
+    OrderingAttempt,
+    OrderingItem,
+    PredictionDraft,
+    PredictionExercise,
+    PredictionSubmission,
+    Rating,
+    ReviewLog,
+    SelfCheckAttempt,
+    StudentSettings,
+    Verdict,
+)
+from lessons.selectors.practice_outline import practice_outline
+
+
+def practice_page(user, lesson) -> dict:
+    """Everything the practice page shows for ``user``: ``lesson`` (from ``practice_lesson``) and their records."""
+    context = {"lesson": lesson, "form": SelfCheckRevealForm(), "verdicts": Verdict.choices}
+    context.update(selfcheck_states(user, lesson))
+    context.update(prediction_states(user, lesson))
+    context.update(flashcard_states(user, lesson))
+    context.update(ordering_states(user, lesson))
+    context.update(practice_outline(context))
+    return context
+
+
+# ---------------------------------------------------------------- self-check
+
+
+def selfcheck_states(user, lesson) -> dict:
+    """The user's attempts on the lesson's questions, by question id (one query)."""
+    attempts = SelfCheckAttempt.objects.for_lesson(user, lesson)
+    return {"selfcheck_attempts": {attempt.question_id: attempt for attempt in attempts}}
+
+
+def selfcheck_question(user, question, *, form=None) -> dict:
+    """One question redrawn after a reveal or a verdict."""
+    return {
+        "lesson": question.lesson,
+        "question": question,
+        "attempt": SelfCheckAttempt.objects.filter(user=user, question=question).first(),
+        "form": form or SelfCheckRevealForm(),
+        "verdicts": Verdict.choices,
+    }
+
+
+# ---------------------------------------------------------------- ordering
+
+
+@dataclass(frozen=True)
+class Row:
+    """One item as the student sees it: where it is, and after a try whether to keep it or move it."""
+
+    item: OrderingItem
+    position: int
+    mark: str = ""  # "keep", "move" or "" before a try
+
+
+def ordering_state(exercise, attempt=None, *, error="", positions=None) -> dict:
+    """What the exercise shows for one student, given their latest attempt (from ``latest_with_summary``).
+
+    Before a try the items are in the display order and nothing about the answer is
+    included. After one, they are in the student's latest order, each marked keep or move.
+    """
+    items = exercise.display_items()
+    by_label = {item.label: item for item in items}
+    order = [item.label for item in items]
+    keep = None
+    if attempt is not None and sorted(attempt.order) == sorted(order):  # else the items changed since that try
+        order = list(attempt.order)
+        keep = set(grading.longest_ordered_run(order, exercise.correct_labels()))
+    rows = [
+        Row(
+            item=by_label[label],
+            position=(positions or {}).get(label, index),
+            mark="" if keep is None else ("keep" if label in keep else "move"),
+        )
+        for index, label in enumerate(order, start=1)
+    ]
+    solved = bool(attempt is not None and attempt.is_correct)
+    revealed = bool(attempt is not None and attempt.revealed)
+    return {
+        "attempt": attempt,
+        "rows": rows,
+        "order": order,
+        "choices": range(1, len(rows) + 1),
+        "next_number": attempt.number + 1 if attempt is not None else 1,
+        "to_move": [row.item.label for row in rows if row.mark == "move"],
+        "solved": solved,
+        "revealed": revealed,
+        "answer": [by_label[label] for label in exercise.correct_labels()] if revealed else [],
+        "error": error,
+    }
+
+
+def ordering_latest(user, exercise):
+    """The student's latest try at ``exercise``, with its summary (or None)."""
+    return OrderingAttempt.objects.filter(user=user, exercise=exercise).latest_with_summary().first()
+
+
+def ordering_states(user, lesson) -> dict:
+    """Each ordering exercise's state for this user, by exercise id (one query)."""
+    latest = {a.exercise_id: a for a in OrderingAttempt.objects.for_lesson(user, lesson).latest_with_summary()}
+    return {
+        "ordering_states": {
+            exercise.pk: ordering_state(exercise, latest.get(exercise.pk))
+            for exercise in lesson.ordering_exercises.all()
+        }
+    }
+
+
+# ---------------------------------------------------------------- prediction
+
+
+@dataclass
+class PredictionState:
+    """One student's work on one exercise, as the page shows it."""
+
+    exercise: PredictionExercise
+    submissions: list[PredictionSubmission] = field(default_factory=list)
+    draft: PredictionDraft | None = None
+    form: PredictionForm | None = None
+
+    @property
+    def latest(self):
+        return self.submissions[-1] if self.submissions else None
+
+    @property
+    def earlier(self):
+        """Earlier submissions, newest first."""
+        return self.submissions[-2::-1]
+
+    @property
+    def next_number(self):
+        return len(self.submissions) + 1
+
+    @property
+    def named_ids(self):
+        return {point.pk for point in self.latest.named_points.all()} if self.latest else set()
+
+    @property
+    def covered(self):
+        return len(self.named_ids)
+
+    @property
+    def total(self):
+        return len(self.exercise.rubric_points.all())
+
+    @property
+    def unsent_draft(self):
+        """A draft that differs from the latest submission: the student was revising (or had not submitted yet)."""
+        if not self.draft or not self.draft.text:
+            return None
+        return self.draft if self.latest is None or self.draft.text != self.latest.text else None
+
+    @property
+    def revising(self):
+        """Open the "Revise and resubmit" box: the student has unsent changes or a form to fix."""
+        return bool(self.unsent_draft or (self.form is not None and self.form.errors))
+
+    @property
+    def text_value(self):
+        """What the text box holds: what was just sent back with an error, else the draft."""
+        if self.form is not None and self.form.is_bound:
+            return self.form.data.get("text", "")
+        return self.draft.text if self.draft else ""
+
+    @property
+    def confidence_value(self):
+        return self.form.data.get("confidence", "") if self.form is not None and self.form.is_bound else ""
+
+
+PREDICTION_CHOICES = {"prediction_max_length": PREDICTION_MAX_LENGTH, "confidence_choices": Confidence.choices}
+
+
+def prediction_states(user, lesson) -> dict:
+    """The user's submissions and drafts on the lesson's prediction exercises (two queries, none without any)."""
+    exercises = lesson.predictions.all()
+    if not exercises:
+        return {"prediction_states": {}}
+    submissions = defaultdict(list)
+    for submission in PredictionSubmission.objects.for_lesson(user, lesson):
+        submissions[submission.exercise_id].append(submission)
+    drafts = {draft.exercise_id: draft for draft in PredictionDraft.objects.for_lesson(user, lesson)}
+    return {
+        "prediction_states": {
+            exercise.pk: PredictionState(exercise, submissions[exercise.pk], drafts.get(exercise.pk))
+            for exercise in exercises
+        },
+        **PREDICTION_CHOICES,
+    }
+
+
+def prediction_state(user, exercise, form=None) -> PredictionState:
+    """One exercise's state, redrawn after a write (or with a form to fix)."""
+    return PredictionState(
+        exercise,
+        list(PredictionSubmission.objects.for_exercise(user, exercise)),
+        PredictionDraft.objects.for_exercise(user, exercise).first(),
+        form,
+    )
+
+
+def prediction_exercise(user, exercise, *, form=None, focus="") -> dict:
+    """The context of one prediction exercise's fragment."""
+    return {
+        "lesson": exercise.lesson,
+        "exercise": exercise,
+        "state": prediction_state(user, exercise, form),
+        "focus": focus,
+        **PREDICTION_CHOICES,
+    }
+
+
+# ---------------------------------------------------------------- flashcards
+
+
+@dataclass
+class CardView:
+    """One card as a student sees it now: revealed or not, and the four ratings with their intervals."""
+
+    card: Flashcard
+    state: CardState | None
+    revealed: bool
+    previews: list
+    undo_log: ReviewLog | None
+
+    @property
+    def version(self):
+        return self.state.version if self.state else 0
+
+    @property
+    def buttons(self):
+        """(rating value, name, interval label) for the four rating buttons."""
+        return [(outcome.rating, Rating(outcome.rating).label, outcome.label) for outcome in self.previews]
+
+    @property
+    def due_now(self):
+        return self.state is not None and self.state.due <= timezone.now()
+
+    @property
+    def next_due_label(self):
+        if self.state is None:
+            return ""
+        # whole minutes, rounded up: a card due in 59.9 s reads "1m" as its button said
+        seconds = max(0, (self.state.due - timezone.now()).total_seconds())
+        return scheduling.format_interval(timedelta(minutes=math.ceil(seconds / 60)))
+
+
+def card_view(user, card, *, state, revealed_at, retention, last_log) -> CardView:
+    revealed = revealed_at is not None and (
+        state is None or state.last_review is None or revealed_at > state.last_review
+    )
+    previews = []
+    if revealed:
+        # As of the reveal, as the rating will be computed (see lessons.scheduling): the labels stay exact.
+        previews = scheduling.preview(
+            user_id=user.pk,
+            card_id=card.pk,
+            memory=scheduling.MemoryState.of(state),
+            now=revealed_at,
+            desired_retention=retention,
+        )
+    undo_log = last_log if last_log is not None and last_log.card_id == card.pk else None
+    return CardView(card=card, state=state, revealed=revealed, previews=previews, undo_log=undo_log)
+
+
+def last_live_log(user):
+    """The student's latest rating that was not undone (what "Undo" undoes)."""
+    return ReviewLog.objects.filter(user=user).live().order_by("-reviewed_at", "-pk").first()
+
+
+def flashcard_states(user, lesson) -> dict:
+    """The student's state of each of the lesson's cards (four queries, whatever the number of cards)."""
+    cards = list(lesson.flashcards.all())
+    if not cards:
+        return {"flashcard_views": {}}
+    states = {state.card_id: state for state in CardState.objects.filter(user=user, card__lesson=lesson)}
+    reveals = dict(FlashcardReveal.objects.filter(user=user, card__lesson=lesson).values_list("card_id", "revealed_at"))
+    retention = StudentSettings.objects.for_user(user).desired_retention
+    last_log = last_live_log(user)
+    return {
+        "flashcard_views": {
+            card.pk: card_view(
+                user,
+                card,
+                state=states.get(card.pk),
+                revealed_at=reveals.get(card.pk),
+                retention=retention,
+                last_log=last_log,
+            )
+            for card in cards
+        }
+    }
+
+
+def flashcard(user, card) -> dict:
+    """One card's fragment context, redrawn after a reveal, a rating or an undo."""
+    fc = card_view(
+        user,
+        card,
+        state=CardState.objects.filter(user=user, card=card).first(),
+        revealed_at=FlashcardReveal.objects.filter(user=user, card=card).values_list("revealed_at", flat=True).first(),
+        retention=StudentSettings.objects.for_user(user).desired_retention,
+        last_log=last_live_log(user),
+    )
+    return {"lesson": card.lesson, "card": card, "fc": fc}
