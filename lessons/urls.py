@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", accounts.account, name="account"),
     path("settings/theme/", settings.theme, name="theme"),
+    path("settings/goal/", settings.daily_goal, name="daily_goal"),
     path("courses/<slug:slug>/", pages.course_detail, name="course_detail"),
     path("lessons/<slug:slug>/", pages.lesson_detail, name="lesson_detail"),
     path("questions/<int:question_id>/reveal/", selfcheck.reveal, name="selfcheck_reveal"),

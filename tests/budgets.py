@@ -9,5 +9,6 @@ two data sizes so it cannot grow with data.
 # self-check attempts, prediction submissions + their ticks + drafts,
 # flashcard states + reveals, ordering attempts + reveals.
 PRACTICE_PAGE = 16
-# user, courses + lessons, lesson progress (7 grouped queries), due-card summary (4).
-HOME = 14
+# user, courses + lessons, lesson progress (7 grouped queries), study settings, due-card summary (3),
+# reviews per study day of the last week (the Today page's daily goal, issue 17).
+HOME = 15

@@ -522,6 +522,11 @@ MATRIX: dict[str, list[Case]] = {
         Case("POST", logged_in(302), data=lambda w: {"first_name": "New Name", "email": "renamed@example.com"}),
         Case("POST", logged_in(200), data=lambda w: {"first_name": "", "email": "x"}, note="re-shown with errors"),
     ],
+    "daily_goal": [
+        Case("GET", logged_in(405)),
+        Case("POST", logged_in(302), data=lambda w: {"daily_goal": "20"}),
+        Case("POST", logged_in(400), data=lambda w: {"daily_goal": "-3"}),
+    ],
     "theme": [
         Case("GET", logged_in(405)),
         Case("POST", logged_in(302), data=lambda w: {"theme": "dark"}),

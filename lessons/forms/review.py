@@ -64,3 +64,7 @@ class StudySettingsForm(forms.ModelForm):
 
 class ThemeForm(forms.Form):
     theme = forms.ChoiceField(label="Colours", choices=Theme.choices, required=False, widget=forms.RadioSelect)
+
+
+class GoalForm(forms.Form):
+    daily_goal = forms.IntegerField(label="Daily goal", min_value=0, max_value=500)

@@ -167,6 +167,11 @@ class StudentSettings(models.Model):
     time_zone = models.CharField(max_length=64, blank=True, help_text="Blank: the site's time zone.")
     rollover_hour = models.PositiveSmallIntegerField(default=4, validators=[MaxValueValidator(23)])
     theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.SYSTEM, blank=True)
+    daily_goal = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(500)],
+        help_text="Reviews a day the Today page counts toward; 0: no goal.",
+    )
 
     objects = StudentSettingsQuerySet.as_manager()
 

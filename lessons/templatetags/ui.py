@@ -22,16 +22,18 @@ def icon(name, css_class=""):
 
 @register.simple_tag
 def ring(percent, label, css_class=""):
-    """A progress ring for ``percent`` (0-100), announced as ``label``."""
+    """A progress ring for ``percent`` (0-100), announced as ``label`` (decorative when the label is empty:
+    the text beside it says the same)."""
     percent = max(0, min(100, int(percent or 0)))
     done = " ring-done" if percent == 100 else ""
+    name = format_html('role="img" aria-label="{}"', label) if label else format_html('aria-hidden="true"')
     return format_html(
-        '<svg class="ring{}{}" viewBox="0 0 36 36" role="img" aria-label="{}">'
+        '<svg class="ring{}{}" viewBox="0 0 36 36" {}>'
         '<circle class="ring-track" cx="18" cy="18" r="15"></circle>'
         '<circle class="ring-value" cx="18" cy="18" r="15" pathLength="100" stroke-dasharray="{} 100"></circle>'
         "</svg>",
         done,
         f" {css_class}" if css_class else "",
-        label,
+        name,
         percent,
     )

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lessons.errors import ApplicationError
-from lessons.forms.review import StudySettingsForm, ThemeForm
+from lessons.forms.review import GoalForm, StudySettingsForm, ThemeForm
 from lessons.models import StudentSettings
 from lessons.services import review as services
 
@@ -29,4 +29,14 @@ def theme(request):
     services.theme_save(user=request.user, theme=form.cleaned_data["theme"])
     request.session["theme"] = form.cleaned_data["theme"]
     messages.success(request, "Your colour choice is saved.")
+    return redirect("study_settings")
+
+
+@require_POST
+def daily_goal(request):
+    form = GoalForm(request.POST)
+    if not form.is_valid():
+        raise ApplicationError("The daily goal is a number of reviews from 0 (no goal) to 500.")
+    services.goal_save(user=request.user, daily_goal=form.cleaned_data["daily_goal"])
+    messages.success(request, "Your daily goal is saved." if form.cleaned_data["daily_goal"] else "No daily goal.")
     return redirect("study_settings")
