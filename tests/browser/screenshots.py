@@ -17,8 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 OUT = Path(os.environ.get("SCREENSHOTS_DIR", Path(__file__).resolve().parents[2] / "docs" / "screenshots"))
 SHOTS = {
     "public": ["landing", "signup"],
-    "student": ["home", "lesson", "review", "progress", "settings"],
-    "instructor": ["dashboard", "items", "admin-lesson"],
+    "student": ["home", "lesson", "review", "shuffle", "progress", "settings"],
+    "instructor": ["dashboard", "items", "student-page", "admin-lesson"],
 }
 WIDTHS = {"phone": (360, 760), "desktop": (1280, 800)}
 
