@@ -3,6 +3,7 @@
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -26,7 +27,7 @@ def ring(percent, label, css_class=""):
     the text beside it says the same)."""
     percent = max(0, min(100, int(percent or 0)))
     done = " ring-done" if percent == 100 else ""
-    name = format_html('role="img" aria-label="{}"', label) if label else format_html('aria-hidden="true"')
+    name = format_html('role="img" aria-label="{}"', label) if label else mark_safe('aria-hidden="true"')
     return format_html(
         '<svg class="ring{}{}" viewBox="0 0 36 36" {}>'
         '<circle class="ring-track" cx="18" cy="18" r="15"></circle>'

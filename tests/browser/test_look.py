@@ -135,7 +135,7 @@ def test_sign_up_with_an_email_then_reset_the_password_from_the_mail(page, live_
     page.get_by_label("Password", exact=True).fill("diffusion-Steps-42")
     page.get_by_label("Password confirmation").fill("diffusion-Steps-42")
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Mary Somerville")
+    expect(page.locator(".today-greeting")).to_have_text("Welcome, Mary Somerville.")
     assert page.get_by_text("Welcome").count() == 1
     page.get_by_role("button", name="Log out").click()
 
