@@ -40,8 +40,9 @@ def parse_args(argv):
     )
     parser.add_argument(
         "command",
-        choices=["run", "seed", "explain"],
-        help="run: the whole benchmark; seed: the database only; explain: the EXPLAIN checks only (prints plans)",
+        choices=["run", "seed", "explain", "lessonfile"],
+        help="run: the whole benchmark; seed: the database only; explain: the EXPLAIN checks only (prints plans); "
+        "lessonfile: only the import of a 10,000-card lesson file and its re-import with 100 changes",
     )
     parser.add_argument(
         "--database-url",
@@ -360,6 +361,12 @@ def run(args):
     seeded = prepare_database(args)
     if args.command == "seed":
         return 0
+    if args.command == "lessonfile":
+        from bench import lessonfile_import
+
+        log("Lesson file import (rolled back)")
+        lessonfile_import.measure(write=log)
+        return 0
     if args.command == "explain":
         for check in explain.run_checks(login_sample(timezone.now(), sample=10)):
             log(f"== {check['name']}: {check['median_ms']:.3f} ms, uses {check['index']}: {check['uses_index']}")
@@ -398,7 +405,13 @@ def run(args):
         verdict = "index used" if check["uses_index"] else f"NOT using {check['index']}: {check['scans']}"
         log(f"  {check['name']:<52} {check['median_ms']:>8.3f} ms  {verdict}")
 
+    from bench import lessonfile_import
+
+    log("Lesson file import (rolled back)")
+    imports = lessonfile_import.measure(write=log)
+
     run_result = report.build_run(
+        imports=imports,
         args=args,
         seeded=seeded,
         floor=floor_result,

@@ -1,10 +1,11 @@
 from django.contrib import messages
-from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from lessons import throttle
 from lessons.models import (
     Flashcard,
     Lesson,
@@ -29,6 +30,13 @@ def remember_theme(sender, request, user, **kwargs):
 @receiver(user_logged_out)
 def say_logged_out(sender, request, user, **kwargs):
     messages.info(request, "You are logged out. See you at your next review.")
+
+
+@receiver(user_login_failed)
+def count_login_failure(sender, credentials, request=None, **kwargs):
+    """Every failed log-in counts against its address's allowance, whatever the username."""
+    if request is not None:
+        throttle.count(request, "login_failure")
 
 
 def _lesson_id(instance):

@@ -2,6 +2,9 @@ from django.urls import path
 
 from .views import accounts, classes, health, ordering, pages, prediction, review, selfcheck, settings, stats
 
+# Django's auth views that lessons wraps (rate limits, the lockout reset); quizsite/urls.py leaves them out.
+ACCOUNT_OVERRIDES = {"login", "password_reset", "password_reset_confirm"}
+
 urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
@@ -9,6 +12,9 @@ urlpatterns = [
     path("accounts/", accounts.account, name="account"),
     path("settings/theme/", settings.theme, name="theme"),
     path("settings/goal/", settings.daily_goal, name="daily_goal"),
+    path("accounts/login/", accounts.log_in, name="login"),
+    path("accounts/password_reset/", accounts.password_reset, name="password_reset"),
+    path("accounts/reset/<uidb64>/<token>/", accounts.password_reset_confirm, name="password_reset_confirm"),
     path("courses/<slug:slug>/", pages.course_detail, name="course_detail"),
     path("lessons/<slug:slug>/", pages.lesson_detail, name="lesson_detail"),
     path("questions/<int:question_id>/reveal/", selfcheck.reveal, name="selfcheck_reveal"),

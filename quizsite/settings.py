@@ -54,8 +54,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "lessons.middleware.request_body_guard",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "lessons.middleware.private_pages",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -99,15 +101,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL")
 if REDIS_URL:
+    # A cache, not a dependency: a Redis outage is logged and every cache call is skipped for a few
+    # seconds at a time (lessons.cache), so pages come from Postgres instead of failing.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "lessons.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "retry_after": 5},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in Postgres only: a Redis outage must not log anyone out or fail their requests.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -123,15 +129,46 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# Login throttling: lock a (username, IP) pair after five failures, for 15
-# minutes, with the state in the database so every app server sees it.
+# The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies (the load balancer, a
+# TLS proxy) the address the outermost trusted proxy saw, read from the right of X-Forwarded-For so a
+# client cannot choose it by sending its own header. django-axes and the rate limits both use it
+# (lessons.throttle.client_address).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", os.environ.get("AXES_PROXY_COUNT", "0")))
+
+# Login lockout (django-axes, state in Postgres): five wrong passwords lock the (username, address)
+# pair for 15 minutes; never a username alone, so a stranger cannot lock a student out from
+# everywhere. A successful password reset unlocks the account (lessons.views.accounts).
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
+AXES_CLIENT_IP_CALLABLE = "lessons.throttle.client_address"
+
+# Per-address rate limits (django-ratelimit counters in the shared cache, so every app server counts
+# together; while the cache is down they are not enforced, and the axes lockout above still is).
+# "login_failure" is the per-address limit across usernames: it stops a password-guessing flood
+# before it costs a password hash per request. See the README, "Login and rate limits".
+RATE_LIMITS = {
+    "login": "60/m",  # every log-in POST
+    "login_failure": "20/10m",  # wrong passwords or unknown usernames, any username
+    "signup": "20/h",
+    "password_reset": "10/h",
+    "join_failure": "20/10m",  # wrong class codes, typed or in a join link
+}
+RATELIMIT_IP_META_KEY = "lessons.throttle.client_address"
+RATELIMIT_FAIL_OPEN = True
+RATELIMIT_CACHE_PREFIX = "rl:"
+
+# Request bodies: explicit limits, checked from Content-Length before anything reads the body
+# (lessons.middleware.request_body_guard). The lesson-file upload has its own, smaller limit
+# (LESSON_FILE_MAX_BYTES below, plus room for the form).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MiB of form fields (Django's default, stated)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+MAX_REQUEST_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE  # any request, fields and files together
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -145,6 +182,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+
+# Lesson files larger than this are refused, by `import_lessons` and by the admin upload alike.
+LESSON_FILE_MAX_BYTES = int(os.environ.get("LESSON_FILE_MAX_BYTES", "1000000"))
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

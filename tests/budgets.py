@@ -5,10 +5,10 @@ are set here once: each is the whole page's count, and the tests assert it at
 two data sizes so it cannot grow with data.
 """
 
-# session is cached (cached_db), so: user, lesson + course, 6 content prefetches,
+# session (from Postgres: it must survive a Redis outage), user, lesson + course, 6 content prefetches,
 # self-check attempts, prediction submissions + their ticks + drafts,
 # flashcard states + reveals, ordering attempts + reveals.
-PRACTICE_PAGE = 16
-# user, courses + lessons, lesson progress (7 grouped queries), study settings, due-card summary (3),
+PRACTICE_PAGE = 17
+# session, user, courses + lessons, lesson progress (7 grouped queries), study settings, due-card summary (3),
 # reviews per study day of the last week (the Today page's daily goal, issue 17).
-HOME = 15
+HOME = 16  # with the session (main) and the Today page's week of reviews (issue 17)

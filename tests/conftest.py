@@ -1,19 +1,15 @@
-"""Shared fixtures: users, the diffusion lesson, lesson factories, browser set-up."""
+"""Shared fixtures: users, the diffusion lesson, lesson sizes, browser set-up; the builders are in tests/factory.py."""
 
 import os
 import shutil
-from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
-from django.test import Client
+from django.core.cache import cache
+from django.test import Client, override_settings
 
-from lessons.lessonfile import import_paths
-from lessons.models import Course, Flashcard, Lesson, SelfCheckQuestion
-from lessons.roles import instructors_group
+from lessons.models import Course, Lesson
+from tests import factory
 
-CONTENT_DIR = Path(__file__).resolve().parent.parent / "lessons" / "content"
-DIFFUSION_FILE = CONTENT_DIR / "diffusion.yaml"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -30,6 +26,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config, items):
+    skip_postgres_only(items)
     browser_items = [item for item in items if "browser" in item.keywords]
     if not browser_items or shutil.which(CHROMIUM) or os.path.exists(CHROMIUM):
         return
@@ -41,17 +38,38 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(skip)
 
 
+def skip_postgres_only(items):
+    """Tests marked ``postgres`` need PostgreSQL (row locks, deferred constraints, EXPLAIN); skip them elsewhere."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason=f"needs PostgreSQL (this run uses {connection.vendor}): set DATABASE_URL=postgres://... to run it"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
 def pytest_collection_finish(session):
     skipped = [i for i in session.items if "browser" in i.keywords and i.get_closest_marker("skip")]
     if skipped:
         print(f"\n*** {len(skipped)} browser tests will be SKIPPED: Chromium not found at {CHROMIUM}. ***\n")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_tests():
+    # PBKDF2 at a million iterations costs 0.25 s a login; tests do not need it. Session-wide, so the
+    # module-scoped worlds (tests/test_permissions_matrix.py) hash their users' passwords fast too.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], AXES_ENABLED=False):
+        yield
+
+
 @pytest.fixture(autouse=True)
-def _fast_tests(settings):
-    # PBKDF2 at a million iterations costs 0.25 s a login; tests do not need it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.AXES_ENABLED = False
+def _no_rate_limit_counts():
+    # Rate-limit counters live in the cache (local memory in tests): each test starts with none.
+    cache.clear()
 
 
 # ---------------------------------------------------------------- users
@@ -59,15 +77,8 @@ def _fast_tests(settings):
 
 @pytest.fixture
 def make_user(db):
-    def make(username="student", *, instructor=False, password="a-Long-passw0rd"):
-        user = User.objects.create_user(username=username, password=password, email=f"{username}@example.com")
-        if instructor:
-            user.is_staff = True
-            user.save(update_fields=["is_staff"])
-            user.groups.add(instructors_group())
-        return user
-
-    return make
+    """``tests.factory.make_user`` for tests that ask for it as a fixture."""
+    return factory.make_user
 
 
 @pytest.fixture
@@ -103,32 +114,27 @@ def htmx_headers():
 
 @pytest.fixture
 def diffusion(db):
-    """The shipped diffusion lesson, imported from its lesson file."""
-    (result,) = import_paths([DIFFUSION_FILE])
-    return Lesson.objects.for_practice().get(pk=result.lesson.pk)
+    """The shipped diffusion lesson, imported from its lesson file: for tests about the shipped text."""
+    return factory.import_diffusion()
+
+
+@pytest.fixture
+def lesson(db):
+    """A made lesson shaped like the shipped one (6 questions, an ordering exercise of six stages a-f whose
+    correct order is b d c f a e, a prediction with 3 rubric points, 10 cards), for tests that need no shipped text."""
+    made = factory.make_lesson(slug="made", title="A made lesson", questions=6, cards=10)
+    return Lesson.objects.for_practice().get(pk=made.pk)
 
 
 @pytest.fixture
 def make_lesson(db):
-    """A lesson with ``size`` questions and cards, for query-count tests at two sizes."""
+    """A lesson with ``size`` questions and cards (no exercises), in one shared course, for query counts at two sizes."""
 
     def make(slug="sized", *, size=3, published=True):
         course, _ = Course.objects.get_or_create(title="Sized course", defaults={"slug": "sized-course"})
-        lesson = Lesson.objects.create(
-            course=course,
-            slug=slug,
-            title=f"Lesson {slug}",
-            position=Lesson.objects.filter(course=course).count() + 1,
-            published=published,
+        return factory.make_lesson(
+            course=course, slug=slug, questions=size, cards=size, ordering=False, prediction=False, published=published
         )
-        SelfCheckQuestion.objects.bulk_create(
-            SelfCheckQuestion(lesson=lesson, position=i, question=f"Question {i}?", answer=f"Answer {i}.")
-            for i in range(1, size + 1)
-        )
-        Flashcard.objects.bulk_create(
-            Flashcard(lesson=lesson, position=i, front=f"Front {i}", back=f"Back {i}") for i in range(1, size + 1)
-        )
-        return lesson
 
     return make
 

@@ -130,3 +130,66 @@ def test_the_colour_theme_is_saved_in_the_settings_and_worn_by_every_page(studen
     response = client.post("/settings/theme/", {"theme": "purple"})
     assert response.status_code == 400
     assert StudentSettings.objects.get(user=student).theme == "dark"
+
+
+# ---------------------------------------------------------------- look-alike usernames
+
+
+def sign_up(username):
+    return Client().post(
+        "/accounts/signup/",
+        {
+            "display_name": "Someone",
+            "email": f"{User.objects.count()}-new@example.com",  # sign-up also needs a name and a unique email
+            "username": username,
+            "password1": "A-l0ng-passphrase",
+            "password2": "A-l0ng-passphrase",
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        "stu_\u0430",  # Cyrillic а
+        "stu_\u0251",  # Latin alpha ɑ
+        "STU_A",  # another case
+        "stu_\uff41",  # fullwidth ａ (folded by Django's NFKC, then taken)
+    ],
+)
+def test_a_username_that_looks_like_an_existing_one_is_refused(make_user, lookalike):
+    from django.contrib.auth.models import User
+
+    make_user("stu_a")
+    response = sign_up(lookalike)
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "looks too much like an existing username" in text or "mixes scripts" in text or "already exists" in text
+    assert list(User.objects.values_list("username", flat=True)) == ["stu_a"]
+
+
+def test_mixed_scripts_are_refused_even_without_a_lookalike(db):
+    from django.contrib.auth.models import User
+
+    response = sign_up("p\u0430ul")  # Latin p, u, l around a Cyrillic а
+    assert "mixes scripts" in page_text(response)
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["José", "Дмитрий", "student_2", "ada.lovelace"])
+def test_names_in_one_script_are_welcome(make_user, name):
+    from django.contrib.auth.models import User
+
+    make_user("stu_a")
+    assert sign_up(name).status_code == 302
+    assert User.objects.filter(username=name).exists()
+
+
+def test_digits_and_letters_that_look_alike_are_one_name(make_user):
+    from lessons.usernames import skeleton
+
+    assert skeleton("a1ice") == skeleton("alice") == skeleton("aIice")
+    assert skeleton("B0B") == skeleton("BOB")
+    assert skeleton("stu_a") != skeleton("stu_b")
+    make_user("alice")
+    assert "looks too much like an existing username" in page_text(sign_up("a1ice"))

@@ -77,10 +77,12 @@ def form_data(response):
 
 
 def check_constraints_now():
-    """Postgres checks DEFERRED constraints at commit; a test runs inside one transaction, so force the check."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    """Deferred constraints are checked at commit; a test runs inside one transaction, so force the check.
+
+    Django does it per database: on Postgres ``SET CONSTRAINTS ALL IMMEDIATE`` then ``DEFERRED``, on SQLite
+    ``PRAGMA foreign_key_check``; both raise ``IntegrityError`` on a violation.
+    """
+    connection.check_constraints()
 
 
 def student_record_count():
@@ -98,11 +100,11 @@ def prefix_of(response, model):
 
 
 @pytest.mark.django_db
-def test_instructor_sees_the_lesson_list_with_counts(admin_client, diffusion):
+def test_instructor_sees_the_lesson_list_with_counts(admin_client, lesson):
     response = admin_client.get(reverse("admin:lessons_lesson_changelist"))
     assert response.status_code == 200
     row = response.content.decode()
-    assert diffusion.title in row
+    assert lesson.title in row
     cl = response.context["cl"]
     (lesson,) = cl.result_list
     assert (lesson.question_count, lesson.ordering_count, lesson.prediction_count, lesson.flashcard_count) == (
@@ -111,7 +113,7 @@ def test_instructor_sees_the_lesson_list_with_counts(admin_client, diffusion):
         1,
         10,
     )
-    assert 'href="/lessons/diffusion/"' in row  # "View on site"
+    assert f'href="{lesson.get_absolute_url()}"' in row  # "View on site"
     assert "Upload lesson file" in row
 
 
@@ -133,6 +135,7 @@ def test_changelist_search_and_filters(admin_client, diffusion, make_lesson):
 
 @pytest.mark.django_db
 def test_instructor_sees_everything_of_a_lesson_on_its_page(admin_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     response = admin_client.get(change_url(diffusion))
     assert response.status_code == 200
     page = response.content.decode()
@@ -173,14 +176,14 @@ def test_student_cannot_reach_lesson_admin_pages(student_client, diffusion):
 
 
 @pytest.mark.django_db
-def test_staff_without_instructor_permissions_cannot_edit(make_user, diffusion):
+def test_staff_without_instructor_permissions_cannot_edit(make_user, lesson):
     staff = make_user("staffonly")
     staff.is_staff = True
     staff.save()
     client = Client()
     client.force_login(staff)
-    assert client.get(change_url(diffusion)).status_code == 403
-    assert client.get(reverse("admin:lessons_lesson_preview", args=[diffusion.pk])).status_code == 403
+    assert client.get(change_url(lesson)).status_code == 403
+    assert client.get(reverse("admin:lessons_lesson_preview", args=[lesson.pk])).status_code == 403
     assert client.get(reverse("admin:lessons_lesson_upload")).status_code == 403
 
 
@@ -240,7 +243,9 @@ def test_new_question_goes_after_the_others(admin_client, diffusion):
 
 
 @pytest.mark.django_db
-def test_removing_an_item_with_student_data_needs_confirmation(admin_client, diffusion, student, other_student):
+def test_deleting_an_item_with_student_data_archives_it_then_restore_and_purge(
+    admin_client, diffusion, student, other_student
+):
     question = diffusion.questions.first()
     for user in (student, other_student):
         SelfCheckAttempt.objects.create(user=user, question=question, revealed_at=timezone.now())
@@ -248,18 +253,38 @@ def test_removing_an_item_with_student_data_needs_confirmation(admin_client, dif
     data = form_data(page)
     questions = prefix_of(page, SelfCheckQuestion)
     data[f"{questions}-0-DELETE"] = "on"
-    refused = admin_client.post(change_url(diffusion), data)
-    assert refused.status_code == 200
-    html = refused.content.decode()
-    assert "would delete 2 student records" in html
-    assert 'name="confirm_student_data"' in html
-    assert SelfCheckAttempt.objects.count() == 2 and SelfCheckQuestion.objects.filter(lesson=diffusion).count() == 6
+    response = admin_client.post(change_url(diffusion), data, follow=True)
+    assert any("Archived" in str(m) for m in response.context["messages"])
+    question.refresh_from_db()
+    assert question.archived_at is not None
+    assert SelfCheckAttempt.objects.filter(question=question).count() == 2
+    assert SelfCheckQuestion.objects.live().filter(lesson=diffusion).count() == 5
+    # The lesson page lists live rows only; the archived page lists the question with its records.
+    assert question.question not in admin_client.get(change_url(diffusion)).content.decode()
+    archived_url = reverse("admin:lessons_lesson_archived", args=[diffusion.pk])
+    archived = admin_client.get(archived_url).content.decode()
+    assert question.uid in archived and ">2<" in archived
 
-    data["confirm_student_data"] = "on"
-    response = admin_client.post(change_url(diffusion), data)
-    assert response.status_code == 302
-    assert SelfCheckAttempt.objects.count() == 0
+    restore_url = reverse("admin:lessons_lesson_restore", args=[diffusion.pk, "question", question.pk])
+    assert admin_client.get(restore_url).status_code == 405
+    assert admin_client.post(restore_url).status_code == 302
+    question.refresh_from_db()
+    assert question.archived_at is None and question.position == 7
+    check_constraints_now()
+
+    # Purge: only an archived item, only with the count the page showed.
+    purge_url = reverse("admin:lessons_lesson_purge", args=[diffusion.pk, "question", question.pk])
+    assert admin_client.get(purge_url).status_code == 404
+    question.archived_at = timezone.now()
+    question.save()
+    confirm = admin_client.get(purge_url).content.decode()
+    assert "2 student records" in confirm
+    stale = admin_client.post(purge_url, {"expected_records": 1}, follow=True)
+    assert "Nothing deleted" in stale.content.decode()
+    assert SelfCheckQuestion.objects.filter(pk=question.pk).exists()
+    assert admin_client.post(purge_url, {"expected_records": 2}).status_code == 302
     assert not SelfCheckQuestion.objects.filter(pk=question.pk).exists()
+    assert SelfCheckAttempt.objects.count() == 0
 
 
 @pytest.mark.django_db
@@ -297,8 +322,8 @@ def ordering_page(admin_client, exercise):
 
 
 @pytest.mark.django_db
-def test_ordering_items_reorder_and_correct_order_are_saved(admin_client, diffusion):
-    exercise = diffusion.ordering_exercises.get()
+def test_ordering_items_reorder_and_correct_order_are_saved(admin_client, lesson):
+    exercise = lesson.ordering_exercises.get()
     url, page, data, items = ordering_page(admin_client, exercise)
     assert "(b) → (d) → (c) → (f) → (a) → (e)" in page.content.decode()
     # Display order: swap the first two (a, b). Correct order: a first, then the old order of the rest.
@@ -326,8 +351,8 @@ def test_ordering_items_reorder_and_correct_order_are_saved(admin_client, diffus
         ({"1-correct_position": "x"}, "Enter a whole number"),
     ],
 )
-def test_invalid_ordering_answers_are_form_errors(admin_client, diffusion, change, message):
-    exercise = diffusion.ordering_exercises.get()
+def test_invalid_ordering_answers_are_form_errors(admin_client, lesson, change, message):
+    exercise = lesson.ordering_exercises.get()
     before = list(exercise.items.values_list("label", "display_position", "correct_position"))
     url, _, data, items = ordering_page(admin_client, exercise)
     for key, value in change.items():
@@ -339,8 +364,8 @@ def test_invalid_ordering_answers_are_form_errors(admin_client, diffusion, chang
 
 
 @pytest.mark.django_db
-def test_an_ordering_exercise_keeps_at_least_two_items(admin_client, diffusion):
-    exercise = diffusion.ordering_exercises.get()
+def test_an_ordering_exercise_keeps_at_least_two_items(admin_client, lesson):
+    exercise = lesson.ordering_exercises.get()
     url, _, data, items = ordering_page(admin_client, exercise)
     for i in range(5):
         data[f"{items}-{i}-DELETE"] = "on"
@@ -351,8 +376,8 @@ def test_an_ordering_exercise_keeps_at_least_two_items(admin_client, diffusion):
 
 
 @pytest.mark.django_db
-def test_removing_an_item_of_an_attempted_exercise_needs_confirmation(admin_client, diffusion, student):
-    exercise = diffusion.ordering_exercises.get()
+def test_removing_a_stage_of_an_attempted_exercise_archives_it(admin_client, lesson, student):
+    exercise = lesson.ordering_exercises.get()
     OrderingAttempt.objects.create(
         user=student,
         exercise=exercise,
@@ -367,13 +392,23 @@ def test_removing_an_item_of_an_attempted_exercise_needs_confirmation(admin_clie
     url, _, data, items = ordering_page(admin_client, exercise)
     e_form = next(i for i in range(6) if data[f"{items}-{i}-label"] == "e")
     data[f"{items}-{e_form}-DELETE"] = "on"
-    refused = admin_client.post(url, data)
-    assert "would delete 1 student record" in refused.content.decode()
+    assert admin_client.post(url, data).status_code == 302
+    check_constraints_now()
     assert exercise.items.count() == 6
+    assert exercise.items.live().count() == 5
+    assert OrderingExercise.objects.get(pk=exercise.pk).correct_labels() == list("bdcfa")
+    # A new stage may not take the archived stage's label.
+    url, _, data, items = ordering_page(admin_client, exercise)
+    n = int(data[f"{items}-TOTAL_FORMS"])
+    data.update({f"{items}-TOTAL_FORMS": n + 1, f"{items}-{n}-label": "e", f"{items}-{n}-text": "New stage"})
+    data[f"{items}-{n}-correct_position"] = 6
+    refused = admin_client.post(url, data)
+    assert refused.status_code == 200 and "belongs to an archived stage" in refused.content.decode()
 
 
 @pytest.mark.django_db
 def test_prediction_rubric_points_reorder_and_need_one(admin_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     exercise = diffusion.predictions.get()
     url = reverse("admin:lessons_predictionexercise_change", args=[exercise.pk])
     page = admin_client.get(url)
@@ -394,12 +429,12 @@ def test_prediction_rubric_points_reorder_and_need_one(admin_client, diffusion):
 
 
 @pytest.fixture
-def lesson_with_student_data(diffusion, student):
+def lesson_with_student_data(lesson, student):
     now = timezone.now()
-    SelfCheckAttempt.objects.create(user=student, question=diffusion.questions.first(), revealed_at=now)
-    OrderingReveal.objects.create(user=student, exercise=diffusion.ordering_exercises.get(), revealed_at=now)
-    PredictionDraft.objects.create(user=student, exercise=diffusion.predictions.get(), text="slow")
-    return diffusion
+    SelfCheckAttempt.objects.create(user=student, question=lesson.questions.first(), revealed_at=now)
+    OrderingReveal.objects.create(user=student, exercise=lesson.ordering_exercises.get(), revealed_at=now)
+    PredictionDraft.objects.create(user=student, exercise=lesson.predictions.get(), text="slow")
+    return lesson
 
 
 @pytest.mark.django_db
@@ -439,24 +474,24 @@ def test_records_an_instructor_may_not_delete_block_the_delete_with_the_count(
 
 
 @pytest.mark.django_db
-def test_delete_pages_count_student_records_in_the_same_queries_at_two_sizes(admin_client, diffusion, make_user):
+def test_delete_pages_count_student_records_in_the_same_queries_at_two_sizes(admin_client, lesson, make_user):
     from django.test.utils import CaptureQueriesContext
 
-    from tests.classes_factories import ordering_attempt, review
+    from tests.factory import ordering_attempt, review
 
-    exercise = diffusion.ordering_exercises.get()
+    exercise = lesson.ordering_exercises.get()
     urls = [
-        reverse("admin:lessons_lesson_delete", args=[diffusion.pk]),
+        reverse("admin:lessons_lesson_delete", args=[lesson.pk]),
         reverse("admin:lessons_orderingexercise_delete", args=[exercise.pk]),
     ]
     counts, total = [], 0
     for size, prefix in ((3, "small"), (20, "big")):
         for i in range(size):
             student = make_user(f"{prefix}-{i}")
-            for question in diffusion.questions.all():
+            for question in lesson.questions.all():
                 SelfCheckAttempt.objects.create(user=student, question=question, revealed_at=timezone.now())
             ordering_attempt(student, exercise, exercise.correct_labels())
-            review(student, diffusion.flashcards.first(), 3)
+            review(student, lesson.flashcards.first(), 3)
         total += size
         with CaptureQueriesContext(connection) as ctx:
             html = admin_client.get(urls[0]).content.decode()
@@ -477,14 +512,14 @@ def test_delete_of_unused_lesson_says_so(admin_client, make_lesson):
 
 
 @pytest.mark.django_db
-def test_publish_and_unpublish_actions(admin_client, diffusion, student_client):
+def test_publish_and_unpublish_actions(admin_client, lesson, student_client):
     changelist = reverse("admin:lessons_lesson_changelist")
-    response = admin_client.post(changelist, {"action": "unpublish", "_selected_action": [diffusion.pk]}, follow=True)
+    response = admin_client.post(changelist, {"action": "unpublish", "_selected_action": [lesson.pk]}, follow=True)
     assert "Unpublished 1 lesson(s)." in response.content.decode()
-    assert student_client.get(diffusion.get_absolute_url()).status_code == 404
-    assert LogEntry.objects.filter(object_id=str(diffusion.pk), action_flag=CHANGE).count() == 1
-    admin_client.post(changelist, {"action": "publish", "_selected_action": [diffusion.pk]})
-    assert student_client.get(diffusion.get_absolute_url()).status_code == 200
+    assert student_client.get(lesson.get_absolute_url()).status_code == 404
+    assert LogEntry.objects.filter(object_id=str(lesson.pk), action_flag=CHANGE).count() == 1
+    admin_client.post(changelist, {"action": "publish", "_selected_action": [lesson.pk]})
+    assert student_client.get(lesson.get_absolute_url()).status_code == 200
 
 
 # ---------------------------------------------------------------- preview as student
@@ -492,6 +527,7 @@ def test_publish_and_unpublish_actions(admin_client, diffusion, student_client):
 
 @pytest.mark.django_db
 def test_preview_of_an_unpublished_lesson_records_nothing(admin_client, diffusion, student_client):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     Lesson.objects.filter(pk=diffusion.pk).update(published=False)
     assert student_client.get(diffusion.get_absolute_url()).status_code == 404
     before = student_record_count()
@@ -518,6 +554,7 @@ def test_preview_of_an_unpublished_lesson_records_nothing(admin_client, diffusio
 
 @pytest.mark.django_db
 def test_markdown_preview_button_renders_the_posted_field(admin_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     page = admin_client.get(change_url(diffusion))
     data = form_data(page)
     data["self_check_intro"] = "Some **bold** text <script>alert(1)</script>"
@@ -571,11 +608,11 @@ def test_changelist_query_count_does_not_grow(admin_client, make_lesson, django_
 def test_change_page_query_count_does_not_grow(admin_client, make_lesson, django_assert_max_num_queries, size):
     lesson = make_lesson("big", size=size)
     _add_exercises(lesson, size)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = admin_client.get(change_url(lesson))
     assert response.status_code == 200
     exercise = lesson.ordering_exercises.first()
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert admin_client.get(reverse("admin:lessons_orderingexercise_change", args=[exercise.pk])).status_code == 200
     prediction = lesson.predictions.first()
     with django_assert_max_num_queries(8):
@@ -587,6 +624,7 @@ def test_change_page_query_count_does_not_grow(admin_client, make_lesson, django
 
 
 def test_preview_shows_a_fresh_student_not_the_instructors_own_practice(admin_client, admin_user, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     from lessons.services.selfcheck import selfcheck_reveal
 
     question = diffusion.questions.first()

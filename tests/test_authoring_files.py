@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from lessons.lessonfile import dump, export_lesson
 from lessons.models import CardState, Flashcard, Lesson
-
-from .conftest import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE
 
 UPLOAD_URL = reverse("admin:lessons_lesson_upload")
 
@@ -24,7 +23,17 @@ def admin_client(instructor):
 
 
 def upload(client, name, text, follow=False, **extra):
-    return client.post(UPLOAD_URL, {"lesson_file": SimpleUploadedFile(name, text.encode()), **extra}, follow=follow)
+    """Upload, then press Apply on the confirmation page (when the upload got one), as a person does."""
+    response = client.post(UPLOAD_URL, {"lesson_file": SimpleUploadedFile(name, text.encode()), **extra})
+    if response.status_code != 200 or "apply_form" not in response.context:
+        return response
+    return apply(client, response, follow=follow)
+
+
+def apply(client, confirmation, follow=False):
+    form = confirmation.context["apply_form"]
+    data = {name: form.initial[name] for name in ("text", "source", "fingerprint")}
+    return client.post(UPLOAD_URL, {**data, "apply": "Apply"}, follow=follow)
 
 
 def paste_url(lesson):
@@ -59,12 +68,13 @@ def test_upload_creates_a_lesson_and_logs_it(admin_client, instructor):
 
 @pytest.mark.django_db
 def test_upload_updates_in_place(admin_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     text = DIFFUSION_FILE.read_text().replace(
         "What happens in the forward direction of diffusion", "What happens going forward in diffusion"
     )
     response = upload(admin_client, "diffusion.yaml", text, follow=True)
     # A question and a card both had the text: two changes.
-    assert "diffusion: updated (2 changes)" in [str(m) for m in response.context["messages"]]
+    assert "diffusion: updated (2 changed)" in [str(m) for m in response.context["messages"]]
     assert Lesson.objects.get(pk=diffusion.pk).questions.first().question.startswith("What happens going forward")
     assert LogEntry.objects.get(object_id=str(diffusion.pk)).action_flag == CHANGE
 
@@ -98,21 +108,23 @@ def test_upload_refuses_a_bad_file_with_the_command_lines_message(admin_client, 
 
 
 @pytest.mark.django_db
-def test_upload_needs_prune_to_remove_cards_students_have_used(admin_client, diffusion, student):
+def test_upload_archives_a_removed_card_students_have_used(admin_client, diffusion, student):
     last = diffusion.flashcards.order_by("position").last()
     CardState.objects.create(user=student, card=last, state=1, due=timezone.now())
     text = DIFFUSION_FILE.read_text()
-    cut = text.index("  - front:", text.rindex("  - front:") - 1)  # drop the last card
+    cut = text.index("  - id:", text.rindex("  - id:") - 1)  # drop the last card
     shorter = text[:cut].rstrip() + "\n"
-    response = upload(admin_client, "diffusion.yaml", shorter)
-    error = response.context["form"].errors["lesson_file"][0]
-    assert error.startswith("Nothing imported. diffusion.yaml: flashcard: removing")
-    assert "would delete 1 student record(s); run again with --prune" in error
-    assert Flashcard.objects.filter(pk=last.pk).exists()
-    response = upload(admin_client, "diffusion.yaml", shorter, prune="on")
+    confirmation = admin_client.post(
+        UPLOAD_URL, {"lesson_file": SimpleUploadedFile("diffusion.yaml", shorter.encode())}
+    )
+    page = confirmation.content.decode()
+    assert confirmation.status_code == 200 and "1 archived" in page and last.uid in page
+    assert Flashcard.objects.get(pk=last.pk).archived_at is None  # the confirmation page wrote nothing
+    response = apply(admin_client, confirmation)
     assert response.status_code == 302
-    assert not Flashcard.objects.filter(pk=last.pk).exists()
-    assert CardState.objects.count() == 0
+    last.refresh_from_db()
+    assert last.archived_at is not None
+    assert CardState.objects.filter(card=last, user=student).count() == 1
 
 
 @pytest.mark.django_db
@@ -128,6 +140,7 @@ def test_upload_refuses_non_utf8_and_missing_file(admin_client):
 
 @pytest.mark.django_db
 def test_download_round_trip(admin_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     response = admin_client.get(reverse("admin:lessons_lesson_download", args=[diffusion.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="diffusion.yaml"'
@@ -140,15 +153,16 @@ def test_download_round_trip(admin_client, diffusion):
     Flashcard.objects.filter(lesson=diffusion, position=1).update(front="Changed in the admin")
     text = admin_client.get(reverse("admin:lessons_lesson_download", args=[diffusion.pk])).content.decode()
     assert "front: Changed in the admin" in text
-    copy_text = text.replace("slug: diffusion", "slug: diffusion-2")
+    copy_text = text.replace("slug: diffusion", "slug: diffusion-2")  # a copy: a new lesson, not a rename
     taken = upload(admin_client, "copy.yaml", copy_text)
     assert taken.context["form"].errors["lesson_file"] == [
-        "Nothing imported. copy.yaml: position: a position no other lesson of “Generative models” has; "
-        "1 is “Practice: Generating by denoising: diffusion”'s"
+        "Nothing imported. copy.yaml: position: a position no other lesson of 'Generative models' has; "
+        "'diffusion' has it"
     ]
     copy = upload(admin_client, "copy.yaml", copy_text.replace("position: 1", "position: 2"))
     assert copy.status_code == 302
     assert Lesson.objects.get(slug="diffusion-2").flashcards.first().front == "Changed in the admin"
+    assert Lesson.objects.get(slug="diffusion").flashcards.count() == 10
 
 
 # ---------------------------------------------------------------- pasted flashcards
@@ -273,11 +287,43 @@ def test_paste_on_unknown_lesson_is_404(admin_client):
 
 
 @pytest.mark.django_db
-def test_pasted_cards_show_on_the_practice_page_a_student_already_opened(admin_client, diffusion, student_client):
+def test_pasted_cards_show_on_the_practice_page_a_student_already_opened(admin_client, lesson, student_client):
     # The student's visit caches the lesson's content; pasting must make that cache stale.
-    assert "Front pasted" not in student_client.get(diffusion.get_absolute_url()).content.decode()
-    before = Lesson.objects.get(pk=diffusion.pk).updated_at
-    _, saved = preview_and_save(admin_client, diffusion, "Front pasted\tBack pasted")
+    assert "Front pasted" not in student_client.get(lesson.get_absolute_url()).content.decode()
+    before = Lesson.objects.get(pk=lesson.pk).updated_at
+    _, saved = preview_and_save(admin_client, lesson, "Front pasted\tBack pasted")
     assert saved.status_code == 302
-    assert Lesson.objects.get(pk=diffusion.pk).updated_at > before
-    assert "Front pasted" in student_client.get(diffusion.get_absolute_url()).content.decode()
+    assert Lesson.objects.get(pk=lesson.pk).updated_at > before
+    assert "Front pasted" in student_client.get(lesson.get_absolute_url()).content.decode()
+
+
+# ---------------------------------------------------------------- upload size
+
+
+class UnreadableBody:
+    """A request body that fails the test if anyone reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the oversized body was read")
+
+    readline = read
+
+
+def test_an_oversized_upload_is_refused_before_its_body_is_read(admin_client, settings):
+    settings.LESSON_FILE_MAX_BYTES = 10_000
+    length = 10_000 + 64 * 1024 + 1
+    response = admin_client.generic(
+        "POST", UPLOAD_URL, b"", content_type="multipart/form-data; boundary=BoUnDaRy",
+        CONTENT_LENGTH=str(length), **{"wsgi.input": UnreadableBody()},
+    )  # fmt: skip
+    assert response.status_code == 413
+    assert f"That request is too large ({length:,} bytes" in response.content.decode()
+    assert Lesson.objects.count() == 0
+
+
+def test_any_other_request_body_is_capped(student_client, settings):
+    response = student_client.generic(
+        "POST", reverse("class_join"), b"", content_type="multipart/form-data; boundary=BoUnDaRy",
+        CONTENT_LENGTH=str(settings.MAX_REQUEST_BODY_BYTES + 1), **{"wsgi.input": UnreadableBody()},
+    )  # fmt: skip
+    assert response.status_code == 413

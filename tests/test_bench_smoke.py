@@ -21,7 +21,7 @@ from bench.explain import CHECKS
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.heavy
+pytestmark = [pytest.mark.heavy, pytest.mark.postgres]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from lessons.models import ClassLesson, Classroom, Enrollment, Rating
 from lessons.models.classes import JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH
-from tests.classes_factories import (
+from tests.factory import (
     ago,
     card_state,
     make_class,
@@ -40,8 +40,8 @@ def teacher_client(instructor):
 
 
 @pytest.fixture
-def classroom(instructor, diffusion):
-    return make_class(instructor, [diffusion])
+def classroom(instructor, lesson):
+    return make_class(instructor, [lesson])
 
 
 def page(response):
@@ -139,9 +139,9 @@ def test_reset_code_kills_the_old_code_and_keeps_students(teacher_client, studen
     assert set(classroom.enrollments.values_list("student__username", flat=True)) == {"student", "other"}
 
 
-def test_leave_removes_the_enrollment_and_keeps_the_work(student_client, student, classroom, diffusion):
+def test_leave_removes_the_enrollment_and_keeps_the_work(student_client, student, classroom, lesson):
     Enrollment.objects.create(classroom=classroom, student=student)
-    reveal(student, diffusion.questions.first())
+    reveal(student, lesson.questions.first())
     assert student_client.get(reverse("class_leave", args=[classroom.pk])).status_code == 405
     response = student_client.post(reverse("class_leave", args=[classroom.pk]), follow=True)
     assert f"You left {classroom}." in page(response)
@@ -166,16 +166,16 @@ def form_data(lessons=(), **overrides):
     return data
 
 
-def test_instructor_creates_a_class_with_lessons_dates_and_a_colleague(teacher_client, make_user, diffusion):
+def test_instructor_creates_a_class_with_lessons_dates_and_a_colleague(teacher_client, make_user, lesson):
     make_user("colleague", instructor=True)
-    data = form_data([(diffusion, "2030-05-01")], instructor_names="teacher, colleague", join_expires_on="2030-06-30")
+    data = form_data([(lesson, "2030-05-01")], instructor_names="teacher, colleague", join_expires_on="2030-06-30")
     response = teacher_client.post(reverse("class_create"), data)
     classroom = Classroom.objects.get()
     assert response.status_code == 302 and response["Location"] == classroom.get_absolute_url()
     assert str(classroom) == "Physics (B)"
     assert sorted(classroom.instructors.values_list("username", flat=True)) == ["colleague", "teacher"]
     cl = ClassLesson.objects.get(classroom=classroom)
-    assert (cl.lesson, str(cl.expected_by)) == (diffusion, "2030-05-01")
+    assert (cl.lesson, str(cl.expected_by)) == (lesson, "2030-05-01")
     assert timezone.localtime(classroom.join_expires_at).date().isoformat() == "2030-07-01"
     assert classroom.join_open(now=timezone.make_aware(timezone.datetime(2030, 6, 30, 23, 59)))
     assert not classroom.join_open(now=timezone.make_aware(timezone.datetime(2030, 7, 1, 0, 0)))
@@ -183,8 +183,8 @@ def test_instructor_creates_a_class_with_lessons_dates_and_a_colleague(teacher_c
     assert 'value="2030-06-30"' in edit and 'value="2030-05-01"' in edit
 
 
-def test_double_submitted_create_makes_one_class(teacher_client, diffusion):
-    data = form_data([(diffusion, "")])
+def test_double_submitted_create_makes_one_class(teacher_client, lesson):
+    data = form_data([(lesson, "")])
     first = teacher_client.post(reverse("class_create"), data)
     second = teacher_client.post(reverse("class_create"), data)
     classroom = Classroom.objects.get()
@@ -210,16 +210,16 @@ def test_bad_class_form_is_explained_and_stores_nothing(teacher_client, make_use
     assert not Classroom.objects.exists()
 
 
-def test_expected_date_without_assigning_is_refused(teacher_client, diffusion):
-    response = teacher_client.post(reverse("class_create"), form_data(**{f"expected_{diffusion.pk}": "2030-01-01"}))
+def test_expected_date_without_assigning_is_refused(teacher_client, lesson):
+    response = teacher_client.post(reverse("class_create"), form_data(**{f"expected_{lesson.pk}": "2030-01-01"}))
     assert "to assign it, or clear the date" in page(response)
     assert not Classroom.objects.exists()
 
 
 def test_edit_changes_assignments_disables_the_code_and_keeps_work(teacher_client, student, classroom, make_lesson):
     other = make_lesson("other-lesson")
-    diffusion = classroom.lessons.get()
-    reveal(student, diffusion.questions.first())
+    lesson = classroom.lessons.get()
+    reveal(student, lesson.questions.first())
     data = form_data([(other, "")], name="Biology 101")
     del data["join_enabled"]
     response = teacher_client.post(reverse("class_edit", args=[classroom.pk]), data)
@@ -245,7 +245,7 @@ def instructor_urls(classroom, lesson):
     ]
 
 
-def test_permission_matrix(make_user, student, classroom, diffusion):
+def test_permission_matrix(make_user, student, classroom, lesson):
     """Own instructor 200/302; a student (even one in the class) 403; another instructor 404; anonymous to login."""
     Enrollment.objects.create(classroom=classroom, student=student)
     other_instructor = make_user("stranger", instructor=True)
@@ -256,7 +256,7 @@ def test_permission_matrix(make_user, student, classroom, diffusion):
         client_for(other_instructor),
         Client(),
     )
-    for method, url in instructor_urls(classroom, diffusion):
+    for method, url in instructor_urls(classroom, lesson):
         assert getattr(pupil, method)(url).status_code == 403, url
         assert getattr(stranger, method)(url).status_code == 404, url
         response = getattr(anonymous, method)(url)
@@ -502,11 +502,11 @@ def test_long_csv_has_a_row_per_event_in_time_order(teacher_client, built):
     assert (dan_prediction["value"], dan_prediction["score"]) == ("high", "3")
 
 
-def test_csv_is_utf8_and_defuses_spreadsheet_formulas(teacher_client, make_user, classroom, diffusion):
+def test_csv_is_utf8_and_defuses_spreadsheet_formulas(teacher_client, make_user, classroom, lesson):
     for name in ("zoë", "=cmd"):
         user = make_user(name)
         Enrollment.objects.create(classroom=classroom, student=user)
-        reveal(user, diffusion.questions.first())
+        reveal(user, lesson.questions.first())
     wide = read_csv(teacher_client.get(reverse("class_export_wide", args=[classroom.pk])))
     assert [row["username"] for row in wide] == ["'=cmd", "zoë"]
     long = read_csv(teacher_client.get(reverse("class_export_long", args=[classroom.pk])))
@@ -516,16 +516,16 @@ def test_csv_is_utf8_and_defuses_spreadsheet_formulas(teacher_client, make_user,
 # ---------------------------------------------------------------- query counts at two class sizes
 
 
-def populate(instructor, diffusion, size, prefix):
+def populate(instructor, lesson, size, prefix):
     from django.contrib.auth.models import User
 
     students = [User.objects.create_user(f"{prefix}{i}") for i in range(size)]
-    classroom = make_class(instructor, [diffusion], name=f"Class {prefix}", students=students)
-    exercise = diffusion.ordering_exercises.get()
-    pred = diffusion.predictions.get()
-    card = diffusion.flashcards.first()
+    classroom = make_class(instructor, [lesson], name=f"Class {prefix}", students=students)
+    exercise = lesson.ordering_exercises.get()
+    pred = lesson.predictions.get()
+    card = lesson.flashcards.first()
     for i, student in enumerate(students):
-        reveal(student, diffusion.questions.first(), verdict="missed" if i % 2 else "got_it")
+        reveal(student, lesson.questions.first(), verdict="missed" if i % 2 else "got_it")
         ordering_attempt(student, exercise, ["b", "c", "d", "f", "a", "e"])
         prediction(student, pred, confidence="high", named=list(pred.rubric_points.all()[: i % 3]))
         review(student, card, Rating.AGAIN)
@@ -544,11 +544,11 @@ def count_queries(client, url):
 
 
 @pytest.mark.parametrize("view", ["class_dashboard", "class_lesson_items", "class_export_wide", "class_export_long"])
-def test_class_pages_take_the_same_queries_for_5_and_50_students(teacher_client, instructor, diffusion, view):
+def test_class_pages_take_the_same_queries_for_5_and_50_students(teacher_client, instructor, lesson, view):
     counts = []
     for size, prefix in ((5, "small"), (50, "big")):
-        classroom = populate(instructor, diffusion, size, prefix)
-        args = [classroom.pk, diffusion.pk] if view == "class_lesson_items" else [classroom.pk]
+        classroom = populate(instructor, lesson, size, prefix)
+        args = [classroom.pk, lesson.pk] if view == "class_lesson_items" else [classroom.pk]
         counts.append(count_queries(teacher_client, reverse(view, args=args)))
     assert counts[0] == counts[1], counts
     assert counts[0] <= 25, counts
@@ -586,10 +586,10 @@ def test_admin_class_page_takes_the_same_queries_at_two_sizes(teacher_client, in
     assert counts[0] == counts[1], counts
 
 
-def test_admin_class_page_saves_a_date_and_removes_a_student(teacher_client, instructor, student, diffusion):
+def test_admin_class_page_saves_a_date_and_removes_a_student(teacher_client, instructor, student, lesson):
     from tests.test_authoring_admin import form_data, prefix_of
 
-    classroom = make_class(instructor, [diffusion], students=[student])
+    classroom = make_class(instructor, [lesson], students=[student])
     url = reverse("admin:lessons_classroom_change", args=[classroom.pk])
     response = teacher_client.get(url)
     data = form_data(response)
@@ -602,9 +602,9 @@ def test_admin_class_page_saves_a_date_and_removes_a_student(teacher_client, ins
     assert "Add another" not in page(teacher_client.get(url)).split("Students (they join")[-1]
 
 
-def test_a_student_who_just_joined_is_not_flagged_inactive(teacher_client, instructor, make_user, diffusion):
+def test_a_student_who_just_joined_is_not_flagged_inactive(teacher_client, instructor, make_user, lesson):
     newcomer = make_user("newcomer")
-    classroom = make_class(instructor, [diffusion], students=[newcomer])
+    classroom = make_class(instructor, [lesson], students=[newcomer])
     row = grid_rows(page(teacher_client.get(classroom.get_absolute_url())))[0]
     assert "newcomer" in row and "Not started" in row and "No activity yet" not in row
     Enrollment.objects.filter(classroom=classroom).update(joined_at=ago(days=8))

@@ -9,70 +9,69 @@ from lessons.models import Flashcard, LessonCompletion, Rating, SelfCheckAttempt
 from lessons.selectors.lesson_progress import COMPLETED, IN_PROGRESS, NOT_STARTED, progress_for
 from lessons.services.completion import lesson_progress_record
 from tests import budgets
-from tests.classes_factories import ago, ordering_attempt, ordering_reveal, prediction, reveal, review
-from tests.conftest import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE, ago, ordering_attempt, ordering_reveal, prediction, reveal, review
 
 pytestmark = pytest.mark.django_db
 
-# The diffusion lesson: 6 questions + 1 ordering + 1 prediction + its 10 cards as one activity.
-DIFFUSION_TOTAL = 9
+# The made lesson (conftest ``lesson``): 6 questions + 1 ordering + 1 prediction + its 10 cards as one activity.
+LESSON_TOTAL = 9
 
 
 def one(user, lesson, **kwargs):
     return progress_for([user], [lesson], **kwargs).get(user.pk, lesson)
 
 
-def test_untouched_lesson_is_not_started_with_all_activities_counted(student, diffusion):
-    progress = one(student, diffusion)
-    assert (progress.state, progress.done, progress.total, progress.percent) == (NOT_STARTED, 0, DIFFUSION_TOTAL, 0)
+def test_untouched_lesson_is_not_started_with_all_activities_counted(student, lesson):
+    progress = one(student, lesson)
+    assert (progress.state, progress.done, progress.total, progress.percent) == (NOT_STARTED, 0, LESSON_TOTAL, 0)
     assert progress.state_label == "Not started"
 
 
-def test_each_revealed_question_is_one_activity(student, diffusion):
-    q1, q2 = diffusion.questions.all()[:2]
+def test_each_revealed_question_is_one_activity(student, lesson):
+    q1, q2 = lesson.questions.all()[:2]
     reveal(student, q1)
     reveal(student, q2, verdict="missed")
-    progress = one(student, diffusion)
+    progress = one(student, lesson)
     assert (progress.state, progress.done, progress.percent) == (IN_PROGRESS, 2, 22)
 
 
-def test_started_is_distinct_from_zero_percent(student, diffusion):
+def test_started_is_distinct_from_zero_percent(student, lesson):
     """A wrong ordering attempt is activity but finishes nothing: in progress at 0%, not "not started"."""
-    exercise = diffusion.ordering_exercises.get()
+    exercise = lesson.ordering_exercises.get()
     ordering_attempt(student, exercise, ["a", "b", "c", "d", "e", "f"])
-    progress = one(student, diffusion)
+    progress = one(student, lesson)
     assert (progress.state, progress.done, progress.percent) == (IN_PROGRESS, 0, 0)
     assert progress.last_active is not None
 
 
-def test_ordering_counts_once_when_solved_or_answer_shown(student, other_student, diffusion):
-    exercise = diffusion.ordering_exercises.get()
+def test_ordering_counts_once_when_solved_or_answer_shown(student, other_student, lesson):
+    exercise = lesson.ordering_exercises.get()
     ordering_attempt(student, exercise, ["a", "b", "c", "d", "e", "f"])
     ordering_attempt(student, exercise, ["b", "d", "c", "f", "a", "e"])
     ordering_reveal(student, exercise)  # solved and then shown: still one activity
     ordering_reveal(other_student, exercise)
-    table = progress_for([student, other_student], [diffusion])
-    assert table.get(student.pk, diffusion).done == 1
-    assert table.get(other_student.pk, diffusion).done == 1
+    table = progress_for([student, other_student], [lesson])
+    assert table.get(student.pk, lesson).done == 1
+    assert table.get(other_student.pk, lesson).done == 1
 
 
-def test_each_prediction_submitted_counts_once(student, diffusion):
-    exercise = diffusion.predictions.get()
+def test_each_prediction_submitted_counts_once(student, lesson):
+    exercise = lesson.predictions.get()
     prediction(student, exercise, marked=False)
     prediction(student, exercise, confidence="high")
-    assert one(student, diffusion).done == 1
+    assert one(student, lesson).done == 1
 
 
-def test_flashcards_count_once_every_card_has_a_rating_not_undone(student, diffusion):
-    cards = list(diffusion.flashcards.all())
+def test_flashcards_count_once_every_card_has_a_rating_not_undone(student, lesson):
+    cards = list(lesson.flashcards.all())
     for card in cards[:-1]:
         review(student, card, Rating.GOOD)
     review(student, cards[-1], Rating.AGAIN, undone=True)
-    assert one(student, diffusion).done == 0, "an undone rating does not count"
+    assert one(student, lesson).done == 0, "an undone rating does not count"
     review(student, cards[0], Rating.EASY)  # rating a card twice does not count for another card
-    assert one(student, diffusion).done == 0
+    assert one(student, lesson).done == 0
     review(student, cards[-1], Rating.HARD)
-    assert one(student, diffusion).done == 1
+    assert one(student, lesson).done == 1
 
 
 def _complete(student, lesson):
@@ -84,40 +83,39 @@ def _complete(student, lesson):
         review(student, card, Rating.GOOD, at=ago(hours=1))
 
 
-def test_full_lesson_reads_as_completed_at_its_last_activity_and_reading_writes_nothing(student, diffusion):
+def test_full_lesson_reads_as_completed_at_its_last_activity_and_reading_writes_nothing(student, lesson):
     """Records written outside the services (an import, these factories): 100% reads as completed, nothing stored."""
-    _complete(student, diffusion)
-    progress = one(student, diffusion)
+    _complete(student, lesson)
+    progress = one(student, lesson)
     assert progress.reached_full and progress.state == COMPLETED and progress.percent == 100
     # The moment of completion is the last activity, not the time someone looked.
     assert progress.completed_at < timezone.now() - timezone.timedelta(minutes=50)
     assert not LessonCompletion.objects.exists()
 
 
-def test_the_service_records_the_completion_at_the_moment_the_lesson_is_finished(student, diffusion):
-    _complete(student, diffusion)
-    completion = lesson_progress_record(user=student, lesson=diffusion)
-    assert LessonCompletion.objects.get(user=student, lesson=diffusion) == completion
-    assert one(student, diffusion).completed_at == completion.completed_at
-    lesson_progress_record(user=student, lesson=diffusion)
+def test_the_service_records_the_completion_at_the_moment_the_lesson_is_finished(student, lesson):
+    _complete(student, lesson)
+    completion = lesson_progress_record(user=student, lesson=lesson)
+    assert LessonCompletion.objects.get(user=student, lesson=lesson) == completion
+    assert one(student, lesson).completed_at == completion.completed_at
+    lesson_progress_record(user=student, lesson=lesson)
     assert LessonCompletion.objects.count() == 1
 
 
-def test_removing_the_last_unfinished_item_records_the_completion(
-    student, diffusion, django_capture_on_commit_callbacks
-):
-    _complete(student, diffusion)
-    unfinished = diffusion.questions.last()
+def test_removing_the_last_unfinished_item_records_the_completion(student, lesson, django_capture_on_commit_callbacks):
+    _complete(student, lesson)
+    unfinished = lesson.questions.last()
     SelfCheckAttempt.objects.filter(user=student, question=unfinished).delete()
-    assert one(student, diffusion).state != COMPLETED
+    assert one(student, lesson).state != COMPLETED
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         unfinished.delete()
     assert len(callbacks) == 1
-    completion = LessonCompletion.objects.get(user=student, lesson=diffusion)
+    completion = LessonCompletion.objects.get(user=student, lesson=lesson)
     assert completion.completed_at < timezone.now() - timezone.timedelta(minutes=50)
 
 
 def test_completion_survives_an_edit_and_says_the_lesson_changed(student, diffusion):
+    """Keeps the shipped lesson: the edit is a re-import of its lesson file."""
     _complete(student, diffusion)
     assert lesson_progress_record(user=student, lesson=diffusion) is not None
     # The instructor re-imports the lesson with a seventh question.
@@ -133,15 +131,15 @@ def test_completion_survives_an_edit_and_says_the_lesson_changed(student, diffus
     assert LessonCompletion.objects.filter(user=student, lesson=diffusion).count() == 1
 
 
-def test_lesson_progress_record_only_records_a_finished_lesson(student, other_student, diffusion):
-    _complete(other_student, diffusion)
-    review(student, diffusion.flashcards.first(), Rating.GOOD)
-    assert lesson_progress_record(user=student, lesson=diffusion) is None
+def test_lesson_progress_record_only_records_a_finished_lesson(student, other_student, lesson):
+    _complete(other_student, lesson)
+    review(student, lesson.flashcards.first(), Rating.GOOD)
+    assert lesson_progress_record(user=student, lesson=lesson) is None
     assert not LessonCompletion.objects.exists()
-    _complete(student, diffusion)
-    first = lesson_progress_record(user=student, lesson=diffusion)
+    _complete(student, lesson)
+    first = lesson_progress_record(user=student, lesson=lesson)
     assert first is not None
-    assert lesson_progress_record(user=student, lesson=diffusion) == first
+    assert lesson_progress_record(user=student, lesson=lesson) == first
 
 
 def test_revealing_the_last_question_records_completion(student_client, student, make_lesson):
@@ -154,19 +152,19 @@ def test_revealing_the_last_question_records_completion(student_client, student,
     assert LessonCompletion.objects.filter(user=student, lesson=lesson).count() == 1
 
 
-def test_a_student_never_sees_another_students_progress(student, other_student, diffusion):
-    reveal(other_student, diffusion.questions.first())
-    table = progress_for([student], [diffusion])
-    assert table.get(student.pk, diffusion).state == NOT_STARTED
-    assert (other_student.pk, diffusion.pk) not in table.entries
+def test_a_student_never_sees_another_students_progress(student, other_student, lesson):
+    reveal(other_student, lesson.questions.first())
+    table = progress_for([student], [lesson])
+    assert table.get(student.pk, lesson).state == NOT_STARTED
+    assert (other_student.pk, lesson.pk) not in table.entries
 
 
 # ---------------------------------------------------------------- pages
 
 
-def test_home_shows_a_progress_bar_per_lesson_and_where_to_continue(student_client, student, diffusion, make_lesson):
+def test_home_shows_a_progress_bar_per_lesson_and_where_to_continue(student_client, student, lesson, make_lesson):
     other = make_lesson("other-lesson", size=2)
-    reveal(student, diffusion.questions.first(), at=ago(days=2))
+    reveal(student, lesson.questions.first(), at=ago(days=2))
     reveal(student, other.questions.first(), at=ago(hours=1))
     html = student_client.get(reverse("home")).content.decode()
     assert html.count("<progress") == 2
@@ -186,13 +184,13 @@ def test_home_never_suggests_a_completed_lesson(student_client, student, make_le
     assert "Continue where you left off" not in html
 
 
-def test_course_page_shows_not_started_and_completed_with_updated_note(student_client, student, diffusion):
-    _complete(student, diffusion)
-    lesson_progress_record(user=student, lesson=diffusion)
-    html = student_client.get(reverse("course_detail", args=[diffusion.course.slug])).content.decode()
+def test_course_page_shows_not_started_and_completed_with_updated_note(student_client, student, lesson):
+    _complete(student, lesson)
+    lesson_progress_record(user=student, lesson=lesson)
+    html = student_client.get(reverse("course_detail", args=[lesson.course.slug])).content.decode()
     assert "Completed " in html and "updated since you completed it" not in html
-    LessonCompletion.objects.update(completed_at=diffusion.updated_at - timezone.timedelta(days=1))
-    html = student_client.get(reverse("course_detail", args=[diffusion.course.slug])).content.decode()
+    LessonCompletion.objects.update(completed_at=lesson.updated_at - timezone.timedelta(days=1))
+    html = student_client.get(reverse("course_detail", args=[lesson.course.slug])).content.decode()
     assert "updated since you completed it" in html
 
 
@@ -205,7 +203,7 @@ def test_home_query_count_does_not_grow_with_lessons(
         reveal(student, lesson.questions.first())
         review(student, lesson.flashcards.first(), Rating.GOOD)
     student_client.get(reverse("home"))  # warm the session
-    # user (the session is cached), courses, lessons, then 7 progress queries
+    # session, user, courses, lessons, then 7 progress queries
     with django_assert_num_queries(budgets.HOME):
         response = student_client.get(reverse("home"))
     assert response.content.decode().count("<progress") == size

@@ -68,6 +68,7 @@ def rate_directly(user, card, rating, at, *, version=None):
 
 
 def test_practice_page_shows_fronts_as_buttons_and_the_print_link(student_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     response = student_client.get(diffusion.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200
@@ -81,6 +82,7 @@ def test_practice_page_shows_fronts_as_buttons_and_the_print_link(student_client
 def test_reveal_with_htmx_records_it_and_returns_the_back_with_four_intervals(
     student_client, student, diffusion, htmx_headers
 ):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     card = diffusion.flashcards.all()[0]
     response = reveal(student_client, card, headers=htmx_headers)
     html = response.content.decode()
@@ -96,6 +98,7 @@ def test_reveal_with_htmx_records_it_and_returns_the_back_with_four_intervals(
 
 
 def test_reveal_without_javascript_redirects_and_the_page_shows_the_back(student_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     card = diffusion.flashcards.all()[0]
     response = reveal(student_client, card)
     assert response.status_code == 302
@@ -106,8 +109,8 @@ def test_reveal_without_javascript_redirects_and_the_page_shows_the_back(student
 
 
 @pytest.mark.parametrize("rating", Rating.values)
-def test_the_interval_on_each_button_is_the_interval_the_rating_gives(student_client, student, diffusion, rating):
-    card = diffusion.flashcards.all()[1]
+def test_the_interval_on_each_button_is_the_interval_the_rating_gives(student_client, student, lesson, rating):
+    card = lesson.flashcards.all()[1]
     html = reveal(student_client, card, headers={"HX-Request": "true"}).content.decode()
     label = intervals_on_buttons(html)[Rating(rating).label]
     before = timezone.now()
@@ -120,8 +123,8 @@ def test_the_interval_on_each_button_is_the_interval_the_rating_gives(student_cl
     assert f"Next review in {label}" in response.content.decode()
 
 
-def test_rating_a_reviewed_card_keeps_the_preview_exact_in_review_state(student, diffusion):
-    card = diffusion.flashcards.all()[2]
+def test_rating_a_reviewed_card_keeps_the_preview_exact_in_review_state(student, lesson):
+    card = lesson.flashcards.all()[2]
     t0 = datetime(2025, 1, 6, 10, tzinfo=UTC)
     state, _ = rate_directly(student, card, Rating.EASY, t0)
     later = state.due + timedelta(days=2)
@@ -147,10 +150,10 @@ def test_rating_a_reviewed_card_keeps_the_preview_exact_in_review_state(student,
 
 @pytest.mark.parametrize("rating", Rating.values)
 def test_the_label_stays_exact_when_a_day_passes_between_reveal_and_click(
-    student_client, student, diffusion, htmx_headers, rating
+    student_client, student, lesson, htmx_headers, rating
 ):
     """FSRS counts whole days since the last review: the rating is computed as of the reveal (as Anki does)."""
-    card = diffusion.flashcards.all()[3]
+    card = lesson.flashcards.all()[3]
     state, _ = rate_directly(student, card, Rating.EASY, timezone.now() - timedelta(days=20))
     state, _ = rate_directly(student, card, Rating.GOOD, state.due, version=state.version)
     CardState.objects.filter(pk=state.pk).update(due=timezone.now() - timedelta(days=1))
@@ -172,8 +175,8 @@ def test_the_label_stays_exact_when_a_day_passes_between_reveal_and_click(
         assert at_click.label != shown["Good"]
 
 
-def test_rating_is_stored_as_columns_and_an_append_only_log(student_client, student, diffusion):
-    card = diffusion.flashcards.all()[0]
+def test_rating_is_stored_as_columns_and_an_append_only_log(student_client, student, lesson):
+    card = lesson.flashcards.all()[0]
     reveal(student_client, card)
     rate(student_client, card, Rating.GOOD)
     state = CardState.objects.get(user=student, card=card)
@@ -184,8 +187,8 @@ def test_rating_is_stored_as_columns_and_an_append_only_log(student_client, stud
     assert log.duration_ms is not None and log.duration_ms < 60_000
 
 
-def test_plain_rating_redirects_back_to_the_card(student_client, diffusion):
-    card = diffusion.flashcards.all()[0]
+def test_plain_rating_redirects_back_to_the_card(student_client, lesson):
+    card = lesson.flashcards.all()[0]
     reveal(student_client, card)
     response = rate(student_client, card, Rating.AGAIN)
     assert response.status_code == 302 and response["Location"].endswith(f"#card-{card.pk}")
@@ -197,8 +200,8 @@ def test_plain_rating_redirects_back_to_the_card(student_client, diffusion):
 # ---------------------------------------------------------------- bad input
 
 
-def test_a_stale_version_is_refused_and_changes_nothing(student_client, student, diffusion):
-    card = diffusion.flashcards.all()[0]
+def test_a_stale_version_is_refused_and_changes_nothing(student_client, student, lesson):
+    card = lesson.flashcards.all()[0]
     reveal(student_client, card)
     assert rate(student_client, card, Rating.GOOD, version=0).status_code == 302
     reveal(student_client, card)
@@ -211,9 +214,9 @@ def test_a_stale_version_is_refused_and_changes_nothing(student_client, student,
 
 @pytest.mark.parametrize("next_page", ["lesson", "review"])
 def test_a_stale_rating_from_htmx_redraws_the_card_as_it_now_is(
-    student_client, student, diffusion, htmx_headers, next_page
+    student_client, student, lesson, htmx_headers, next_page
 ):
-    card = diffusion.flashcards.all()[0]
+    card = lesson.flashcards.all()[0]
     reveal(student_client, card, next_page=next_page, headers=htmx_headers)
     assert rate(student_client, card, Rating.GOOD, next_page=next_page, headers=htmx_headers).status_code == 200
     response = rate(student_client, card, Rating.EASY, next_page=next_page, headers=htmx_headers)  # another tab
@@ -227,21 +230,21 @@ def test_a_stale_rating_from_htmx_redraws_the_card_as_it_now_is(
     if next_page == "lesson":
         assert "Next review in 10m" in html and "Undo rating (Good)" in html
     else:
-        assert diffusion.flashcards.all()[1].front in html and "9 left" in html
+        assert lesson.flashcards.all()[1].front in html and "9 left" in html
     assert [log.rating for log in ReviewLog.objects.all()] == [Rating.GOOD]
     assert CardState.objects.get().version == 1
 
 
-def test_a_double_submit_of_the_first_rating_counts_once(student_client, diffusion):
-    card = diffusion.flashcards.all()[0]
+def test_a_double_submit_of_the_first_rating_counts_once(student_client, lesson):
+    card = lesson.flashcards.all()[0]
     reveal(student_client, card)
     assert rate(student_client, card, Rating.GOOD).status_code == 302
     assert rate(student_client, card, Rating.GOOD).status_code == 409
     assert ReviewLog.objects.count() == 1
 
 
-def test_rating_without_revealing_is_refused(student_client, diffusion):
-    card = diffusion.flashcards.all()[0]
+def test_rating_without_revealing_is_refused(student_client, lesson):
+    card = lesson.flashcards.all()[0]
     response = rate(student_client, card, Rating.GOOD)
     assert response.status_code == 409
     assert "Show the answer" in response.content.decode()
@@ -249,8 +252,8 @@ def test_rating_without_revealing_is_refused(student_client, diffusion):
 
 
 @pytest.mark.parametrize("data", [{"rating": 0}, {"rating": 5}, {"rating": "good"}, {"version": ""}, {"version": -1}])
-def test_bad_ratings_get_a_clear_400(student_client, diffusion, data):
-    card = diffusion.flashcards.all()[0]
+def test_bad_ratings_get_a_clear_400(student_client, lesson, data):
+    card = lesson.flashcards.all()[0]
     reveal(student_client, card)
     response = student_client.post(reverse("flashcard_rate", args=[card.pk]), {"rating": 3, "version": 0} | data)
     assert response.status_code == 400
@@ -258,7 +261,7 @@ def test_bad_ratings_get_a_clear_400(student_client, diffusion, data):
     assert not CardState.objects.exists() and not ReviewLog.objects.exists()
 
 
-def test_forged_and_unpublished_cards_are_404(student_client, diffusion, make_lesson):
+def test_forged_and_unpublished_cards_are_404(student_client, lesson, make_lesson):
     hidden = make_lesson("hidden", published=False).flashcards.first()
     for card_id in (hidden.pk, 999_999):
         assert student_client.post(reverse("flashcard_reveal", args=[card_id])).status_code == 404
@@ -268,18 +271,18 @@ def test_forged_and_unpublished_cards_are_404(student_client, diffusion, make_le
     assert not FlashcardReveal.objects.exists()
 
 
-def test_get_on_post_urls_is_405(student_client, diffusion):
-    card = diffusion.flashcards.first()
+def test_get_on_post_urls_is_405(student_client, lesson):
+    card = lesson.flashcards.first()
     assert student_client.get(reverse("flashcard_reveal", args=[card.pk])).status_code == 405
     assert student_client.get(reverse("flashcard_rate", args=[card.pk])).status_code == 405
     assert student_client.get(reverse("review_undo", args=[1])).status_code == 405
 
 
-def test_anonymous_users_are_sent_to_log_in(client, diffusion):
+def test_anonymous_users_are_sent_to_log_in(client, lesson):
     for url in (reverse("review"), reverse("progress"), reverse("study_settings"), reverse("reviews_csv")):
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    card = diffusion.flashcards.first()
+    card = lesson.flashcards.first()
     assert client.post(reverse("flashcard_reveal", args=[card.pk])).status_code == 302
     assert not FlashcardReveal.objects.exists()
 
@@ -287,8 +290,8 @@ def test_anonymous_users_are_sent_to_log_in(client, diffusion):
 # ---------------------------------------------------------------- undo
 
 
-def test_undo_restores_the_state_exactly(student_client, student, diffusion):
-    card = diffusion.flashcards.all()[0]
+def test_undo_restores_the_state_exactly(student_client, student, lesson):
+    card = lesson.flashcards.all()[0]
     t0 = timezone.now() - timedelta(days=30)
     state, _ = rate_directly(student, card, Rating.EASY, t0)
     state, _ = rate_directly(student, card, Rating.GOOD, state.due)
@@ -306,8 +309,8 @@ def test_undo_restores_the_state_exactly(student_client, student, diffusion):
     assert ReviewLog.objects.count() == 3  # append-only: the undone rating stays, marked
 
 
-def test_undo_of_a_new_cards_first_rating_makes_it_new_again(student_client, student, diffusion):
-    card = diffusion.flashcards.all()[0]
+def test_undo_of_a_new_cards_first_rating_makes_it_new_again(student_client, student, lesson):
+    card = lesson.flashcards.all()[0]
     reveal(student_client, card)
     rate(student_client, card, Rating.GOOD)
     log = ReviewLog.objects.get()
@@ -320,8 +323,8 @@ def test_undo_of_a_new_cards_first_rating_makes_it_new_again(student_client, stu
     assert again.status_code == 409 and "already undone" in again.content.decode()
 
 
-def test_only_the_latest_rating_of_a_card_can_be_undone(student, diffusion):
-    card = diffusion.flashcards.all()[0]
+def test_only_the_latest_rating_of_a_card_can_be_undone(student, lesson):
+    card = lesson.flashcards.all()[0]
     t0 = timezone.now() - timedelta(hours=1)
     _, first = rate_directly(student, card, Rating.GOOD, t0)
     rate_directly(student, card, Rating.GOOD, t0 + timedelta(minutes=11))
@@ -329,8 +332,8 @@ def test_only_the_latest_rating_of_a_card_can_be_undone(student, diffusion):
         services.review_undo(user=student, log_id=first.pk)
 
 
-def test_a_student_cannot_undo_anothers_rating(student_client, other_student, diffusion):
-    card = diffusion.flashcards.all()[0]
+def test_a_student_cannot_undo_anothers_rating(student_client, other_student, lesson):
+    card = lesson.flashcards.all()[0]
     _, log = rate_directly(other_student, card, Rating.GOOD, timezone.now())
     response = student_client.post(reverse("review_undo", args=[log.pk]), {"next": "review"})
     assert response.status_code == 404
@@ -341,8 +344,8 @@ def test_a_student_cannot_undo_anothers_rating(student_client, other_student, di
 # ---------------------------------------------------------------- review queue
 
 
-def test_review_serves_due_cards_oldest_first_then_new_ones(student_client, student, diffusion):
-    cards = list(diffusion.flashcards.all())
+def test_review_serves_due_cards_oldest_first_then_new_ones(student_client, student, lesson):
+    cards = list(lesson.flashcards.all())
     now = timezone.now()
     rate_directly(student, cards[3], Rating.AGAIN, now - timedelta(minutes=30))  # due 29 min ago
     rate_directly(student, cards[5], Rating.AGAIN, now - timedelta(minutes=50))  # due 49 min ago
@@ -357,8 +360,8 @@ def test_review_serves_due_cards_oldest_first_then_new_ones(student_client, stud
     assert cards[3].front in html and "8 left" in html
 
 
-def test_review_of_the_last_due_card_with_htmx_returns_the_next_one(student_client, student, diffusion, htmx_headers):
-    cards = list(diffusion.flashcards.all())
+def test_review_of_the_last_due_card_with_htmx_returns_the_next_one(student_client, student, lesson, htmx_headers):
+    cards = list(lesson.flashcards.all())
     first = cards[0]
     reveal(student_client, first, next_page="review", headers=htmx_headers)
     response = rate(student_client, first, Rating.GOOD, next_page="review", headers=htmx_headers)
@@ -368,9 +371,9 @@ def test_review_of_the_last_due_card_with_htmx_returns_the_next_one(student_clie
     assert "Undo last rating (Good)" in html
 
 
-def test_new_cards_stop_at_the_daily_cap(student_client, student, diffusion):
+def test_new_cards_stop_at_the_daily_cap(student_client, student, lesson):
     StudentSettings.objects.create(user=student, new_cards_per_day=3)
-    cards = list(diffusion.flashcards.all())
+    cards = list(lesson.flashcards.all())
     now = timezone.now()
     rate_directly(student, cards[0], Rating.GOOD, now - timedelta(minutes=1))
     html = student_client.get(reverse("review")).content.decode()
@@ -381,10 +384,10 @@ def test_new_cards_stop_at_the_daily_cap(student_client, student, diffusion):
     assert "Nothing due." in html and "today's limit of new cards" in html
 
 
-def test_the_daily_cap_follows_the_students_time_zone_and_rollover_hour(student, diffusion):
+def test_the_daily_cap_follows_the_students_time_zone_and_rollover_hour(student, lesson):
     """Tokyo is UTC+9; with a 4 am rollover the study day starts at 19:00 UTC."""
     tokyo = StudentSettings.objects.create(user=student, new_cards_per_day=2, time_zone="Asia/Tokyo", rollover_hour=4)
-    cards = list(diffusion.flashcards.all())
+    cards = list(lesson.flashcards.all())
     # 18:30 UTC = 03:30 in Tokyo: still yesterday's study day
     rate_directly(student, cards[0], Rating.EASY, datetime(2025, 5, 1, 18, 30, tzinfo=UTC))
     rate_directly(student, cards[1], Rating.EASY, datetime(2025, 5, 1, 18, 40, tzinfo=UTC))
@@ -414,8 +417,8 @@ def test_a_review_card_is_due_for_its_whole_study_day(student):
     assert long_day.astimezone(UTC) - before_fall.astimezone(UTC) == timedelta(hours=25)
 
 
-def test_review_cards_due_later_today_are_served_but_learning_cards_wait(student, diffusion):
-    cards = list(diffusion.flashcards.all())
+def test_review_cards_due_later_today_are_served_but_learning_cards_wait(student, lesson):
+    cards = list(lesson.flashcards.all())
     settings_ = StudentSettings.objects.create(user=student, time_zone="UTC", rollover_hour=4)
     now = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
     state, _ = rate_directly(student, cards[0], Rating.EASY, now - timedelta(days=30))
@@ -453,9 +456,9 @@ def test_any_activity_of_a_lesson_starts_it_for_review(student_client, student, 
     assert "10 left" in html and diffusion.flashcards.first().front in html
 
 
-def test_empty_review_says_when_the_next_card_is_due(student_client, student, diffusion):
+def test_empty_review_says_when_the_next_card_is_due(student_client, student, lesson):
     StudentSettings.objects.create(user=student, new_cards_per_day=0, time_zone="Europe/Paris")
-    card = diffusion.flashcards.first()
+    card = lesson.flashcards.first()
     state, _ = rate_directly(student, card, Rating.GOOD, timezone.now())
     html = student_client.get(reverse("review")).content.decode()
     assert "Nothing due." in html
@@ -464,25 +467,25 @@ def test_empty_review_says_when_the_next_card_is_due(student_client, student, di
     assert 'href="/"' in html
 
 
-def test_home_shows_how_many_cards_are_due(student_client, student, diffusion):
+def test_home_shows_how_many_cards_are_due(student_client, student, lesson):
     assert "Review now" not in student_client.get("/").content.decode()
-    reveal(student_client, diffusion.flashcards.first())
+    reveal(student_client, lesson.flashcards.first())
     html = student_client.get("/").content.decode()
     assert "10 cards to study" in html and "(0 due, 10 new)" in html and "Review now" in html
     # The Today page puts the cards first, right under its greeting, before any lesson.
-    assert html.index("Welcome back") < html.index("Review now") < html.index(diffusion.course.title)
+    assert html.index("Welcome back") < html.index("Review now") < html.index(lesson.course.title)
 
 
-def test_no_student_sees_anothers_cards_or_reviews(student_client, student, other_student, diffusion):
-    for card in diffusion.flashcards.all()[:3]:
+def test_no_student_sees_anothers_cards_or_reviews(student_client, student, other_student, lesson):
+    for card in lesson.flashcards.all()[:3]:
         rate_directly(other_student, card, Rating.AGAIN, timezone.now() - timedelta(hours=1))
     assert "Nothing due." in student_client.get(reverse("review")).content.decode()
     progress = student_client.get(reverse("progress")).content.decode()
     assert "0 reviews on 0 days" in progress
     export = b"".join(student_client.get(reverse("reviews_csv")).streaming_content).decode()
     rows = list(csv.reader(io.StringIO(export)))
-    assert rows == [["card", "lesson", "rating", "reviewed_at", "duration_ms"]]
-    page = student_client.get(diffusion.get_absolute_url()).content.decode()
+    assert rows == [["card", "lesson", "rating", "reviewed_at", "duration_ms", "card_archived"]]
+    page = student_client.get(lesson.get_absolute_url()).content.decode()
     assert "Next review in" not in page
 
 
@@ -525,24 +528,24 @@ def test_bad_settings_are_refused_with_a_message(student_client, student, field,
     assert not StudentSettings.objects.filter(user=student).exists()
 
 
-def test_desired_retention_drives_the_intervals(student_client, student, diffusion):
-    card = diffusion.flashcards.first()
+def test_desired_retention_drives_the_intervals(student_client, student, lesson):
+    card = lesson.flashcards.first()
     t0 = timezone.now() - timedelta(days=40)
     state, _ = rate_directly(student, card, Rating.EASY, t0)
     CardState.objects.filter(pk=state.pk).update(due=timezone.now() - timedelta(days=1))
     FlashcardReveal.objects.update(revealed_at=timezone.now())
-    default = intervals_on_buttons(student_client.get(diffusion.get_absolute_url()).content.decode())
+    default = intervals_on_buttons(student_client.get(lesson.get_absolute_url()).content.decode())
     StudentSettings.objects.create(user=student, desired_retention=0.97)
-    strict = intervals_on_buttons(student_client.get(diffusion.get_absolute_url()).content.decode())
+    strict = intervals_on_buttons(student_client.get(lesson.get_absolute_url()).content.decode())
     assert label_days(strict["Good"]) < label_days(default["Good"])
 
 
 # ---------------------------------------------------------------- progress and export
 
 
-def test_progress_shows_heatmap_forecast_retention_and_states(student_client, student, diffusion):
+def test_progress_shows_heatmap_forecast_retention_and_states(student_client, student, lesson):
     StudentSettings.objects.create(user=student, time_zone="UTC", rollover_hour=0)
-    cards = list(diffusion.flashcards.all())
+    cards = list(lesson.flashcards.all())
     now = timezone.now()
     for card in cards[:4]:
         rate_directly(student, card, Rating.EASY, now - timedelta(days=20))
@@ -561,8 +564,8 @@ def test_progress_shows_heatmap_forecast_retention_and_states(student_client, st
     assert re.search(r"<th scope=\"row\">New \(not studied yet\)</th><td>6</td>", html)
 
 
-def test_heatmap_names_its_months_and_weekdays_and_has_a_legend(student_client, student, diffusion):
-    rate_directly(student, diffusion.flashcards.first(), Rating.GOOD, timezone.now() - timedelta(days=40))
+def test_heatmap_names_its_months_and_weekdays_and_has_a_legend(student_client, student, lesson):
+    rate_directly(student, lesson.flashcards.first(), Rating.GOOD, timezone.now() - timedelta(days=40))
     html = student_client.get(reverse("progress")).content.decode()
     svg = re.search(r'<svg class="heatmap".*?</svg>', html, re.S).group(0)
     labels = re.findall(r'<text x="\d+" y="\d+" class="axis-label">(\w+)</text>', svg)
@@ -576,8 +579,8 @@ def test_heatmap_names_its_months_and_weekdays_and_has_a_legend(student_client, 
     assert svg.count('class="heat heat-') == len(re.findall(r"<title>\w{3} \d+ \w{3} \d{4}: ", svg)) + 5
 
 
-def test_csv_export_lists_the_students_reviews(student_client, student, diffusion):
-    card = diffusion.flashcards.first()
+def test_csv_export_lists_the_students_reviews(student_client, student, lesson):
+    card = lesson.flashcards.first()
     card.front = '=HYPERLINK("http://evil")'
     card.save()
     rate_directly(student, card, Rating.GOOD, datetime(2025, 2, 3, 4, 5, 6, tzinfo=UTC))
@@ -588,20 +591,20 @@ def test_csv_export_lists_the_students_reviews(student_client, student, diffusio
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows == [
-        ["card", "lesson", "rating", "reviewed_at", "duration_ms"],
-        ['\'=HYPERLINK("http://evil")', diffusion.title, "Good", "2025-02-03T04:05:06+00:00", "5000"],
+        ["card", "lesson", "rating", "reviewed_at", "duration_ms", "card_archived"],
+        ['\'=HYPERLINK("http://evil")', lesson.title, "Good", "2025-02-03T04:05:06+00:00", "5000", ""],
     ]
 
 
 # ---------------------------------------------------------------- print
 
 
-def test_print_layout_has_one_card_per_page_and_no_site_chrome(student_client, diffusion):
-    html = student_client.get(reverse("flashcards_print", args=["diffusion"])).content.decode()
+def test_print_layout_has_one_card_per_page_and_no_site_chrome(student_client, lesson):
+    html = student_client.get(reverse("flashcards_print", args=[lesson.slug])).content.decode()
     assert html.count('class="print-page"') == 10
     assert "Log out" not in html and "<nav" not in html
     assert 'rel="icon"' in html  # no favicon.ico 404 in the console
-    for card in diffusion.flashcards.all():
+    for card in lesson.flashcards.all():
         assert card.front in html
-    duplex = student_client.get(reverse("flashcards_print", args=["diffusion"]) + "?layout=duplex").content.decode()
+    duplex = student_client.get(reverse("flashcards_print", args=[lesson.slug]) + "?layout=duplex").content.decode()
     assert duplex.count('class="print-page print-front"') == 10 and duplex.count('class="print-page print-back"') == 10

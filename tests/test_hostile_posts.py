@@ -18,6 +18,8 @@ row is as before.
 """
 
 import re
+import sys
+from urllib.parse import urlencode
 
 import pytest
 from django.db import transaction
@@ -28,6 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lessons.models import OrderingAttempt, OrderingReveal
+from tests import factory
 
 from .test_permissions_matrix import (
     HIDDEN_LABELS,
@@ -137,17 +140,19 @@ def form_field_names(world):
     return sorted(names)
 
 
-@pytest.fixture
-def world(make_user):
-    world = make_world(make_user)
-    world.extra["fields"] = form_field_names(world)
-    world.extra["values"] = real_values(world)
-    return world
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The permission matrix's world, built once for the module; each test's writes are rolled back."""
+    with factory.kept_for_module(django_db_blocker):
+        with django_db_blocker.unblock():
+            built = make_world()
+            built.extra["fields"] = form_field_names(built)
+            built.extra["values"] = real_values(built)
+        yield built
 
 
-def test_every_endpoint_with_parameters_is_attacked_with_real_ids(make_user):
+def test_every_endpoint_with_parameters_is_attacked_with_real_ids(world, db):
     """The matrix gives every URL with path parameters real ones (not only forged ids)."""
-    world = make_world(make_user)
     without_real_ids = [
         name for name in ENDPOINTS if CONVERTERS[name] and not any(kw for kw, _ in real_requests(name, world))
     ]
@@ -162,7 +167,7 @@ def test_every_endpoint_with_parameters_is_attacked_with_real_ids(make_user):
     derandomize=True,
 )
 @given(data=st.data())
-def test_hostile_posts_never_fail_and_store_nothing_when_refused(name, world, data):
+def test_hostile_posts_never_fail_and_store_nothing_when_refused(name, world, db, data):
     converters = CONVERTERS[name]
     # A URL with parameters that the permission matrix does not list yet can only be attacked with forged ones.
     known = any(case.kwargs for case in MATRIX.get(name, []))
@@ -247,8 +252,7 @@ def ordering_payloads(world):
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
-def test_hostile_ordering_checks_are_refused_and_store_nothing(make_user, htmx):
-    world = make_world(make_user)
+def test_hostile_ordering_checks_are_refused_and_store_nothing(world, db, htmx):
     client = Client()
     client.force_login(world.users["student"])
     headers = {"HX-Request": "true"} if htmx else {}
@@ -281,8 +285,7 @@ def test_hostile_ordering_checks_are_refused_and_store_nothing(make_user, htmx):
 
 
 @pytest.mark.parametrize("role", ["other_student", "instructor"])
-def test_show_answer_with_any_payload_before_a_try_stores_nothing(make_user, role):
-    world = make_world(make_user)
+def test_show_answer_with_any_payload_before_a_try_stores_nothing(world, db, role):
     client = Client()
     client.force_login(world.users[role])
     url = reverse("ordering_reveal", args=[world.ordering.pk])
@@ -294,3 +297,116 @@ def test_show_answer_with_any_payload_before_a_try_stores_nothing(make_user, rol
         assert b"pairs in order" not in response.content, "the student's result leaked"
         assert student_data() == before
     assert not OrderingReveal.objects.filter(user=world.users[role]).exists()
+
+
+# ---------------------------------------------------------------- odd charsets, oversized forms, a database outage
+
+ODD_CONTENT_TYPES = [
+    "application/x-www-form-urlencoded; charset=utf-16",
+    "application/x-www-form-urlencoded; charset=latin-1",
+    "application/x-www-form-urlencoded; charset=no-such-charset",
+    "multipart/form-data; boundary=BoUnDaRy; charset=utf-16",
+    "multipart/form-data; boundary=BoUnDaRy; charset=no-such-charset",
+]
+
+
+def encoded_form(content_type, fields):
+    if content_type.startswith("multipart"):
+        parts = [f'--BoUnDaRy\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items()]
+        body = "".join(parts) + "--BoUnDaRy--\r\n"
+    else:
+        body = "&".join(f"{k}={v}" for k, v in fields.items())
+    return body.encode("utf-16" if "utf-16" in content_type else "utf-8")
+
+
+@pytest.mark.parametrize("role", ["anonymous", "student"])
+def test_a_form_in_another_charset_is_refused_on_every_endpoint(world, db, role):
+    """Django answered a urlencoded body in UTF-16 with a BadRequest whose error page read the body again: a 500.
+
+    Sent with a valid CSRF token in the header, so the CSRF check reads the body as a browser's request would.
+    """
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    client.get(reverse("login"))
+    token = client.cookies["csrftoken"].value
+    wrong = []
+    for name in ENDPOINTS:
+        kwargs, form = real_requests(name, world)[0]
+        url = reverse(name, kwargs=kwargs or None)
+        for content_type in ODD_CONTENT_TYPES:
+            before = student_data()
+            with transaction.atomic():
+                response = client.generic(
+                    "POST", url, encoded_form(content_type, form or {"username": "student"}),
+                    content_type=content_type, headers={"X-CSRFToken": token},
+                )  # fmt: skip
+            if response.status_code != 400 or b"Forms must be sent as UTF-8" not in response.content:
+                wrong.append(f"POST {url} as {content_type}: {response.status_code}")
+            if student_data() != before:
+                wrong.append(f"POST {url} as {content_type} stored data")
+    assert wrong == []
+
+
+def test_utf8_is_accepted_however_it_is_capitalised_and_other_names_are_refused(world, db):
+    for charset, status in (("utf-8", 302), ("UTF-8", 302), ('"utf-8"', 302), ("utf8", 400), ("us-ascii", 400)):
+        client = Client()
+        response = client.generic(
+            "POST", reverse("login"), b"username=student&password=a-Long-passw0rd",
+            content_type=f"application/x-www-form-urlencoded; charset={charset}",
+        )  # fmt: skip
+        assert response.status_code == status, charset
+
+
+ANONYMOUS_FORMS = {
+    "login": lambda big: {"username": big, "password": big},
+    "signup": lambda big: {"username": big, "password1": big, "password2": big},
+    "password_reset": lambda big: {"email": big},
+}
+
+
+@pytest.mark.parametrize("size", [151, 300, 100_000, 2_000_000])
+@pytest.mark.parametrize("name", sorted(ANONYMOUS_FORMS))
+def test_oversized_fields_on_the_anonymous_forms(world, db, settings, name, size):
+    settings.AXES_ENABLED = True  # the log-in failure is recorded by axes: the overflow was there
+    before = student_data()
+    client = Client(raise_request_exception=False)
+    body = urlencode(ANONYMOUS_FORMS[name]("x" * size))
+    response = client.post(reverse(name), body, content_type="application/x-www-form-urlencoded")
+    if len(body) > settings.MAX_REQUEST_BODY_BYTES:
+        assert response.status_code == 413, "refused from its length, unread"
+        assert b"That request is too large" in response.content
+    else:
+        assert response.status_code in (200, 302), response.status_code  # the form with its errors; reset says "sent"
+        if response.status_code == 200:
+            assert FORM_ERROR.search(response.content), "the form says what is wrong"
+    assert student_data() == before
+
+
+def test_every_request_during_a_database_outage_answers_503():
+    """Production settings, a database that refuses connections: pages, forms and the health check say 503."""
+    from tests.test_production import production_env, run
+
+    script = """
+import django
+django.setup()
+from django.test import Client
+client = Client(raise_request_exception=False)
+client.cookies["sessionid"] = "a" * 32
+for method, url, data in [
+    ("get", "/healthz", None), ("get", "/", None), ("get", "/accounts/login/", None),
+    ("post", "/accounts/login/", {"username": "student", "password": "x"}),
+    ("post", "/accounts/signup/", {"username": "new", "password1": "x", "password2": "x"}),
+    ("post", "/classes/join/", {"code": "ABCDEFG"}), ("post", "/questions/1/reveal/", {"answer_text": "x"}),
+]:
+    response = getattr(client, method)(url, data, HTTP_HOST="localhost", secure=True)
+    print(method, url, response.status_code)
+"""
+    env = production_env(
+        DATABASE_URL="postgres://postgres@127.0.0.1:9/nowhere",
+        DJANGO_SETTINGS_MODULE="quizsite.settings",
+        DJANGO_ALLOWED_HOSTS="localhost",
+    )
+    result = run([sys.executable, "-c", script], env=env)
+    statuses = [line.rsplit(" ", 1)[1] for line in result.stdout.splitlines()]
+    assert len(statuses) == 7 and set(statuses) == {"503"}, result.stdout + result.stderr[-3000:]

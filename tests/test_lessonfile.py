@@ -5,9 +5,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from lessons.lessonfile import LessonFileError, dump, export_lesson, import_paths, parse_text
+from lessons.lessonfile import dump, export_lesson, import_paths, parse_text
 from lessons.models import Course, Flashcard, Lesson, OrderingItem, SelfCheckAttempt, SelfCheckQuestion
-from tests.conftest import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +44,7 @@ def write(tmp_path, text, name="lesson.yaml"):
 
 
 def test_diffusion_file_matches_the_seed_counts(diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     assert diffusion.questions.count() == 6
     exercise = diffusion.ordering_exercises.get()
     assert [item.label for item in exercise.display_items()] == list("abcdef")
@@ -107,20 +108,22 @@ def test_reimport_updates_in_place_and_keeps_progress(tmp_path, student):
     assert SelfCheckAttempt.objects.filter(user=student, question=question).exists()
 
 
-def test_removing_an_item_with_student_data_needs_prune(tmp_path, student):
+def test_removing_an_item_with_student_data_archives_it_and_keeps_the_records(tmp_path, student):
     import_paths([write(tmp_path, SMALL)])
     question = SelfCheckQuestion.objects.get(lesson__slug="tiny", position=2)
     SelfCheckAttempt.objects.create(user=student, question=question, revealed_at=timezone.now())
     shorter = SMALL.replace('    - question: "Q2?"\n      answer: "A2."\n', "")
-    with pytest.raises(LessonFileError, match="--prune"):
-        import_paths([write(tmp_path, shorter)])
-    assert SelfCheckQuestion.objects.filter(lesson__slug="tiny").count() == 2
-    import_paths([write(tmp_path, shorter)], prune=True)
-    assert SelfCheckQuestion.objects.filter(lesson__slug="tiny").count() == 1
-    assert not SelfCheckAttempt.objects.exists()
+    (outcome,) = import_paths([write(tmp_path, shorter)])
+    assert [(c.action, c.students) for c in outcome.changes] == [("archived", 1)]
+    question.refresh_from_db()
+    assert question.archived_at is not None
+    assert list(SelfCheckQuestion.objects.live().filter(lesson__slug="tiny").values_list("question", flat=True)) == [
+        "Q1?"
+    ]
+    assert SelfCheckAttempt.objects.filter(question=question).exists()
 
 
-def test_removing_an_unused_item_needs_no_prune(tmp_path):
+def test_removing_an_unused_item_deletes_it(tmp_path):
     import_paths([write(tmp_path, SMALL)])
     import_paths(
         [write(tmp_path, SMALL.replace("    - front: F1\n      back: B1\n", "").replace("flashcards:\n  cards:\n", ""))]
@@ -138,7 +141,7 @@ def test_removing_an_unused_item_needs_no_prune(tmp_path):
         (SMALL.replace("answer: [y, z, x]", "answer: [y, z, z]"), "exercises.ordering[0].answer", "repeated"),
         (
             SMALL.replace("        z: Third shown\n", "        z: Third shown\n        z: Again\n"),
-            "line 18",
+            "exercises.ordering[0].items.z",
             "'z' is repeated",
         ),
         (SMALL.replace('      answer: "A2."\n', ""), "self_check.questions[1].answer", "missing"),
@@ -176,7 +179,7 @@ def test_markdown_is_sanitised():
 def test_parse_keeps_display_order_and_answer():
     spec = parse_text(SMALL)
     ordering = spec["exercises"]["ordering"][0]
-    assert [label for label, _ in ordering["items"]] == ["x", "y", "z"]
+    assert [stage["label"] for stage in ordering["items"]] == ["x", "y", "z"]
     assert ordering["answer"] == ["y", "z", "x"]
 
 

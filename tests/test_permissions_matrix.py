@@ -21,7 +21,6 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from lessons.lessonfile import import_paths
 from lessons.models import (
     CardState,
     ClassLesson,
@@ -46,8 +45,7 @@ from lessons.services.ordering import ordering_check
 from lessons.services.prediction import prediction_submit
 from lessons.services.review import review_record, review_reveal
 from lessons.services.selfcheck import selfcheck_reveal
-
-from .conftest import DIFFUSION_FILE
+from tests import factory
 
 ROLES = ("anonymous", "student", "other_student", "instructor", "other_instructor")
 LOGIN = "/accounts/login/?next="
@@ -104,9 +102,8 @@ def shown_order(exercise):
     return [item.label for item in exercise.display_items()]
 
 
-def make_world(make_user) -> World:
-    (result,) = import_paths([DIFFUSION_FILE])
-    lesson = result.lesson
+def make_world() -> World:
+    lesson = factory.make_lesson(slug="lesson", questions=2, cards=2)
     hidden_lesson = Lesson.objects.create(
         course=lesson.course, slug="hidden", title="Not published yet", position=99, published=False
     )
@@ -125,10 +122,10 @@ def make_world(make_user) -> World:
             correct_position=position,
         )  # fmt: skip
     users = {
-        "student": make_user("student"),
-        "other_student": make_user("other_student"),
-        "instructor": make_user("instructor", instructor=True),
-        "other_instructor": make_user("other_instructor", instructor=True),
+        "student": factory.make_user("student"),
+        "other_student": factory.make_user("other_student"),
+        "instructor": factory.make_instructor("instructor"),
+        "other_instructor": factory.make_instructor("other_instructor"),
     }
     student = users["student"]
     classroom = Classroom.objects.create(name="Period 1")
@@ -173,6 +170,15 @@ def make_world(make_user) -> World:
         hidden_rubric_point=hidden_rubric_point,
         submission=submission,
     )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """One world for the whole module (built once, rolled back at its end); each test's writes roll back with it."""
+    with factory.kept_for_module(django_db_blocker):
+        with django_db_blocker.unblock():
+            built = make_world()
+        yield built
 
 
 # ---------------------------------------------------------------- the matrix
@@ -756,8 +762,7 @@ def test_every_case_gives_one_status_per_role():
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_permission_matrix(role, make_user):
-    world = make_world(make_user)
+def test_permission_matrix(role, world, db):
     index = ROLES.index(role)
     mismatches = []
     checked = 0
@@ -793,8 +798,7 @@ def page_text(client, name, world):
 
 
 @pytest.mark.parametrize("role", ["other_student", "instructor", "other_instructor"])
-def test_nobody_else_sees_the_students_records_on_their_own_pages(role, make_user):
-    world = make_world(make_user)
+def test_nobody_else_sees_the_students_records_on_their_own_pages(role, world, db):
     owner, client = client_for("student", world), client_for(role, world)
     owner_pages = {name: page_text(owner, name, world).decode() for name in OWN_PAGES}
     pages = {name: page_text(client, name, world).decode() for name in OWN_PAGES}
@@ -807,9 +811,117 @@ def test_nobody_else_sees_the_students_records_on_their_own_pages(role, make_use
     assert ("Period 1" in pages["class_list"]) == (role == "instructor"), "only members and teachers list the class"
 
 
-def test_the_matrix_can_fail(make_user):
+def test_the_matrix_can_fail(world, db):
     """A wrong expectation is reported (the comparison is real)."""
-    world = make_world(make_user)
     case = Case("GET", logged_in(200), kwargs=hidden_lesson_kwargs)
     response = request(client_for("student", world), case, case_url("lesson_detail", case, world), world)
     assert outcome(response) == 404 != case.expected[1]
+
+
+# ---------------------------------------------------------------- the admin's changelists and change pages
+#
+# Every ModelAdmin the site registers, its changelist and the change page of a real object, for the
+# same five roles. Instructors author the shared content; student records (prediction submissions,
+# completions) and classes are limited to the instructor's own classes, so another instructor's
+# change page of them is "not found" (the admin redirects to its index: NOT_FOUND).
+
+NOT_FOUND = "admin index (not found)"
+STAFF_ONLY = (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN)  # anonymous, student, other student
+
+
+def completion(w):
+    from django.utils import timezone
+
+    from lessons.models import LessonCompletion
+
+    return LessonCompletion.objects.get_or_create(
+        user=w.users["student"], lesson=w.lesson, defaults={"completed_at": timezone.now()}
+    )[0]
+
+
+def access_attempt(w):
+    from axes.models import AccessAttempt
+
+    return AccessAttempt.objects.create(
+        username="student", ip_address="203.0.113.7", user_agent="test", failures_since_start=1
+    )
+
+
+def instructors_group_of(w):
+    return w.users["instructor"].groups.get()
+
+
+# model label -> (object for the change page, changelist statuses, change page statuses) for the
+# instructor and the other instructor.
+ADMIN_MATRIX = {
+    "auth.Group": (instructors_group_of, (403, 403), (403, 403)),
+    "auth.User": (lambda w: w.users["student"], (403, 403), (403, 403)),
+    "axes.AccessAttempt": (access_attempt, (403, 403), (403, 403)),
+    "axes.AccessLog": (None, (403, 403), None),
+    "axes.AccessFailureLog": (None, (403, 403), None),
+    "lessons.Course": (lambda w: w.course, (200, 200), (200, 200)),
+    "lessons.Lesson": (lambda w: w.lesson, (200, 200), (200, 200)),
+    "lessons.OrderingExercise": (lambda w: w.ordering, (200, 200), (200, 200)),
+    "lessons.PredictionExercise": (lambda w: w.prediction, (200, 200), (200, 200)),
+    "lessons.Classroom": (lambda w: w.classroom, (200, 200), (200, NOT_FOUND)),
+    "lessons.PredictionSubmission": (lambda w: w.submission, (200, 200), (200, NOT_FOUND)),
+    "lessons.LessonCompletion": (completion, (403, 403), (403, 403)),
+}
+
+
+def registered_admins():
+    from django.contrib import admin
+
+    return {model._meta.label: model for model in admin.site._registry}
+
+
+def admin_outcome(response):
+    if response.status_code == 302 and response["Location"] == reverse("admin:index"):
+        return NOT_FOUND
+    return outcome(response)
+
+
+def test_every_registered_admin_is_in_the_admin_matrix():
+    assert sorted(registered_admins().keys() ^ ADMIN_MATRIX.keys()) == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_matrix(role, world, db):
+    index = ROLES.index(role)
+    client = client_for(role, world)
+    mismatches = []
+    for label, (obj_of, changelist, change) in sorted(ADMIN_MATRIX.items()):
+        model = registered_admins()[label]
+        opts = model._meta
+        urls = [(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"), changelist)]
+        if obj_of is not None:
+            urls.append((reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj_of(world).pk]), change))
+        for url, expected in urls:
+            expected = (*STAFF_ONLY, *expected)[index]
+            got = admin_outcome(client.get(url))
+            if got != expected:
+                mismatches.append(f"GET {url}: expected {expected}, got {got}")
+    assert mismatches == [], f"as {role}:\n" + "\n".join(mismatches)
+
+
+# ---------------------------------------------------------------- headers on every page
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_is_private_and_denies_unused_browser_features(role, world, db):
+    """Every URL of the matrix (and the admin's pages): Cache-Control private, no-store, and a Permissions-Policy."""
+    client = client_for(role, world)
+    urls = [case_url(name, case, world) for name in sorted(site_url_names()) for case in MATRIX.get(name, [])]
+    for label in ADMIN_MATRIX:
+        opts = registered_admins()[label]._meta
+        urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    wrong = []
+    for url in dict.fromkeys(urls):
+        response = client.get(url)
+        cache_control = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+        if not {"private", "no-store"} <= cache_control:
+            wrong.append(f"{url} ({response.status_code}): Cache-Control {response.get('Cache-Control')!r}")
+        if "camera=()" not in response.get("Permissions-Policy", ""):
+            wrong.append(f"{url} ({response.status_code}): no Permissions-Policy")
+    assert wrong == []
+    assert len(urls) > len(MATRIX)

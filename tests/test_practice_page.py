@@ -9,7 +9,7 @@ from django.test import Client
 from lessons.lessonfile import parse_file
 from lessons.markdown import render_markdown
 from tests import budgets
-from tests.conftest import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,7 @@ def test_public_auth_pages_render():
 
 
 def test_home_lists_courses_and_lessons(student_client, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     text = page_text(student_client.get("/"))
     assert "Generative models" in text and diffusion.title in text
 
@@ -57,7 +58,7 @@ def test_practice_page_shows_every_section_in_the_seeds_words(student_client, di
     exercises = spec["exercises"]
     expected += [exercises["title"], plain(exercises["intro"]), plain(exercises["side_effects"])]
     ordering = exercises["ordering"][0]
-    expected += [ordering["title"], plain(ordering["prompt"])] + [plain(text) for _, text in ordering["items"]]
+    expected += [ordering["title"], plain(ordering["prompt"])] + [plain(stage["text"]) for stage in ordering["items"]]
     prediction = exercises["prediction"][0]
     expected += [prediction["title"], plain(prediction["prompt"])]
     expected += [plain(spec["flashcards"]["intro"])] + [plain(c["front"]) for c in spec["flashcards"]["cards"]]

@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from lessons.models import (
 )
 from lessons.services.prediction import prediction_mark, prediction_submit
 from tests import budgets
+from tests.threads import run_together
 
 MODEL_ANSWER_SNIPPET = "It is slow, taking noticeable seconds per image"
 RUBRIC_NOTE_SNIPPET = "you have the lesson"
@@ -64,6 +65,7 @@ def submissions(user, exercise):
 
 
 def test_page_shows_prompt_and_form_but_not_the_model_answer(student_client, diffusion, exercise):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     response = page(student_client, diffusion)
     html = response.content.decode()
     assert response.status_code == 200
@@ -166,39 +168,33 @@ def test_double_submit_makes_one_record(student_client, student, exercise, htmx_
     assert [s.number for s in submissions(student, exercise)] == [1]
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_racing_submit_with_the_same_number_is_settled_by_the_unique_constraint(student, diffusion, exercise):
-    """Another request inserts number 1 after we read the latest number: we return its record, not a second one."""
+    """Another request inserts number 1 after we read the latest number: we return its record, not a second one.
+
+    Postgres only: the second insert must block on the first one's uncommitted row in the unique index.
+    """
     inserted, raced = threading.Event(), threading.Event()
     results = {}
 
     def other_request():
-        try:
-            with transaction.atomic():
-                PredictionSubmission.objects.create(
-                    user=student, exercise=exercise, number=1, text="first", created_at=timezone.now()
-                )
-                inserted.set()
-                raced.wait(timeout=10)  # hold the row uncommitted while the second request tries to insert
-        finally:
-            connection.close()
+        with transaction.atomic():
+            PredictionSubmission.objects.create(
+                user=student, exercise=exercise, number=1, text="first", created_at=timezone.now()
+            )
+            inserted.set()
+            raced.wait(timeout=10)  # hold the row uncommitted while the second request tries to insert
 
     def this_request():
-        try:
-            inserted.wait(timeout=10)
-            timer = threading.Timer(0.5, raced.set)  # let the insert block on the unique index first
-            timer.start()
-            results["submission"] = prediction_submit(
-                user=student, exercise=exercise, number=1, text="second", confidence=Confidence.LOW
-            )
-        finally:
-            connection.close()
+        inserted.wait(timeout=10)
+        timer = threading.Timer(0.5, raced.set)  # let the insert block on the unique index first
+        timer.start()
+        results["submission"] = prediction_submit(
+            user=student, exercise=exercise, number=1, text="second", confidence=Confidence.LOW
+        )
 
-    threads = [threading.Thread(target=other_request), threading.Thread(target=this_request)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=20)
+    run_together(other_request, this_request, timeout=20)
 
     assert results["submission"].text == "first"
     assert [(s.number, s.text) for s in submissions(student, exercise)] == [(1, "first")]
@@ -462,8 +458,8 @@ def test_fragment_query_counts_do_not_grow(
     lesson = make_prediction_lesson(make_lesson, student, slug=f"f-{size}", **SIZES[size])
     exercise = lesson.predictions.last()
     number = SIZES[size]["submissions_each"]
-    # Counts include SAVEPOINT statements: 10 queries and 6 savepoints.
-    with django_assert_max_num_queries(16):
+    # Counts include SAVEPOINT statements: 11 queries (one is the session) and 6 savepoints.
+    with django_assert_max_num_queries(17):
         response = submit(student_client, exercise, "Again.", number=number + 1, **htmx_headers)
     assert response.status_code == 200
     point_ids = [p.pk for p in exercise.rubric_points.all()[:2]]
@@ -472,6 +468,6 @@ def test_fragment_query_counts_do_not_grow(
             mark_url(exercise), {"number": number + 1, "points": point_ids}, headers=htmx_headers
         )
     assert f"named <strong>2 of {SIZES[size]['points']}</strong> points" in response.content.decode()
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):  # with the session
         response = student_client.post(draft_url(exercise), {"text": "More."}, headers=htmx_headers)
     assert response.status_code == 200

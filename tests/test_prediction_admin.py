@@ -1,10 +1,14 @@
-"""Instructors read prediction submissions in the admin; nobody edits them there; students cannot get in."""
+"""Instructors read their students' prediction submissions in the admin; nobody edits them there; students cannot get in.
+
+"Their students": the students of the classes they teach (tests/test_admin_scoping.py checks the
+others stay out of sight).
+"""
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from lessons.models import Confidence, PredictionExercise, PredictionSubmission, RubricPoint
+from lessons.models import Classroom, Confidence, Enrollment, PredictionExercise, PredictionSubmission, RubricPoint
 from lessons.services.prediction import prediction_mark, prediction_submit
 
 CHANGELIST = reverse("admin:lessons_predictionsubmission_changelist")
@@ -12,7 +16,18 @@ ADD = reverse("admin:lessons_predictionsubmission_add")
 
 
 @pytest.fixture
-def instructor_client(instructor):
+def classroom(instructor):
+    classroom = Classroom.objects.create(name="Period 1")
+    classroom.instructors.add(instructor)
+    return classroom
+
+
+def enrol(classroom, *students):
+    Enrollment.objects.bulk_create(Enrollment(classroom=classroom, student=student) for student in students)
+
+
+@pytest.fixture
+def instructor_client(instructor, classroom):
     client = Client()
     client.force_login(instructor)
     return client
@@ -24,8 +39,9 @@ def exercise(diffusion):
 
 
 @pytest.fixture
-def responses(exercise, student, other_student):
+def responses(exercise, student, other_student, classroom):
     """Two students' work: the student marked 2 of 3 with high confidence; the other never marked."""
+    enrol(classroom, student, other_student)
     points = list(exercise.rubric_points.all())
     mine = prediction_submit(
         user=student, exercise=exercise, number=1, text="Slow because of many steps.", confidence=Confidence.HIGH
@@ -41,7 +57,8 @@ def detail_url(submission):
     return reverse("admin:lessons_predictionsubmission_change", args=[submission.pk])
 
 
-def test_instructor_reads_every_students_submissions(instructor_client, responses, diffusion):
+def test_instructor_reads_every_submission_of_their_students(instructor_client, responses, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     response = instructor_client.get(CHANGELIST)
     html = response.content.decode()
     assert response.status_code == 200
@@ -117,7 +134,7 @@ def test_a_staff_member_without_the_view_permission_is_refused(make_user, respon
     assert client.get(CHANGELIST).status_code == 403
 
 
-def make_responses(make_lesson, make_user, *, students, points):
+def make_responses(make_lesson, make_user, *, students, points, classroom=None):
     lesson = make_lesson(f"admin-{students}")
     exercise = PredictionExercise.objects.create(lesson=lesson, position=1, title="P", prompt="?", model_answer="!")
     rubric = RubricPoint.objects.bulk_create(
@@ -125,6 +142,8 @@ def make_responses(make_lesson, make_user, *, students, points):
     )
     for s in range(students):
         user = make_user(f"s{s}")
+        if classroom:
+            enrol(classroom, user)
         for number in (1, 2):
             prediction_submit(user=user, exercise=exercise, number=number, text=f"text {s}", confidence="low")
             prediction_mark(user=user, exercise=exercise, number=number, points=rubric[: s % (points + 1)])
@@ -132,10 +151,10 @@ def make_responses(make_lesson, make_user, *, students, points):
 
 @pytest.mark.parametrize("students, points", [(1, 2), (30, 6)])
 def test_changelist_query_count_does_not_grow(
-    instructor_client, make_lesson, make_user, students, points, django_assert_max_num_queries
+    instructor_client, classroom, make_lesson, make_user, students, points, django_assert_max_num_queries
 ):
-    make_responses(make_lesson, make_user, students=students, points=points)
-    with django_assert_max_num_queries(11):
+    make_responses(make_lesson, make_user, students=students, points=points, classroom=classroom)
+    with django_assert_max_num_queries(12):  # with the session
         response = instructor_client.get(CHANGELIST)
     assert response.status_code == 200
     assert response.context["cl"].result_count == 2 * students

@@ -62,7 +62,7 @@ def test_healthz_says_ok_with_one_query(client, django_assert_num_queries):
     with django_assert_num_queries(1):
         response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.content == b"ok"
+    assert response.content.decode().splitlines() == ["ok", "database: ok", "cache: ok"]
     assert response["Content-Type"].startswith("text/plain")
     assert "no-cache" in response["Cache-Control"]
     assert "sessionid" not in response.cookies
@@ -74,17 +74,38 @@ def test_healthz_refuses_post(client):
 
 
 def test_healthz_is_503_when_the_database_is_down():
-    """A real unreachable database (a closed port), in a separate process so the test database is untouched."""
-    script = (
-        "import django; django.setup(); from django.test import Client; "
-        "response = Client().get('/healthz', HTTP_HOST='localhost'); "
-        "print(response.status_code, response.content.decode())"
+    """A real unreachable database (a closed port), in a separate process so the test database is untouched.
+
+    With a session cookie the session cannot be read before the view runs: that was a 500, now the
+    error handler answers 503 as well, and so does any page.
+    """
+    script = """
+import django
+django.setup()
+from django.test import Client
+client = Client(raise_request_exception=False)
+response = client.get("/healthz", HTTP_HOST="localhost", secure=True)
+print(response.status_code, response.content.decode().splitlines()[:2])
+client.cookies["sessionid"] = "x" * 32
+for url in ("/healthz", "/", "/review/"):
+    response = client.get(url, HTTP_HOST="localhost", secure=True)
+    print(url, response.status_code, response.get("Retry-After"), b"Temporarily unavailable" in response.content)
+"""
+    env = production_env(
+        DATABASE_URL="postgres://postgres@127.0.0.1:9/nowhere",
+        DJANGO_SETTINGS_MODULE="quizsite.settings",
+        DJANGO_ALLOWED_HOSTS="localhost",
     )
-    env = {"DATABASE_URL": "postgres://postgres@127.0.0.1:9/nowhere", "DJANGO_SETTINGS_MODULE": "quizsite.settings"}
     result = run([sys.executable, "-c", script], env=env)
-    assert result.stdout.strip() == "503 database unavailable", result.stderr
+    assert result.stdout.splitlines() == [
+        "503 ['unavailable', 'database: unavailable']",
+        "/healthz 503 30 True",
+        "/ 503 30 True",
+        "/review/ 503 30 True",
+    ], result.stderr
 
 
+@pytest.mark.postgres  # production settings reach a real Postgres server
 def test_healthz_is_exempt_from_the_https_redirect_but_pages_are_not():
     script = (
         "import django; django.setup(); from django.test import Client; c = Client(); "

@@ -42,7 +42,7 @@ PASSWORD = "scale-out-Passw0rd!"
 DUPLICATES = 8  # the same write sent this many times at once (double clicks, retries, two tabs)
 THREADS = 16
 
-pytestmark = pytest.mark.heavy
+pytestmark = [pytest.mark.heavy, pytest.mark.postgres]
 
 
 # ---------------------------------------------------------------- HTTP, as a browser behind a TLS proxy

@@ -138,7 +138,7 @@ def test_reveal_fragment_query_count_does_not_grow(
 ):
     lesson = make_lesson("sized", size=size)
     question = lesson.questions.last()
-    # user, question, attempt lookup + insert (in a savepoint), completion check (progress: 7 grouped queries)
-    with django_assert_max_num_queries(14):
+    # session, user, question, attempt lookup + insert (in a savepoint), completion check (progress: 7 grouped queries)
+    with django_assert_max_num_queries(15):
         response = student_client.post(reveal_url(question), {"answer_text": "x"}, headers=htmx_headers)
     assert response.status_code == 200

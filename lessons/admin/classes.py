@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 
 from lessons.models import ClassLesson, Classroom, Enrollment, LessonCompletion
 
+from .responses import StudentRecordsAdmin
+
 
 class ClassLessonInline(admin.TabularInline):
     model = ClassLesson
@@ -67,7 +69,7 @@ class ClassroomAdmin(admin.ModelAdmin):
 
 
 @admin.register(LessonCompletion)
-class LessonCompletionAdmin(admin.ModelAdmin):
+class LessonCompletionAdmin(StudentRecordsAdmin):
     list_display = ["student", "lesson", "completed_at"]
     list_select_related = ["user", "lesson"]
     search_fields = ["user__username", "user__first_name", "lesson__slug"]

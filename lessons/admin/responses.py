@@ -1,17 +1,45 @@
-"""Read-only admin views of student work (prediction submissions, attempts).
+"""Read-only admin views of student work, and the scoping every admin of student records uses.
 
 Students' answers are evidence: instructors (the Instructors group has the
 ``view_`` permission only) read them here; nobody adds, edits or deletes them
-through the admin.
+through the admin. An instructor sees only the records of students in the classes
+they teach, in the list, its filters, its search and every object page (another
+student's record is "not found"); superusers see everyone's.
+
+Attempts, card states and review logs have no admin: registering one would also make the lesson
+delete page consult its delete permission (lessons.admin.content), so it is a product decision,
+and tests/test_admin_scoping.py requires any such admin to be a ``StudentRecordsAdmin``.
 """
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.utils.text import Truncator
 
-from lessons.models import PredictionSubmission
+from lessons.models import Classroom, PredictionSubmission
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+def students_taught_by(user):
+    """The students enrolled in any class ``user`` teaches (a subquery)."""
+    return get_user_model().objects.filter(enrollments__classroom__in=Classroom.objects.taught_by(user))
+
+
+class StudentRecordsAdmin(admin.ModelAdmin):
+    """The admin of a model holding students' records (a ``user`` foreign key): scoped to the instructor's classes.
+
+    ``RelatedOnlyFieldListFilter`` builds its choices from this queryset, so the filters list
+    only those students (and their lessons) too.
+    """
+
+    student_field = "user"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.student_field}__in": students_taught_by(request.user)})
+
+
+class ReadOnlyAdmin(StudentRecordsAdmin):
     """Viewable with the model's view permission; no add, change or delete for anyone."""
 
     def has_add_permission(self, request, obj=None):
@@ -62,7 +90,7 @@ class PredictionSubmissionAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return PredictionSubmission.objects.for_responses()
+        return super().get_queryset(request).for_responses()
 
     @admin.display(description="Student", ordering="user__username")
     def student(self, obj):

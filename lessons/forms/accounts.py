@@ -1,6 +1,26 @@
+"""Forms of the account pages: log-in and sign-up, with the checks Django's own forms leave out."""
+
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
+
+from lessons.usernames import is_mixed_script, lookalike_of
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form, refusing an over-long username before it reaches authentication.
+
+    Django sets the field's ``max_length`` after building it, so the length is not validated and
+    the log-in failure (django-axes records it, 255 characters at most) overflowed: a 500.
+    """
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        limit = self.username_field.max_length
+        if len(username) > limit:
+            raise forms.ValidationError(f"A username has at most {limit} characters.", code="max_length")
+        return username
+
 
 DISPLAY_NAME_HELP = "How your instructors see you, e.g. Ada Lovelace."
 EMAIL_HELP = "Used only to reset your password. Nobody else in your classes sees it."
@@ -23,7 +43,8 @@ class EmailUniqueMixin:
 
 
 class SignupForm(EmailUniqueMixin, UserCreationForm):
-    """Django's sign-up form plus a display name and a required email address."""
+    """Django's sign-up form, refusing names that look like another account's, plus a display name and a
+    required, unique email address (issue 17)."""
 
     display_name = forms.CharField(label="Your name", max_length=150, help_text=DISPLAY_NAME_HELP)
     email = forms.EmailField(label="Email", max_length=254, help_text=EMAIL_HELP)
@@ -39,6 +60,22 @@ class SignupForm(EmailUniqueMixin, UserCreationForm):
         if commit:
             user.save()
         return user
+
+    def clean_username(self):
+        username = super().clean_username()  # None when the name is taken (the error is already added)
+        if not username:
+            return username
+        if is_mixed_script(username):
+            raise forms.ValidationError(
+                "Use letters from one alphabet: this name mixes scripts (for example a Cyrillic "
+                "letter among Latin ones), so it could pass for someone else's.",
+                code="mixed_script",
+            )
+        if lookalike_of(username):
+            raise forms.ValidationError(
+                "This name looks too much like an existing username. Choose another one.", code="confusable"
+            )
+        return username
 
 
 class AccountForm(EmailUniqueMixin, forms.ModelForm):

@@ -47,4 +47,4 @@ class PredictionMarkForm(forms.Form):
 
     def __init__(self, *args, exercise, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["points"].queryset = exercise.rubric_points.all()
+        self.fields["points"].queryset = exercise.rubric_points.live()

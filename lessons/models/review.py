@@ -26,8 +26,8 @@ class CardStateKind(models.IntegerChoices):
 
 class CardStateQuerySet(models.QuerySet):
     def published(self):
-        """States of cards in lessons students may see."""
-        return self.filter(card__lesson__published=True)
+        """States of the cards students may see: live (not archived), in published lessons."""
+        return self.filter(card__lesson__published=True, card__archived_at=None)
 
     def due_for(self, user, *, now, day_end):
         """The user's cards to study at ``now``, oldest due first.

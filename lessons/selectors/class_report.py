@@ -176,7 +176,10 @@ def _latest_marked(lesson, students):
 
 
 def lesson_report(classroom: Classroom, lesson: Lesson) -> LessonReport:
-    """Per-item results of the class on one lesson (``lesson`` from ``Lesson.objects.for_practice()``)."""
+    """Per-item results of the class on one lesson (``lesson`` from ``Lesson.objects.with_archived_items()``).
+
+    Archived items are listed too, after the live ones and labelled: the class's records on them are kept.
+    """
     students = class_students(classroom)
     student_count = Enrollment.objects.filter(classroom=classroom).count()
 

@@ -23,6 +23,7 @@ from lessons.models import (
     ReviewLog,
     SelfCheckAttempt,
 )
+from lessons.models.content import ARCHIVED_POSITION_BASE
 from lessons.selectors.class_dashboard import class_students
 from lessons.selectors.lesson_progress import parse_timestamp, progress_for, timestamp_text
 
@@ -40,6 +41,7 @@ LONG_HEADER = [
     "value",
     "score",
     "correct",
+    "item_archived",
 ]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -195,12 +197,16 @@ def long_rows(classroom: Classroom):
     yield LONG_HEADER
     for (moment, _kind, _pk), row in heapq.merge(*sources, key=lambda event: event[0]):
         row[1] = safe_text(row[1])
-        yield [iso(moment), *row]
+        # An archived item sits at ARCHIVED_POSITION_BASE and up: it has no place in the lesson now.
+        archived = row[6] >= ARCHIVED_POSITION_BASE
+        if archived:
+            row[6] = ""
+        yield [iso(moment), *row, "true" if archived else ""]
 
 
 def review_history_rows(user):
     """Header then one row per rating of ``user`` that was not undone, oldest first (streamed in chunks)."""
-    yield ["card", "lesson", "rating", "reviewed_at", "duration_ms"]
+    yield ["card", "lesson", "rating", "reviewed_at", "duration_ms", "card_archived"]
     logs = ReviewLog.objects.live().filter(user=user).select_related("card__lesson").order_by("reviewed_at", "pk")
     for log in logs.iterator(chunk_size=2000):
         yield [
@@ -209,4 +215,5 @@ def review_history_rows(user):
             log.get_rating_display(),
             log.reviewed_at.astimezone(UTC).isoformat(),
             "" if log.duration_ms is None else log.duration_ms,
+            "true" if log.card.archived_at else "",
         ]

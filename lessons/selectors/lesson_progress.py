@@ -195,7 +195,7 @@ def progress_for(
     user_filter = _user_filter(users)
 
     selfcheck = (
-        SelfCheckAttempt.objects.filter(question__lesson__in=lesson_ids, **user_filter)
+        SelfCheckAttempt.objects.filter(question__lesson__in=lesson_ids, question__archived_at=None, **user_filter)
         .order_by()
         .values("user_id", lesson_id=F("question__lesson_id"))
         .annotate(
@@ -212,7 +212,7 @@ def progress_for(
     # Ordering: solved exactly or answer shown, by exercise, so a solve and a reveal count once.
     ordering_done = defaultdict(set)
     attempts = (
-        OrderingAttempt.objects.filter(exercise__lesson__in=lesson_ids, **user_filter)
+        OrderingAttempt.objects.filter(exercise__lesson__in=lesson_ids, exercise__archived_at=None, **user_filter)
         .order_by()
         .values("user_id", "exercise_id", lesson_id=F("exercise__lesson_id"))
         .annotate(solved=Count("pk", filter=Q(is_correct=True)), last=timestamp_text(Max("created_at")))
@@ -223,7 +223,7 @@ def progress_for(
         if solved:
             ordering_done[(user_id, lesson_id)].add(exercise_id)
     reveals = (
-        OrderingReveal.objects.filter(exercise__lesson__in=lesson_ids, **user_filter)
+        OrderingReveal.objects.filter(exercise__lesson__in=lesson_ids, exercise__archived_at=None, **user_filter)
         .order_by()
         .values_list("user_id", "exercise_id", "exercise__lesson_id", timestamp_text("revealed_at"))
     )
@@ -234,7 +234,7 @@ def progress_for(
         entry(user_id, lesson_id).done += len(exercises)
 
     predictions = (
-        PredictionSubmission.objects.filter(exercise__lesson__in=lesson_ids, **user_filter)
+        PredictionSubmission.objects.filter(exercise__lesson__in=lesson_ids, exercise__archived_at=None, **user_filter)
         .order_by()
         .values("user_id", lesson_id=F("exercise__lesson_id"))
         .annotate(
@@ -253,7 +253,7 @@ def progress_for(
     # Count a column of the covering index (not the id) so the index alone answers.
     # Without ``due_at``/``overdue_at`` the counts are of no rows (a constant the database folds away).
     cards = (
-        CardState.objects.filter(card__lesson__in=lesson_ids, **user_filter)
+        CardState.objects.filter(card__lesson__in=lesson_ids, card__archived_at=None, **user_filter)
         .order_by()
         .values("user_id", lesson_id=F("card__lesson_id"))
         .annotate(

@@ -54,12 +54,12 @@ def selfcheck_states(user, lesson) -> dict:
     return {"selfcheck_attempts": {attempt.question_id: attempt for attempt in attempts}}
 
 
-def selfcheck_question(user, question, *, form=None) -> dict:
-    """One question redrawn after a reveal or a verdict."""
+def selfcheck_question(question, attempt, *, form=None) -> dict:
+    """One question redrawn after a reveal or a verdict, with the attempt the service returned."""
     return {
         "lesson": question.lesson,
         "question": question,
-        "attempt": SelfCheckAttempt.objects.filter(user=user, question=question).first(),
+        "attempt": attempt,
         "form": form or SelfCheckRevealForm(),
         "verdicts": Verdict.choices,
     }
@@ -157,7 +157,10 @@ class PredictionState:
 
     @property
     def named_ids(self):
-        return {point.pk for point in self.latest.named_points.all()} if self.latest else set()
+        if not self.latest:
+            return set()
+        live = {point.pk for point in self.exercise.rubric_points.all()}  # archived points are not on the page
+        return {point.pk for point in self.latest.named_points.all()} & live
 
     @property
     def covered(self):

@@ -4,12 +4,13 @@ Keyword-only, typed, atomic. Lesson files go through ``lessons.lessonfile`` so
 the admin validates and reports exactly like ``manage.py import_lessons``.
 """
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
 from lessons.errors import ApplicationError
-from lessons.lessonfile import ImportResult, LessonFileError, import_spec, parse_text
+from lessons.lessonfile import LessonFileError, LessonPlan, apply_plan, check_deferred_constraints, parse_text
+from lessons.lessonfile.sync import plan_lesson
 from lessons.models import (
     CardState,
     Flashcard,
@@ -17,46 +18,55 @@ from lessons.models import (
     Lesson,
     LessonCompletion,
     OrderingAttempt,
+    OrderingExercise,
+    OrderingItem,
     OrderingReveal,
     PredictionDraft,
+    PredictionExercise,
     PredictionSubmission,
     ReviewLog,
+    RubricPoint,
     SelfCheckAttempt,
+    SelfCheckQuestion,
 )
+from lessons.models.content import ARCHIVED_POSITION_BASE
 
 STALE_FLASHCARDS = "The lesson's cards changed since the preview (a second click, or another editor)."
 
 
-def lesson_file_import(*, text: str, source: str, prune: bool = False) -> ImportResult:
-    """Validate a lesson file's text and create or update its lesson; raises LessonFileError, changes nothing then."""
+class PlanChanged(ApplicationError):
+    """The lesson changed between the confirmation page and Apply: the plan shown is no longer what would happen.
+
+    Carries the plan as it is now, so the confirmation page can show it again.
+    """
+
+    def __init__(self, plan):
+        super().__init__("The lesson changed since this plan was made: check the new plan.", status=409)
+        self.plan = plan
+
+
+def lesson_file_plan(*, text: str, source: str) -> LessonPlan:
+    """What uploading this lesson file would change; writes nothing. Raises LessonFileError."""
     spec = parse_text(text, source)
-    if spec["position"] is not None:
-        taken = (
-            Lesson.objects.filter(course__title=spec["course"], position=spec["position"])
-            .exclude(slug=spec["slug"])
-            .first()
-        )
-        if taken:
-            raise LessonFileError(
-                source,
-                "position",
-                f"a position no other lesson of “{spec['course']}” has; {spec['position']} is “{taken}”'s",
-            )
-    try:
-        with transaction.atomic():
-            result = import_spec(spec, source=source, prune=prune)
-            _check_deferred_constraints()
-            return result
-    except IntegrityError as error:
-        raise LessonFileError(source, "the file", f"content the database accepts ({error})") from error
+    with transaction.atomic():
+        return plan_lesson(spec, source=source)
 
 
-def _check_deferred_constraints():
-    """Postgres checks DEFERRED unique constraints at commit; check them now, where the error can be reported."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+def lesson_file_apply(*, text: str, source: str, fingerprint: str) -> LessonPlan:
+    """Apply the file's plan in one transaction, only if it is still the plan the instructor confirmed."""
+    spec = parse_text(text, source)
+    with transaction.atomic():
+        Lesson.objects.select_for_update().filter(slug=spec["slug"]).first()
+        plan = plan_lesson(spec, source=source)
+        if plan.fingerprint() != fingerprint:
+            raise PlanChanged(plan)
+        try:
+            with transaction.atomic():
+                apply_plan(plan)
+                check_deferred_constraints()
+        except IntegrityError as error:
+            raise LessonFileError(source, "the file", f"content the database accepts ({error})") from None
+        return plan
 
 
 def flashcards_append(*, lesson: Lesson, cards: list[tuple[str, str]], expected_count: int) -> list[Flashcard]:
@@ -67,7 +77,7 @@ def flashcards_append(*, lesson: Lesson, cards: list[tuple[str, str]], expected_
     """
     with transaction.atomic():
         Lesson.objects.select_for_update().filter(pk=lesson.pk).first()
-        stats = Flashcard.objects.filter(lesson=lesson).aggregate(count=Count("pk"), last=Max("position"))
+        stats = Flashcard.objects.live().filter(lesson=lesson).aggregate(count=Count("pk"), last=Max("position"))
         if stats["count"] != expected_count:
             raise ApplicationError(STALE_FLASHCARDS, status=409)
         start = (stats["last"] or 0) + 1
@@ -106,3 +116,100 @@ def student_records_for_exercise(exercise) -> int:
         if path == "exercise__lesson" and model._meta.get_field("exercise").related_model is type(exercise)
     ]
     return sum(counts)
+
+
+# ---------------------------------------------------------------- archive, restore, purge
+
+ITEM_MODELS = {
+    "question": SelfCheckQuestion,
+    "ordering": OrderingExercise,
+    "stage": OrderingItem,
+    "prediction": PredictionExercise,
+    "rubric": RubricPoint,
+    "card": Flashcard,
+}
+# The student records deleted with an item (a stage's attempts belong to its exercise and stay).
+ITEM_RECORDS = {
+    SelfCheckQuestion: [(SelfCheckAttempt, "question")],
+    OrderingExercise: [(OrderingAttempt, "exercise"), (OrderingReveal, "exercise")],
+    OrderingItem: [],
+    PredictionExercise: [(PredictionSubmission, "exercise"), (PredictionDraft, "exercise")],
+    RubricPoint: [(PredictionSubmission.named_points.through, "rubricpoint")],
+    Flashcard: [(CardState, "card"), (ReviewLog, "card"), (FlashcardReveal, "card")],
+}
+
+
+def student_records_for_item(item) -> int:
+    """Student records that hang off one item (what deleting it for good would delete)."""
+    return sum(model.objects.filter(**{fk: item}).count() for model, fk in ITEM_RECORDS[type(item)])
+
+
+def item_is_used(item) -> bool:
+    """Students have records on it: removing it archives it. A stage is used once its exercise has attempts."""
+    if isinstance(item, OrderingItem):
+        return OrderingAttempt.objects.filter(exercise_id=item.exercise_id).exists()
+    return any(model.objects.filter(**{fk: item}).exists() for model, fk in ITEM_RECORDS[type(item)])
+
+
+def _lesson_id(item):
+    return item.exercise.lesson_id if isinstance(item, (OrderingItem, RubricPoint)) else item.lesson_id
+
+
+def _siblings(item):
+    model = type(item)
+    if isinstance(item, (OrderingItem, RubricPoint)):
+        return model.objects.filter(exercise_id=item.exercise_id)
+    return model.objects.filter(lesson_id=item.lesson_id)
+
+
+def item_archive(*, item) -> None:
+    """Take an item off the practice page, the review queue and the totals; every record stays."""
+    with transaction.atomic():
+        Lesson.objects.select_for_update().filter(pk=_lesson_id(item)).first()
+        last = _siblings(item).archived().aggregate(last=Max(item.POSITION_FIELDS[0]))["last"]
+        slot = (last - ARCHIVED_POSITION_BASE + 1) if last else 1
+        item.archive_fields(slot=slot)
+        item.save(update_fields=["archived_at", *item.POSITION_FIELDS])
+
+
+def item_restore(*, item) -> None:
+    """Put an archived item back, after the live items; refuses a stage whose label a live stage now has."""
+    with transaction.atomic():
+        Lesson.objects.select_for_update().filter(pk=_lesson_id(item)).first()
+        live = _siblings(item).live()
+        if isinstance(item, OrderingItem) and live.filter(label=item.label).exists():
+            raise ApplicationError(
+                f"A live stage of “{item.exercise}” has the label “{item.label}”: give it another label first.",
+                status=409,
+            )
+        for name in item.POSITION_FIELDS:
+            last = live.aggregate(last=Max(name))["last"] or 0
+            setattr(item, name, last + 1)
+        item.archived_at = None
+        item.save(update_fields=["archived_at", *item.POSITION_FIELDS])
+
+
+def item_purge(*, item, expected_records: int) -> int:
+    """Delete an item for good with its student records, only if the count is the one the instructor confirmed."""
+    with transaction.atomic():
+        Lesson.objects.select_for_update().filter(pk=_lesson_id(item)).first()
+        count = student_records_for_item(item)
+        if count != expected_records:
+            raise ApplicationError(
+                f"Nothing deleted: “{item}” now has {count} student records, not {expected_records}. Check again.",
+                status=409,
+            )
+        item.delete()
+        return count
+
+
+def student_records_by_item(model, items) -> dict:
+    """{item pk: student records}, one query per kind of record, for a page listing many items."""
+    counts = {}
+    pks = [item.pk for item in items]
+    if not pks:
+        return counts
+    for record, fk in ITEM_RECORDS[model]:
+        for pk, n in record.objects.filter(**{f"{fk}__in": pks}).values_list(fk).annotate(n=Count("pk")).order_by():
+            counts[pk] = counts.get(pk, 0) + n
+    return counts

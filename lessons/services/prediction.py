@@ -70,7 +70,9 @@ def prediction_mark(
         )
         if submission is None:
             raise ApplicationError("There is no such prediction of yours to mark.", status=404)
-        submission.named_points.set(points)
+        # Ticks of archived points are the student's history of an item they can no longer see: keep them.
+        kept = submission.named_points.filter(archived_at__isnull=False)
+        submission.named_points.set([*points, *kept])
         submission.marked_at = timezone.now()
         submission.save(update_fields=["marked_at"])
         return submission

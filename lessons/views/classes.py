@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from lessons import throttle
 from lessons.errors import ApplicationError
 from lessons.forms.classes import ClassroomForm, JoinForm, expires_on
 from lessons.models import ClassLesson, Classroom, Lesson
@@ -68,11 +69,14 @@ def class_list(request):
 
 @require_http_methods(["GET", "POST"])
 def join(request):
+    if request.method == "POST" and (refused := throttle.over_limit(request, "join_failure")):
+        return refused
     form = JoinForm(request.POST or None, initial={"code": request.GET.get("code", "")})
     if request.method == "POST" and form.is_valid():
         try:
             result = services.enrollment_join(user=request.user, code=form.cleaned_data["code"])
         except ApplicationError as refused:
+            throttle.count(request, "join_failure")  # code guessing is limited per address
             form.add_error("code", refused.message)
         else:
             if result.created:
@@ -86,11 +90,14 @@ def join(request):
 @require_GET
 def join_link(request, code):
     """The link an instructor shares: shows the class and asks to confirm (a GET never joins)."""
+    if too_many := throttle.over_limit(request, "join_failure"):
+        return too_many
     refused = None
     classroom = None
     try:
         classroom = classroom_for_code(code=code)
     except ApplicationError as error:
+        throttle.count(request, "join_failure")
         refused = error.message
     already = bool(classroom and classroom.enrollments.filter(student=request.user).exists())
     teaches = bool(classroom and classroom.instructors.filter(pk=request.user.pk).exists())
@@ -216,7 +223,7 @@ def dashboard(request, class_id):
 def lesson_items(request, class_id, lesson_id):
     classroom = _taught(request, class_id)
     class_lesson = get_object_or_404(ClassLesson.objects.for_classroom(classroom), lesson_id=lesson_id)
-    lesson = Lesson.objects.for_practice().get(pk=class_lesson.lesson_id)
+    lesson = Lesson.objects.with_archived_items().get(pk=class_lesson.lesson_id)
     report = lesson_report(classroom, lesson)
     return render(request, "classes/lesson_items.html", {"classroom": classroom, "report": report})
 

@@ -1,10 +1,11 @@
 """Ordering exercise: reorder the stages (drag, Move buttons or position selects), "Check order", "Show answer"."""
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from lessons.forms.ordering import FixableOrder, InvalidOrder, read_submission
-from lessons.models import Lesson, OrderingExercise
+from lessons.models import Lesson, OrderingExercise, OrderingItem
 from lessons.selectors.content import practice_lesson
 from lessons.selectors.practice_page import ordering_latest, ordering_state, practice_page
 from lessons.services import ordering as services
@@ -16,7 +17,9 @@ TEMPLATE = "lessons/lesson_detail.html#ordering-exercise"
 
 def _exercise(exercise_id):
     return get_object_or_404(
-        OrderingExercise.objects.published().select_related("lesson__course").prefetch_related("items"),
+        OrderingExercise.objects.published()
+        .select_related("lesson__course")
+        .prefetch_related(Prefetch("items", queryset=OrderingItem.objects.live())),
         pk=exercise_id,
     )
 

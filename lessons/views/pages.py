@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from lessons.models import Course, Lesson
+from lessons.models import Course, Flashcard, Lesson
 from lessons.selectors.content import practice_lesson
 from lessons.selectors.lesson_progress import lessons_progress
 from lessons.selectors.practice_page import practice_page
@@ -38,6 +38,9 @@ def lesson_detail(request, slug):
 
 @require_GET
 def print_cards(request, slug):
-    lesson = get_object_or_404(Lesson.objects.published().prefetch_related("flashcards"), slug=slug)
+    lesson = get_object_or_404(
+        Lesson.objects.published().prefetch_related(Prefetch("flashcards", queryset=Flashcard.objects.live())),
+        slug=slug,
+    )
     duplex = request.GET.get("layout") == "duplex"
     return render(request, "lessons/flashcards_print.html", {"lesson": lesson, "duplex": duplex})

@@ -6,11 +6,12 @@ after it: "how confident were you before seeing the answer" is then a fact,
 not a memory coloured by the answer.
 """
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from lessons.forms.prediction import PredictionDraftForm, PredictionForm, PredictionMarkForm
-from lessons.models import Lesson, PredictionExercise
+from lessons.models import Lesson, PredictionExercise, RubricPoint
 from lessons.selectors.content import practice_lesson
 from lessons.selectors.practice_page import practice_page, prediction_exercise
 from lessons.services import prediction as services
@@ -24,7 +25,9 @@ DRAFT_TEMPLATE = "lessons/lesson_detail.html#prediction-draft-status"
 
 def _exercise(exercise_id):
     return get_object_or_404(
-        PredictionExercise.objects.published().select_related("lesson__course").prefetch_related("rubric_points"),
+        PredictionExercise.objects.published()
+        .select_related("lesson__course")
+        .prefetch_related(Prefetch("rubric_points", queryset=RubricPoint.objects.live())),
         pk=exercise_id,
     )
 

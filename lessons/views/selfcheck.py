@@ -17,8 +17,8 @@ def _question(question_id):
     return get_object_or_404(SelfCheckQuestion.objects.published().select_related("lesson__course"), pk=question_id)
 
 
-def _fragment(request, question):
-    context = selfcheck_question(request.user, question)
+def _fragment(request, question, attempt):
+    context = selfcheck_question(question, attempt)
     return fragment_or_redirect(request, TEMPLATE, context, anchor=f"question-{question.pk}")
 
 
@@ -30,8 +30,10 @@ def reveal(request, question_id):
         return alert_response(
             request, f"Your answer is too long: keep it under {form.fields['answer_text'].max_length} characters."
         )
-    services.selfcheck_reveal(user=request.user, question=question, answer_text=form.cleaned_data["answer_text"])
-    return _fragment(request, question)
+    attempt = services.selfcheck_reveal(
+        user=request.user, question=question, answer_text=form.cleaned_data["answer_text"]
+    )
+    return _fragment(request, question, attempt)
 
 
 @require_POST
@@ -40,5 +42,5 @@ def judge(request, question_id):
     form = SelfCheckJudgeForm(request.POST)
     if not form.is_valid():
         return alert_response(request, "Choose Got it, Partly or Missed.")
-    services.selfcheck_judge(user=request.user, question=question, verdict=form.cleaned_data["verdict"])
-    return _fragment(request, question)
+    attempt = services.selfcheck_judge(user=request.user, question=question, verdict=form.cleaned_data["verdict"])
+    return _fragment(request, question, attempt)

@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 from lessons.lessonfile import import_paths
 from lessons.models import Flashcard, SelfCheckQuestion
 from tests.axe import assert_accessible
-from tests.conftest import DIFFUSION_FILE, login_context
+from tests.conftest import login_context
+from tests.factory import DIFFUSION_FILE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,3 +106,41 @@ def test_preview_as_student_is_inert_and_accessible(page, live_server, lesson, i
     assert_accessible(page)
     page.get_by_role("link", name="Back to editing").click()
     expect(page).to_have_url(live_server.url + reverse("admin:lessons_lesson_change", args=[lesson.pk]))
+
+
+@pytest.mark.browser
+def test_upload_shows_the_plan_then_apply_archives_and_restore_brings_back(
+    csp_page, live_server, lesson, student, tmp_path
+):
+    """Issue 13: upload a file that drops a used card, read the plan, Apply, then restore the card."""
+    from lessons.models import CardState
+
+    page = csp_page
+    card = Flashcard.objects.get(lesson=lesson, position=1)
+    CardState.objects.create(user=student, card=card, state=1, due=lesson.created_at)
+    text = DIFFUSION_FILE.read_text(encoding="utf-8")
+    start = text.index(f"  - id: {card.uid}\n")
+    end = text.index("  - id:", start + 1)
+    path = tmp_path / "diffusion.yaml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    page.goto(live_server.url + reverse("admin:lessons_lesson_upload"))
+    page.get_by_label("Lesson file (.yaml)").set_input_files(str(path))
+    page.get_by_role("button", name="Upload and check").click()
+    expect(page.locator("table.lesson-plan")).to_contain_text("Archived")
+    expect(page.locator("table.lesson-plan")).to_contain_text(card.uid)
+    assert page.csp_errors == []
+    assert_accessible(page)
+    page.csp_errors.clear()  # axe itself sets inline styles while it runs
+    assert Flashcard.objects.get(pk=card.pk).archived_at is None
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator(".messagelist")).to_contain_text("diffusion: updated (1 archived)", ignore_case=True)
+    assert Flashcard.objects.get(pk=card.pk).archived_at is not None
+    page.get_by_role("link", name="Archived items").click()
+    expect(page.get_by_role("heading", name="Flashcards")).to_be_visible()
+    assert page.csp_errors == []
+    assert_accessible(page)
+    page.csp_errors.clear()  # axe itself sets inline styles while it runs
+    page.get_by_role("button", name="Restore").click()
+    expect(page.locator(".messagelist")).to_contain_text("students see it again")
+    assert Flashcard.objects.get(pk=card.pk).archived_at is None
+    assert page.csp_errors == []

@@ -8,7 +8,8 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from lessons.lessonfile import import_paths
-from tests.conftest import DIFFUSION_FILE, login_context
+from tests.conftest import login_context
+from tests.factory import DIFFUSION_FILE
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

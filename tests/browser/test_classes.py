@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from lessons.models import Enrollment
 from tests.axe import assert_accessible
-from tests.classes_factories import make_class
 from tests.conftest import login_context
+from tests.factory import make_class
 
 pytestmark = pytest.mark.browser
 

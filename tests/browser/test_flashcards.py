@@ -27,6 +27,7 @@ def squash(text):
 
 
 def test_print_layout_gives_one_pdf_page_per_card(student_page, live_server, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     page = student_page
     page.goto(f"{live_server.url}/lessons/diffusion/")
     page.get_by_role("link", name="Print flashcards").click()
@@ -55,6 +56,7 @@ def test_duplex_layout_alternates_fronts_and_answers(student_page, live_server, 
 
 
 def test_reveal_and_rate_on_the_practice_page(student_page, live_server, student, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     page = student_page
     card = diffusion.flashcards.all()[0]
     page.goto(f"{live_server.url}/lessons/diffusion/")
@@ -85,6 +87,7 @@ def test_reveal_and_rate_on_the_practice_page(student_page, live_server, student
 
 
 def test_practice_page_works_without_javascript(browser, live_server, student, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     context = browser.new_context(java_script_enabled=False)
     login_context(context, live_server, student)
     page = context.new_page()
@@ -99,6 +102,7 @@ def test_practice_page_works_without_javascript(browser, live_server, student, d
 
 
 def test_review_due_cards_with_the_keyboard_alone(student_page, live_server, student, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     cards = list(diffusion.flashcards.all())
     now = timezone.now()
     # one card learnt earlier and due now; the rest of the lesson is new (the lesson is started)

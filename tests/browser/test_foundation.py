@@ -13,6 +13,7 @@ PASSWORD = "diffusion-Steps-42"
 
 
 def test_sign_up_study_self_check_and_log_out(page, live_server, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     page.goto(live_server.url + "/")
     assert_accessible(page)
     page.get_by_role("button", name="Sign up").first.click()
@@ -57,6 +58,7 @@ def test_sign_up_study_self_check_and_log_out(page, live_server, diffusion):
 
 
 def test_log_in_with_the_form_and_self_check_without_javascript(browser, live_server, diffusion):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     User.objects.create_user("bea", password=PASSWORD)
     context = browser.new_context(java_script_enabled=False, bypass_csp=True)
     page = context.new_page()
@@ -78,6 +80,7 @@ def test_log_in_with_the_form_and_self_check_without_javascript(browser, live_se
 
 
 def test_keyboard_only_self_check_on_a_phone(browser, live_server, diffusion, student):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     from tests.conftest import login_context
 
     context = browser.new_context(viewport={"width": 375, "height": 740}, bypass_csp=True)

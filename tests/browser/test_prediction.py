@@ -22,6 +22,7 @@ def open_lesson(page, live_server, diffusion):
 
 
 def test_write_reveal_tick_two_points_reload_and_all_is_kept(student_page, live_server, diffusion, student):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     page = student_page
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     exercise, article = open_lesson(page, live_server, diffusion)
@@ -125,6 +126,7 @@ def test_revise_and_resubmit_shows_the_latest_and_keeps_the_earlier(student_page
 
 
 def test_without_javascript_full_pages_do_the_same(browser, live_server, diffusion, student):
+    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     context = browser.new_context(java_script_enabled=False)
     try:
         login_context(context, live_server, student)

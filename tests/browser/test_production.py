@@ -18,7 +18,8 @@ from lessons.services.ordering import ordering_check
 from lessons.services.prediction import prediction_submit
 from lessons.services.review import review_record, review_reveal
 from lessons.services.selfcheck import selfcheck_judge, selfcheck_reveal
-from tests.conftest import DIFFUSION_FILE, login_context
+from tests.conftest import login_context
+from tests.factory import DIFFUSION_FILE
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from lessons.models import Lesson
 
 
 class Command(BaseCommand):
-    help = "Write a lesson as a lesson file (YAML) to standard output or a file."
+    help = "Write a lesson as a lesson file (YAML, every item with its id) to standard output or a file."
 
     def add_arguments(self, parser):
         parser.add_argument("slug")

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("lessons", "0003_dashboard_indexes"),
+        ("lessons", "0004_stable_ids_and_archive"),
     ]
 
     # One account per email address, whatever its case: password reset mails the account with that address.
