@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from lessons.models import CardState, FlashcardReveal, Rating, ReviewLog
-from tests.classes_factories import card_state, review
+from tests.factory import card_state, review
 from tests.test_practice_page import page_text
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lessons.models import ClassLesson, Enrollment, Lesson, Rating, SelfCheckAttempt
-from tests.classes_factories import make_class, ordering_attempt, prediction, reveal, review
+from tests.factory import make_class, ordering_attempt, prediction, reveal, review
 from tests.test_classes import client_for, grid_rows, page
 from tests.test_practice_page import page_text
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from lessons.models import Rating, StudentSettings
-from tests.classes_factories import card_state, reveal, review
+from tests.factory import card_state, reveal, review
 from tests.test_practice_page import page_text
 
 pytestmark = pytest.mark.django_db
