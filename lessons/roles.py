@@ -4,6 +4,10 @@ The group is created by migration 0002 and can be recreated with
 ``instructors_group()`` (tests that flush the database, demo accounts).
 """
 
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
 INSTRUCTORS = "Instructors"
 CONTENT_MODELS = [
     "course",
@@ -36,3 +40,20 @@ def instructors_group(group_model=None, permission_model=None):
         *permission_model.objects.filter(content_type__app_label="lessons", codename__in=instructor_codenames())
     )
     return group
+
+
+def is_instructor(user) -> bool:
+    """Staff members who may create classes (the Instructors group, or the permission given directly)."""
+    return user.is_authenticated and user.is_active and user.is_staff and user.has_perm("lessons.add_classroom")
+
+
+def instructor_required(view):
+    """A view for instructors only: 403 for anyone else (shared by the class and LTI pages)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not is_instructor(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -18,13 +18,22 @@ chosen one, we compute a rating's outcome as of the moment the answer was shown
 (``now``) and start the interval when the student answers (``answered_at``). The
 interval printed on each button is therefore exactly the one the click gives,
 however long the student looked at the answer.
+
+Study days. Anki hands FSRS the elapsed time of a day-scale review in study days
+(days between the student's rollovers), not in 24-hour periods: a card rated "1d"
+at 23:00 and reviewed at 04:05 the next morning has had one day, not a same-day
+review. We do the same for Review-state cards (``StudyClock``), and keep real
+minutes for the learning and relearning steps. A Review interval of N days is
+due at the rollover starting the study day N days after the rating's, in the
+student's zone, so a daylight-saving change never moves it.
 """
 
 import math
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+import fsrs_rs_python as fsrs_rs
 from fsrs import Card, Rating, Scheduler, State
 from fsrs.scheduler import FUZZ_RANGES
 
@@ -33,6 +42,54 @@ from lessons.models import Rating as OurRating
 
 DEFAULT_RETENTION = 0.9
 MAXIMUM_INTERVAL_DAYS = 36500
+DEFAULT_PARAMETERS = tuple(Scheduler().parameters)
+
+
+@dataclass(frozen=True)
+class StudyClock:
+    """A student's study days: each starts at ``rollover_hour`` in ``zone`` (Anki's default: 4 am)."""
+
+    zone: tzinfo = UTC
+    rollover_hour: int = 4
+
+    def date_of(self, moment: datetime) -> date:
+        """The study day a moment belongs to (named by the calendar date it starts on)."""
+        return (moment.astimezone(self.zone) - timedelta(hours=self.rollover_hour)).date()
+
+    def start_of(self, day: date) -> datetime:
+        """When study day ``day`` starts (its rollover), aware in the student's zone."""
+        return datetime.combine(day, time(self.rollover_hour), tzinfo=self.zone)
+
+    def days_between(self, earlier: datetime, later: datetime) -> int:
+        """Whole study days from ``earlier`` to ``later`` (0 within one study day)."""
+        return (self.date_of(later) - self.date_of(earlier)).days
+
+    @classmethod
+    def of(cls, study_settings):
+        """The clock of a ``StudentSettings`` (saved or the unsaved defaults)."""
+        return cls(zone=study_settings.zone, rollover_hour=study_settings.rollover_hour)
+
+
+def is_due(memory, *, now, clock, learn_ahead=timedelta(0)) -> bool:
+    """Whether a rating at ``now`` is a review: a new card, a Review card due by the end of this study day,
+    a (re)learning card due within ``learn_ahead``. Any other rating is practice."""
+    if memory.is_new:
+        return True
+    if memory.state == CardStateKind.REVIEW:
+        return clock.date_of(memory.due) <= clock.date_of(now)
+    return memory.due <= now + learn_ahead
+
+
+# A reveal counts only for the rating that follows it in the same sitting: one older than this, or
+# from an earlier study day, has expired and the card starts front first again (no accidental peeks).
+REVEAL_EXPIRES_AFTER = timedelta(minutes=10)
+
+
+def reveal_counts(revealed_at, *, last_review, now, clock) -> bool:
+    """Whether a reveal at ``revealed_at`` still stands at ``now`` for a card last rated at ``last_review``."""
+    if revealed_at is None or (last_review is not None and revealed_at <= last_review):
+        return False
+    return now - revealed_at <= REVEAL_EXPIRES_AFTER and clock.date_of(revealed_at) == clock.date_of(now)
 
 
 @dataclass(frozen=True)
@@ -91,13 +148,22 @@ def _utc(moment):
     return moment.astimezone(UTC)
 
 
-def _scheduler(desired_retention):
-    return Scheduler(desired_retention=desired_retention, maximum_interval=MAXIMUM_INTERVAL_DAYS, enable_fuzzing=False)
+def _scheduler(desired_retention, parameters=None):
+    return Scheduler(
+        parameters=tuple(parameters or DEFAULT_PARAMETERS),
+        desired_retention=desired_retention,
+        maximum_interval=MAXIMUM_INTERVAL_DAYS,
+        enable_fuzzing=False,
+    )
 
 
-def _fsrs_card(card_id, memory, now):
+def _fsrs_card(card_id, memory, now, clock):
     if memory.is_new:
         return Card(card_id=card_id, due=now)
+    last_review = _utc(memory.last_review)
+    if memory.state == CardStateKind.REVIEW and last_review is not None:
+        # fsrs counts whole 24-hour periods since the last review; hand it the study days instead.
+        last_review = now - timedelta(days=max(0, clock.days_between(last_review, now)))
     return Card(
         card_id=card_id,
         state=State(memory.state),
@@ -105,7 +171,7 @@ def _fsrs_card(card_id, memory, now):
         stability=memory.stability,
         difficulty=memory.difficulty,
         due=_utc(memory.due),
-        last_review=_utc(memory.last_review),
+        last_review=last_review,
     )
 
 
@@ -128,22 +194,37 @@ def fuzzed_days(interval_days, *, seed):
     return min(round(rng.random() * (max_ivl - min_ivl + 1) + min_ivl), MAXIMUM_INTERVAL_DAYS)
 
 
-def review(*, user_id, card_id, memory, rating, now, answered_at=None, desired_retention=DEFAULT_RETENTION):
+def review(
+    *,
+    user_id,
+    card_id,
+    memory,
+    rating,
+    now,
+    answered_at=None,
+    desired_retention=DEFAULT_RETENTION,
+    parameters=None,
+    clock=None,
+):
     """The outcome of a rating given to a card shown at ``now`` and answered at ``answered_at`` (default ``now``).
 
-    Pure, so preview and record agree exactly: the state and the interval depend on ``now`` only; the
-    interval runs from ``answered_at``.
+    Pure, so preview and record agree exactly: the state and the interval depend on ``now`` only; a
+    learning step runs from ``answered_at``, a Review interval of N days ends at the rollover N study
+    days after ``answered_at``'s. ``parameters``: the student's fitted FSRS weights (None: defaults).
     """
+    clock = clock or StudyClock()
     now = _utc(now)
     answered_at = now if answered_at is None else _utc(answered_at)
-    scheduler = _scheduler(desired_retention)
-    before = _fsrs_card(card_id, memory, now)
+    scheduler = _scheduler(desired_retention, parameters)
+    before = _fsrs_card(card_id, memory, now, clock)
     retrievability = 0.0 if memory.is_new else scheduler.get_card_retrievability(before, now)
     after, _log = scheduler.review_card(before, Rating(int(rating)), review_datetime=now)
     interval = after.due - now
+    due = answered_at + interval
     if after.state == State.Review:
         days = fuzzed_days(interval.days, seed=f"{user_id}:{card_id}:{memory.reps}")
         interval = timedelta(days=days)
+        due = clock.start_of(clock.date_of(answered_at) + timedelta(days=days)).astimezone(UTC)
     lapsed = memory.state == CardStateKind.REVIEW and int(rating) == OurRating.AGAIN
     return Outcome(
         rating=int(rating),
@@ -152,7 +233,7 @@ def review(*, user_id, card_id, memory, rating, now, answered_at=None, desired_r
             step=after.step,
             stability=after.stability,
             difficulty=after.difficulty,
-            due=answered_at + interval,
+            due=due,
             last_review=answered_at,
             reps=memory.reps + 1,
             lapses=memory.lapses + (1 if lapsed else 0),
@@ -162,11 +243,18 @@ def review(*, user_id, card_id, memory, rating, now, answered_at=None, desired_r
     )
 
 
-def preview(*, user_id, card_id, memory, now, desired_retention=DEFAULT_RETENTION):
+def preview(*, user_id, card_id, memory, now, desired_retention=DEFAULT_RETENTION, parameters=None, clock=None):
     """The outcome of each of the four ratings of a card shown at ``now``, in rating order."""
     return [
         review(
-            user_id=user_id, card_id=card_id, memory=memory, rating=rating, now=now, desired_retention=desired_retention
+            user_id=user_id,
+            card_id=card_id,
+            memory=memory,
+            rating=rating,
+            now=now,
+            desired_retention=desired_retention,
+            parameters=parameters,
+            clock=clock,
         )
         for rating in OurRating.values
     ]
@@ -195,3 +283,65 @@ def _one_decimal(value, unit):
     rounded = math.floor(value * 10 + 0.5) / 10
     text = f"{rounded:.1f}".removesuffix(".0")
     return f"{text}{unit}"
+
+
+# ---------------------------------------------------------------- fitting parameters (the optimizer)
+#
+# The optimizer is fsrs-rs, the Rust FSRS that Anki itself runs, through its Python binding
+# ``fsrs-rs-python`` (a 0.6 MB wheel, no torch); see docs/performance.md for the measured choice.
+# Anki builds its training items the same way (``rslib/src/scheduler/fsrs/params.rs``,
+# ``reviews_for_fsrs``): per card, every review after the first is an item holding the card's
+# history up to it, with the elapsed time in study days; items whose last review came on the same
+# study day as the one before are left out of training.
+
+# Anki optimizes once a preset has 400 training items (the comment on ``compute_params`` in
+# rslib/src/scheduler/fsrs/params.rs, and its deck options screen refuses below it); we use the same
+# bar for a student's own history and for a class's pooled one.
+MIN_TRAINING_ITEMS = 400
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How well parameters predict a review history, as Anki's "Evaluate" reports it (smaller is better)."""
+
+    log_loss: float
+    rmse: float
+
+
+def training_items(histories, clock):
+    """FSRS items from ``histories``: for each card, its ratings ``[(reviewed_at, rating), ...]`` oldest first,
+    starting with its first rating as a new card."""
+    items = []
+    for ratings in histories:
+        reviews = []
+        previous = None
+        for reviewed_at, rating in ratings:
+            delta = 0 if previous is None else clock.days_between(previous, reviewed_at)
+            reviews.append(fsrs_rs.FSRSReview(int(rating), int(delta)))
+            previous = reviewed_at
+            if len(reviews) > 1 and delta > 0:
+                items.append(fsrs_rs.FSRSItem(list(reviews)))
+    return items
+
+
+def fit_parameters(items) -> list[float]:
+    """FSRS-6 parameters fitted to ``items`` by fsrs-rs (Anki's optimizer), starting from the defaults."""
+    return [float(w) for w in fsrs_rs.FSRS(fsrs_rs.DEFAULT_PARAMETERS).compute_parameters(items)]
+
+
+def evaluate(parameters, items) -> Evaluation:
+    """Log loss and RMSE (bins) of ``parameters`` on ``items``."""
+    result = fsrs_rs.FSRS(list(parameters or DEFAULT_PARAMETERS)).evaluate(items)
+    return Evaluation(log_loss=float(result.log_loss), rmse=float(result.rmse_bins))
+
+
+def estimated_workload(parameters, *, desired_retention, new_cards_per_day, days=365, deck_size=None, seed=1):
+    """Reviews a day FSRS's own simulator expects, on average over ``days``, at this retention."""
+    config = fsrs_rs.default_simulator_config()
+    config.learn_span = days
+    config.learn_limit = new_cards_per_day
+    config.deck_size = deck_size or new_cards_per_day * days
+    config.review_limit = 9999
+    result = fsrs_rs.simulate(list(parameters or DEFAULT_PARAMETERS), desired_retention, config, seed)
+    reviews = result.review_cnt_per_day
+    return sum(reviews) / len(reviews)

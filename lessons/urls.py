@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, classes, health, ordering, pages, prediction, review, selfcheck, settings, stats
+from .views import accounts, classes, health, lti, ordering, pages, prediction, review, selfcheck, settings, stats
 
 # Django's auth views that lessons wraps (rate limits, the lockout reset); quizsite/urls.py leaves them out.
 ACCOUNT_OVERRIDES = {"login", "password_reset", "password_reset_confirm"}
@@ -24,11 +24,13 @@ urlpatterns = [
     path("predictions/<int:exercise_id>/mark/", prediction.mark, name="prediction_mark"),
     path("lessons/<slug:slug>/flashcards/print/", pages.print_cards, name="flashcards_print"),
     path("lessons/<slug:slug>/flashcards/<str:mode>/", review.practice, name="card_practice"),
+    path("lessons/<slug:slug>/flashcards/anki.apkg", pages.anki_deck, name="flashcards_apkg"),
     path("flashcards/<int:card_id>/reveal/", review.reveal, name="flashcard_reveal"),
     path("flashcards/<int:card_id>/rate/", review.rate, name="flashcard_rate"),
     path("reviews/<int:log_id>/undo/", review.undo, name="review_undo"),
     path("review/", review.review, name="review"),
     path("settings/", settings.study_settings, name="study_settings"),
+    path("settings/optimize/", settings.optimize, name="study_optimize"),
     path("progress/", stats.progress, name="progress"),
     path("progress/reviews.csv", stats.reviews_csv, name="reviews_csv"),
     path("classes/", classes.class_list, name="class_list"),
@@ -49,6 +51,11 @@ urlpatterns = [
     path("classes/<int:class_id>/remind-behind/", classes.remind_behind, name="class_remind_behind"),
     path("classes/<int:class_id>/export/wide.csv", classes.export_wide, name="class_export_wide"),
     path("classes/<int:class_id>/export/long.csv", classes.export_long, name="class_export_long"),
+    path("classes/<int:class_id>/roster/refresh/", lti.roster_refresh, name="lti_roster_refresh"),
+    path("lti/jwks.json", lti.jwks, name="lti_jwks"),
+    path("lti/login/", lti.oidc_login, name="lti_login"),
+    path("lti/launch/", lti.launch, name="lti_launch"),
+    path("lti/deep-link/", lti.deep_link, name="lti_deep_link"),
     path("ordering/<int:exercise_id>/check/", ordering.check, name="ordering_check"),
     path("ordering/<int:exercise_id>/reveal/", ordering.reveal, name="ordering_reveal"),
 ]

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "adminsortable2",
     "axes",
     "csp",
+    "lti_tool",
     "lessons",
 ]
 
@@ -56,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "lessons.middleware.request_body_guard",
     "csp.middleware.CSPMiddleware",
+    "lessons.middleware.LtiCookiesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "lessons.middleware.private_pages",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -65,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "lessons.middleware.LtiFramingMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "lessons.middleware.ApplicationErrorMiddleware",
@@ -237,3 +240,14 @@ CONTENT_SECURITY_POLICY = {
 # Postgres features that the zero-setup SQLite of `make run` ignores harmlessly: deferrable unique
 # constraints (W038) and covering indexes' INCLUDE columns (W040).
 SILENCED_SYSTEM_CHECKS = ["models.W038", "models.W040"]
+
+# LTI 1.3 (see the README's "LMS integration"). With no platform registered in the admin, nothing
+# changes: cookies stay SameSite=Lax and no page may be framed. Inside an LMS's iframe the session
+# and CSRF cookies must be SameSite=None; Secure, which browsers accept only over HTTPS: with this
+# on, those two cookies (and no others) get both attributes on HTTPS responses only.
+LTI_IFRAME_COOKIES = env_bool("DJANGO_LTI_IFRAME_COOKIES", not DEBUG)
+# How long a failed score waits before its next try: LTI_SCORE_RETRY_SECONDS * 2**(attempts-1), capped.
+LTI_SCORE_RETRY_SECONDS = int(os.environ.get("LTI_SCORE_RETRY_SECONDS", "60"))
+LTI_SCORE_RETRY_MAX_SECONDS = int(os.environ.get("LTI_SCORE_RETRY_MAX_SECONDS", "3600"))
+# Seconds to wait for a platform's token, roster or score endpoint.
+LTI_HTTP_TIMEOUT = float(os.environ.get("LTI_HTTP_TIMEOUT", "10"))

@@ -12,3 +12,5 @@ PRACTICE_PAGE = 17
 # session, user, courses + lessons, lesson progress (7 grouped queries), study settings, due-card summary (3),
 # reviews per study day of the last week (the Today page's daily goal, issue 17).
 HOME = 16  # with the session (main) and the Today page's week of reviews (issue 17)
+# After any activity: is the lesson linked to an LMS gradebook for this student? (services.lti.scores_enqueue)
+LTI_SCORE_CHECK = 1

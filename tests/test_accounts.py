@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.db import IntegrityError
 from django.test import Client
+from django.urls import reverse
 
 from lessons.models import StudentSettings
 from tests.test_practice_page import page_text
@@ -130,6 +131,20 @@ def test_the_colour_theme_is_saved_in_the_settings_and_worn_by_every_page(studen
     response = client.post("/settings/theme/", {"theme": "purple"})
     assert response.status_code == 400
     assert StudentSettings.objects.get(user=student).theme == "dark"
+
+
+def test_sign_up_takes_the_time_zone_from_the_browser(client):
+    """site.js fills the hidden field from ``Intl``; the server keeps a real zone name and ignores anything else."""
+    from lessons.models import StudentSettings
+
+    page = client.get(reverse("signup")).content.decode()
+    assert 'type="hidden" name="time_zone"' in page and "data-browser-zone-input" in page
+    data = {"username": "kiri", "password1": "a-Long-passw0rd", "password2": "a-Long-passw0rd"}
+    assert client.post(reverse("signup"), data | {"time_zone": "Pacific/Auckland"}).status_code == 302
+    assert StudentSettings.objects.get(user__username="kiri").time_zone == "Pacific/Auckland"
+    client.post(reverse("logout"))
+    assert client.post(reverse("signup"), data | {"username": "bo", "time_zone": "Mars/Olympus"}).status_code == 302
+    assert not StudentSettings.objects.filter(user__username="bo").exists()  # the site's zone, until they choose
 
 
 # ---------------------------------------------------------------- look-alike usernames

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from lessons import scheduling
 from lessons.errors import ApplicationError
+from lessons.forms.review import StudySettingsForm
 from lessons.models import (
     CardState,
     CardStateKind,
@@ -25,6 +26,7 @@ from lessons.models import (
     StudentSettings,
 )
 from lessons.selectors import review_queue as queue
+from lessons.selectors.exports import REVIEW_HISTORY_HEADER
 from lessons.services import review as services
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +59,11 @@ def label_days(label):
 
 def rate_directly(user, card, rating, at, *, version=None):
     """Reveal then rate through the service at a given time (for building histories)."""
-    services.review_reveal(user=user, card=card, revealed_at=at - timedelta(seconds=5))
+    revealed_at = at - timedelta(seconds=5)
+    clock = scheduling.StudyClock.of(StudentSettings.objects.for_user(user))
+    if clock.date_of(revealed_at) != clock.date_of(at):  # a reveal before the rollover would have expired
+        revealed_at = at
+    services.review_reveal(user=user, card=card, revealed_at=revealed_at)
     if version is None:
         state = CardState.objects.filter(user=user, card=card).first()
         version = state.version if state else 0
@@ -68,7 +74,6 @@ def rate_directly(user, card, rating, at, *, version=None):
 
 
 def test_practice_page_shows_fronts_as_buttons_and_the_print_link(student_client, diffusion):
-    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     response = student_client.get(diffusion.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200
@@ -82,7 +87,6 @@ def test_practice_page_shows_fronts_as_buttons_and_the_print_link(student_client
 def test_reveal_with_htmx_records_it_and_returns_the_back_with_four_intervals(
     student_client, student, diffusion, htmx_headers
 ):
-    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     card = diffusion.flashcards.all()[0]
     response = reveal(student_client, card, headers=htmx_headers)
     html = response.content.decode()
@@ -98,7 +102,6 @@ def test_reveal_with_htmx_records_it_and_returns_the_back_with_four_intervals(
 
 
 def test_reveal_without_javascript_redirects_and_the_page_shows_the_back(student_client, diffusion):
-    """Uses the shipped diffusion lesson: it checks that lesson's own text."""
     card = diffusion.flashcards.all()[0]
     response = reveal(student_client, card)
     assert response.status_code == 302
@@ -109,8 +112,8 @@ def test_reveal_without_javascript_redirects_and_the_page_shows_the_back(student
 
 
 @pytest.mark.parametrize("rating", Rating.values)
-def test_the_interval_on_each_button_is_the_interval_the_rating_gives(student_client, student, lesson, rating):
-    card = lesson.flashcards.all()[1]
+def test_the_interval_on_each_button_is_the_interval_the_rating_gives(student_client, student, diffusion, rating):
+    card = diffusion.flashcards.all()[1]
     html = reveal(student_client, card, headers={"HX-Request": "true"}).content.decode()
     label = intervals_on_buttons(html)[Rating(rating).label]
     before = timezone.now()
@@ -118,16 +121,21 @@ def test_the_interval_on_each_button_is_the_interval_the_rating_gives(student_cl
     assert response.status_code == 200
     state = CardState.objects.get(user=student, card=card)
     log = ReviewLog.objects.get(user=student, card=card)
-    assert scheduling.format_interval(state.due - log.reviewed_at) == label
     assert log.reviewed_at >= before and log.rating == rating and log.state_before is None
-    assert f"Next review in {label}" in response.content.decode()
+    if state.state == CardStateKind.REVIEW:  # N study days: available from the rollover N days on
+        clock = scheduling.StudyClock.of(StudentSettings.objects.for_user(student))
+        assert f"{clock.days_between(log.reviewed_at, state.due)}d" == label
+        assert f"Next review {state.due:%a %-d %b}, from 04:00" in response.content.decode()
+    else:
+        assert scheduling.format_interval(state.due - log.reviewed_at) == label
+        assert f"Next review in {label}" in response.content.decode()
 
 
-def test_rating_a_reviewed_card_keeps_the_preview_exact_in_review_state(student, lesson):
-    card = lesson.flashcards.all()[2]
+def test_rating_a_reviewed_card_keeps_the_preview_exact_in_review_state(student, diffusion):
+    card = diffusion.flashcards.all()[2]
     t0 = datetime(2025, 1, 6, 10, tzinfo=UTC)
     state, _ = rate_directly(student, card, Rating.EASY, t0)
-    later = state.due + timedelta(days=2)
+    later = state.due + timedelta(days=2, hours=1)
     shown_at = later - timedelta(seconds=3)  # the buttons are computed when the answer is shown
     shown = scheduling.preview(
         user_id=student.pk,
@@ -141,42 +149,100 @@ def test_rating_a_reviewed_card_keeps_the_preview_exact_in_review_state(student,
         state, log = services.review_record(
             user=student, card=card, rating=outcome.rating, version=state.version, reviewed_at=later
         )
-        assert state.due == later + outcome.interval and state.stability == outcome.after.stability
+        expected_due = outcome.after.due if outcome.after.state == CardStateKind.REVIEW else later + outcome.interval
+        assert state.due == expected_due and state.stability == outcome.after.stability
         assert log.retrievability_before is not None and 0 < log.retrievability_before < 1
         assert log.duration_ms == 3000
         services.review_undo(user=student, log_id=log.pk)
         state.refresh_from_db()
 
 
-@pytest.mark.parametrize("rating", Rating.values)
-def test_the_label_stays_exact_when_a_day_passes_between_reveal_and_click(
-    student_client, student, lesson, htmx_headers, rating
-):
-    """FSRS counts whole days since the last review: the rating is computed as of the reveal (as Anki does)."""
-    card = lesson.flashcards.all()[3]
+def _due_review_card(student, card):
     state, _ = rate_directly(student, card, Rating.EASY, timezone.now() - timedelta(days=20))
-    state, _ = rate_directly(student, card, Rating.GOOD, state.due, version=state.version)
+    state, _ = rate_directly(student, card, Rating.GOOD, state.due + timedelta(hours=1), version=state.version)
     CardState.objects.filter(pk=state.pk).update(due=timezone.now() - timedelta(days=1))
-    shown = intervals_on_buttons(reveal(student_client, card, headers=htmx_headers).content.decode())
-    # The student looks at the answer for a day before clicking: move the card's past back by a day.
-    day = timedelta(days=1)
-    CardState.objects.filter(pk=state.pk).update(last_review=F("last_review") - day, due=F("due") - day)
-    FlashcardReveal.objects.filter(user=student, card=card).update(revealed_at=F("revealed_at") - day)
     state.refresh_from_db()
-    at_click = scheduling.review(
-        user_id=student.pk, card_id=card.pk, memory=scheduling.MemoryState.of(state), rating=rating, now=timezone.now()
+    return state
+
+
+@pytest.mark.parametrize("age", [timedelta(minutes=11), timedelta(days=1)])
+def test_an_expired_reveal_is_refused_and_the_card_starts_front_first(
+    student_client, student, diffusion, htmx_headers, age
+):
+    """A reveal counts only for the rating that follows it in the same sitting: no accidental peeks."""
+    card = diffusion.flashcards.all()[3]
+    state = _due_review_card(student, card)
+    reveal(student_client, card, headers=htmx_headers)
+    FlashcardReveal.objects.filter(user=student, card=card).update(revealed_at=F("revealed_at") - age)
+    # The review page and the practice page both show its front, not the answer.
+    review_page = student_client.get(reverse("review")).content.decode()
+    assert "Show answer" in review_page and "How well did you remember it?" not in review_page
+    lesson_page = student_client.get(diffusion.get_absolute_url()).content.decode()
+    assert lesson_page.count("How well did you remember it?") == 0
+    response = rate(student_client, card, Rating.GOOD, version=state.version)
+    assert response.status_code == 409
+    assert "shown too long ago" in response.content.decode()
+    assert ReviewLog.objects.filter(user=student, card=card).count() == 2
+    # Shown again, the rating counts, as of the new reveal.
+    reveal(student_client, card)
+    assert rate(student_client, card, Rating.GOOD, version=state.version).status_code == 302
+    assert ReviewLog.objects.filter(user=student, card=card, practice=False).count() == 3
+
+
+def test_the_duration_runs_from_the_front_shown_and_the_reveal_time_is_kept(student, diffusion):
+    card = diffusion.flashcards.all()[3]
+    state = _due_review_card(student, card)
+    now = timezone.now()
+    services.review_reveal(
+        user=student, card=card, shown_at=now - timedelta(seconds=9), revealed_at=now - timedelta(seconds=4)
     )
-    response = rate(student_client, card, rating, version=state.version, headers=htmx_headers)
-    assert response.status_code == 200
-    log = ReviewLog.objects.filter(user=student, card=card).latest("reviewed_at")
-    state.refresh_from_db()
-    assert scheduling.format_interval(state.due - log.reviewed_at) == shown[Rating(rating).label]
-    if rating == Rating.GOOD:  # the test means something: scheduled at the click, Good would differ
-        assert at_click.label != shown["Good"]
+    _, log = services.review_record(user=student, card=card, rating=Rating.GOOD, version=state.version, reviewed_at=now)
+    assert log.duration_ms == 9000 and log.revealed_at == now - timedelta(seconds=4)
+    # A forged "shown" long before the reveal is not trusted: the duration starts at the reveal.
+    services.review_undo(user=student, log_id=log.pk)
+    services.review_reveal(
+        user=student, card=card, shown_at=now - timedelta(days=3), revealed_at=now - timedelta(seconds=4)
+    )
+    _, log = services.review_record(
+        user=student, card=card, rating=Rating.GOOD, version=state.version + 2, reviewed_at=now
+    )
+    assert log.duration_ms == 4000
 
 
-def test_rating_is_stored_as_columns_and_an_append_only_log(student_client, student, lesson):
-    card = lesson.flashcards.all()[0]
+def test_practice_ratings_of_a_card_not_due_change_no_schedule(student_client, student, diffusion, htmx_headers):
+    card = diffusion.flashcards.all()[3]
+    state, _ = rate_directly(student, card, Rating.EASY, timezone.now() - timedelta(minutes=1))
+    snapshot = CardState.objects.filter(pk=state.pk).values().get()
+    page = student_client.get(diffusion.get_absolute_url()).content.decode()
+    assert "Practise again" in page
+    html = reveal(student_client, card, headers=htmx_headers).content.decode()
+    assert "logged as practice and does not change its schedule" in html
+    assert intervals_on_buttons(html) == {}  # no interval: the rating moves nothing
+    for rating in (Rating.AGAIN, Rating.EASY):
+        reveal(student_client, card, headers=htmx_headers)
+        response = rate(student_client, card, rating, version=state.version, headers=htmx_headers)
+        assert response.status_code == 200
+        assert "Practise again" in response.content.decode()
+    assert CardState.objects.filter(pk=state.pk).values().get() == snapshot
+    practice = ReviewLog.objects.filter(user=student, card=card, practice=True).order_by("reviewed_at")
+    assert [log.rating for log in practice] == [Rating.AGAIN, Rating.EASY]
+    assert all(log.due_after == state.due and log.state_after == state.state for log in practice)
+    # A second click of the same practice rating is refused (the reveal was used up), as for reviews.
+    assert rate(student_client, card, Rating.GOOD, version=state.version).status_code == 409
+    # Services of other modes (shuffle, missed only) force practice even on a due card.
+    due = _due_review_card(student, diffusion.flashcards.all()[4])
+    services.review_reveal(user=student, card=due.card)
+    _, log = services.review_record(
+        user=student, card=due.card, rating=Rating.AGAIN, version=due.version, practice=True
+    )
+    assert log.practice and CardState.objects.get(pk=due.pk).due == due.due
+    # Undoing a practice rating marks it undone and leaves the schedule alone.
+    services.review_undo(user=student, log_id=log.pk)
+    assert CardState.objects.get(pk=due.pk).version == due.version
+
+
+def test_rating_is_stored_as_columns_and_an_append_only_log(student_client, student, diffusion):
+    card = diffusion.flashcards.all()[0]
     reveal(student_client, card)
     rate(student_client, card, Rating.GOOD)
     state = CardState.objects.get(user=student, card=card)
@@ -187,8 +253,8 @@ def test_rating_is_stored_as_columns_and_an_append_only_log(student_client, stud
     assert log.duration_ms is not None and log.duration_ms < 60_000
 
 
-def test_plain_rating_redirects_back_to_the_card(student_client, lesson):
-    card = lesson.flashcards.all()[0]
+def test_plain_rating_redirects_back_to_the_card(student_client, diffusion):
+    card = diffusion.flashcards.all()[0]
     reveal(student_client, card)
     response = rate(student_client, card, Rating.AGAIN)
     assert response.status_code == 302 and response["Location"].endswith(f"#card-{card.pk}")
@@ -200,8 +266,8 @@ def test_plain_rating_redirects_back_to_the_card(student_client, lesson):
 # ---------------------------------------------------------------- bad input
 
 
-def test_a_stale_version_is_refused_and_changes_nothing(student_client, student, lesson):
-    card = lesson.flashcards.all()[0]
+def test_a_stale_version_is_refused_and_changes_nothing(student_client, student, diffusion):
+    card = diffusion.flashcards.all()[0]
     reveal(student_client, card)
     assert rate(student_client, card, Rating.GOOD, version=0).status_code == 302
     reveal(student_client, card)
@@ -214,9 +280,9 @@ def test_a_stale_version_is_refused_and_changes_nothing(student_client, student,
 
 @pytest.mark.parametrize("next_page", ["lesson", "review"])
 def test_a_stale_rating_from_htmx_redraws_the_card_as_it_now_is(
-    student_client, student, lesson, htmx_headers, next_page
+    student_client, student, diffusion, htmx_headers, next_page
 ):
-    card = lesson.flashcards.all()[0]
+    card = diffusion.flashcards.all()[0]
     reveal(student_client, card, next_page=next_page, headers=htmx_headers)
     assert rate(student_client, card, Rating.GOOD, next_page=next_page, headers=htmx_headers).status_code == 200
     response = rate(student_client, card, Rating.EASY, next_page=next_page, headers=htmx_headers)  # another tab
@@ -230,21 +296,21 @@ def test_a_stale_rating_from_htmx_redraws_the_card_as_it_now_is(
     if next_page == "lesson":
         assert "Next review in 10m" in html and "Undo rating (Good)" in html
     else:
-        assert lesson.flashcards.all()[1].front in html and "9 left" in html
+        assert diffusion.flashcards.all()[1].front in html and "9 left" in html
     assert [log.rating for log in ReviewLog.objects.all()] == [Rating.GOOD]
     assert CardState.objects.get().version == 1
 
 
-def test_a_double_submit_of_the_first_rating_counts_once(student_client, lesson):
-    card = lesson.flashcards.all()[0]
+def test_a_double_submit_of_the_first_rating_counts_once(student_client, diffusion):
+    card = diffusion.flashcards.all()[0]
     reveal(student_client, card)
     assert rate(student_client, card, Rating.GOOD).status_code == 302
     assert rate(student_client, card, Rating.GOOD).status_code == 409
     assert ReviewLog.objects.count() == 1
 
 
-def test_rating_without_revealing_is_refused(student_client, lesson):
-    card = lesson.flashcards.all()[0]
+def test_rating_without_revealing_is_refused(student_client, diffusion):
+    card = diffusion.flashcards.all()[0]
     response = rate(student_client, card, Rating.GOOD)
     assert response.status_code == 409
     assert "Show the answer" in response.content.decode()
@@ -252,8 +318,8 @@ def test_rating_without_revealing_is_refused(student_client, lesson):
 
 
 @pytest.mark.parametrize("data", [{"rating": 0}, {"rating": 5}, {"rating": "good"}, {"version": ""}, {"version": -1}])
-def test_bad_ratings_get_a_clear_400(student_client, lesson, data):
-    card = lesson.flashcards.all()[0]
+def test_bad_ratings_get_a_clear_400(student_client, diffusion, data):
+    card = diffusion.flashcards.all()[0]
     reveal(student_client, card)
     response = student_client.post(reverse("flashcard_rate", args=[card.pk]), {"rating": 3, "version": 0} | data)
     assert response.status_code == 400
@@ -261,7 +327,7 @@ def test_bad_ratings_get_a_clear_400(student_client, lesson, data):
     assert not CardState.objects.exists() and not ReviewLog.objects.exists()
 
 
-def test_forged_and_unpublished_cards_are_404(student_client, lesson, make_lesson):
+def test_forged_and_unpublished_cards_are_404(student_client, diffusion, make_lesson):
     hidden = make_lesson("hidden", published=False).flashcards.first()
     for card_id in (hidden.pk, 999_999):
         assert student_client.post(reverse("flashcard_reveal", args=[card_id])).status_code == 404
@@ -271,18 +337,18 @@ def test_forged_and_unpublished_cards_are_404(student_client, lesson, make_lesso
     assert not FlashcardReveal.objects.exists()
 
 
-def test_get_on_post_urls_is_405(student_client, lesson):
-    card = lesson.flashcards.first()
+def test_get_on_post_urls_is_405(student_client, diffusion):
+    card = diffusion.flashcards.first()
     assert student_client.get(reverse("flashcard_reveal", args=[card.pk])).status_code == 405
     assert student_client.get(reverse("flashcard_rate", args=[card.pk])).status_code == 405
     assert student_client.get(reverse("review_undo", args=[1])).status_code == 405
 
 
-def test_anonymous_users_are_sent_to_log_in(client, lesson):
+def test_anonymous_users_are_sent_to_log_in(client, diffusion):
     for url in (reverse("review"), reverse("progress"), reverse("study_settings"), reverse("reviews_csv")):
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    card = lesson.flashcards.first()
+    card = diffusion.flashcards.first()
     assert client.post(reverse("flashcard_reveal", args=[card.pk])).status_code == 302
     assert not FlashcardReveal.objects.exists()
 
@@ -290,11 +356,12 @@ def test_anonymous_users_are_sent_to_log_in(client, lesson):
 # ---------------------------------------------------------------- undo
 
 
-def test_undo_restores_the_state_exactly(student_client, student, lesson):
-    card = lesson.flashcards.all()[0]
+def test_undo_restores_the_state_exactly(student_client, student, diffusion):
+    card = diffusion.flashcards.all()[0]
     t0 = timezone.now() - timedelta(days=30)
     state, _ = rate_directly(student, card, Rating.EASY, t0)
     state, _ = rate_directly(student, card, Rating.GOOD, state.due)
+    CardState.objects.filter(pk=state.pk).update(due=timezone.now() - timedelta(hours=1))  # due now
     snapshot = CardState.objects.filter(pk=state.pk).values().get()
     reveal(student_client, card)
     rate(student_client, card, Rating.AGAIN, version=state.version)
@@ -309,8 +376,8 @@ def test_undo_restores_the_state_exactly(student_client, student, lesson):
     assert ReviewLog.objects.count() == 3  # append-only: the undone rating stays, marked
 
 
-def test_undo_of_a_new_cards_first_rating_makes_it_new_again(student_client, student, lesson):
-    card = lesson.flashcards.all()[0]
+def test_undo_of_a_new_cards_first_rating_makes_it_new_again(student_client, student, diffusion):
+    card = diffusion.flashcards.all()[0]
     reveal(student_client, card)
     rate(student_client, card, Rating.GOOD)
     log = ReviewLog.objects.get()
@@ -323,8 +390,8 @@ def test_undo_of_a_new_cards_first_rating_makes_it_new_again(student_client, stu
     assert again.status_code == 409 and "already undone" in again.content.decode()
 
 
-def test_only_the_latest_rating_of_a_card_can_be_undone(student, lesson):
-    card = lesson.flashcards.all()[0]
+def test_only_the_latest_rating_of_a_card_can_be_undone(student, diffusion):
+    card = diffusion.flashcards.all()[0]
     t0 = timezone.now() - timedelta(hours=1)
     _, first = rate_directly(student, card, Rating.GOOD, t0)
     rate_directly(student, card, Rating.GOOD, t0 + timedelta(minutes=11))
@@ -332,8 +399,8 @@ def test_only_the_latest_rating_of_a_card_can_be_undone(student, lesson):
         services.review_undo(user=student, log_id=first.pk)
 
 
-def test_a_student_cannot_undo_anothers_rating(student_client, other_student, lesson):
-    card = lesson.flashcards.all()[0]
+def test_a_student_cannot_undo_anothers_rating(student_client, other_student, diffusion):
+    card = diffusion.flashcards.all()[0]
     _, log = rate_directly(other_student, card, Rating.GOOD, timezone.now())
     response = student_client.post(reverse("review_undo", args=[log.pk]), {"next": "review"})
     assert response.status_code == 404
@@ -344,15 +411,15 @@ def test_a_student_cannot_undo_anothers_rating(student_client, other_student, le
 # ---------------------------------------------------------------- review queue
 
 
-def test_review_serves_due_cards_oldest_first_then_new_ones(student_client, student, lesson):
-    cards = list(lesson.flashcards.all())
+def test_review_serves_due_cards_oldest_first_then_new_ones(student_client, student, diffusion):
+    cards = list(diffusion.flashcards.all())
     now = timezone.now()
     rate_directly(student, cards[3], Rating.AGAIN, now - timedelta(minutes=30))  # due 29 min ago
     rate_directly(student, cards[5], Rating.AGAIN, now - timedelta(minutes=50))  # due 49 min ago
     rate_directly(student, cards[6], Rating.GOOD, now)  # due in 10 minutes: not yet
     html = student_client.get(reverse("review")).content.decode()
     assert cards[5].front in html and cards[3].front not in html
-    assert "9 left" in html and "(2 due, 7 new)" in html
+    assert "9 left" in html and "(2 learning, 0 to review, 7 new)" in html
     FlashcardReveal.objects.filter(card=cards[5]).delete()
     reveal(student_client, cards[5], next_page="review")
     rate(student_client, cards[5], Rating.GOOD, version=1, next_page="review")
@@ -360,8 +427,8 @@ def test_review_serves_due_cards_oldest_first_then_new_ones(student_client, stud
     assert cards[3].front in html and "8 left" in html
 
 
-def test_review_of_the_last_due_card_with_htmx_returns_the_next_one(student_client, student, lesson, htmx_headers):
-    cards = list(lesson.flashcards.all())
+def test_review_of_the_last_due_card_with_htmx_returns_the_next_one(student_client, student, diffusion, htmx_headers):
+    cards = list(diffusion.flashcards.all())
     first = cards[0]
     reveal(student_client, first, next_page="review", headers=htmx_headers)
     response = rate(student_client, first, Rating.GOOD, next_page="review", headers=htmx_headers)
@@ -371,23 +438,23 @@ def test_review_of_the_last_due_card_with_htmx_returns_the_next_one(student_clie
     assert "Undo last rating (Good)" in html
 
 
-def test_new_cards_stop_at_the_daily_cap(student_client, student, lesson):
-    StudentSettings.objects.create(user=student, new_cards_per_day=3)
-    cards = list(lesson.flashcards.all())
+def test_new_cards_stop_at_the_daily_cap(student_client, student, diffusion):
+    StudentSettings.objects.create(user=student, new_cards_per_day=3, learn_ahead_minutes=5)
+    cards = list(diffusion.flashcards.all())
     now = timezone.now()
-    rate_directly(student, cards[0], Rating.GOOD, now - timedelta(minutes=1))
+    rate_directly(student, cards[0], Rating.GOOD, now - timedelta(minutes=1))  # due in 9 minutes
     html = student_client.get(reverse("review")).content.decode()
-    assert "2 left" in html and "(0 due, 2 new)" in html
+    assert "2 left" in html and "(0 learning, 0 to review, 2 new)" in html
     for card in cards[1:3]:
         rate_directly(student, card, Rating.EASY, timezone.now())
     html = student_client.get(reverse("review")).content.decode()
     assert "Nothing due." in html and "today's limit of new cards" in html
 
 
-def test_the_daily_cap_follows_the_students_time_zone_and_rollover_hour(student, lesson):
+def test_the_daily_cap_follows_the_students_time_zone_and_rollover_hour(student, diffusion):
     """Tokyo is UTC+9; with a 4 am rollover the study day starts at 19:00 UTC."""
     tokyo = StudentSettings.objects.create(user=student, new_cards_per_day=2, time_zone="Asia/Tokyo", rollover_hour=4)
-    cards = list(lesson.flashcards.all())
+    cards = list(diffusion.flashcards.all())
     # 18:30 UTC = 03:30 in Tokyo: still yesterday's study day
     rate_directly(student, cards[0], Rating.EASY, datetime(2025, 5, 1, 18, 30, tzinfo=UTC))
     rate_directly(student, cards[1], Rating.EASY, datetime(2025, 5, 1, 18, 40, tzinfo=UTC))
@@ -417,8 +484,8 @@ def test_a_review_card_is_due_for_its_whole_study_day(student):
     assert long_day.astimezone(UTC) - before_fall.astimezone(UTC) == timedelta(hours=25)
 
 
-def test_review_cards_due_later_today_are_served_but_learning_cards_wait(student, lesson):
-    cards = list(lesson.flashcards.all())
+def test_review_cards_due_later_today_are_served_but_learning_cards_wait(student, diffusion):
+    cards = list(diffusion.flashcards.all())
     settings_ = StudentSettings.objects.create(user=student, time_zone="UTC", rollover_hour=4)
     now = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
     state, _ = rate_directly(student, cards[0], Rating.EASY, now - timedelta(days=30))
@@ -456,37 +523,38 @@ def test_any_activity_of_a_lesson_starts_it_for_review(student_client, student, 
     assert "10 left" in html and diffusion.flashcards.first().front in html
 
 
-def test_empty_review_says_when_the_next_card_is_due(student_client, student, lesson):
+def test_empty_review_says_when_the_next_card_is_due(student_client, student, diffusion):
     StudentSettings.objects.create(user=student, new_cards_per_day=0, time_zone="Europe/Paris")
-    card = lesson.flashcards.first()
-    state, _ = rate_directly(student, card, Rating.GOOD, timezone.now())
+    card = diffusion.flashcards.first()
+    state, _ = rate_directly(student, card, Rating.EASY, timezone.now())
     html = student_client.get(reverse("review")).content.decode()
     assert "Nothing due." in html
     local = state.due.astimezone(ZoneInfo("Europe/Paris"))
-    assert f"Next card due at {local:%a} {local.day} {local:%b %Y, %H:%M} (Europe/Paris)" in html
+    assert local.hour == 4 and local.minute == 0  # available from the rollover of its study day
+    assert f"Next card available from {local:%a} {local.day} {local:%b %Y, %H:%M} (Europe/Paris)" in html
     assert 'href="/"' in html
 
 
-def test_home_shows_how_many_cards_are_due(student_client, student, lesson):
+def test_home_shows_how_many_cards_are_due(student_client, student, diffusion):
     assert "Review now" not in student_client.get("/").content.decode()
-    reveal(student_client, lesson.flashcards.first())
+    reveal(student_client, diffusion.flashcards.first())
     html = student_client.get("/").content.decode()
     assert "10 cards to study" in html and "(0 due, 10 new)" in html and "Review now" in html
     # The Today page puts the cards first, right under its greeting, before any lesson.
-    assert html.index("Welcome back") < html.index("Review now") < html.index(lesson.course.title)
+    assert html.index("Welcome back") < html.index("Review now") < html.index(diffusion.course.title)
 
 
-def test_no_student_sees_anothers_cards_or_reviews(student_client, student, other_student, lesson):
-    for card in lesson.flashcards.all()[:3]:
+def test_no_student_sees_anothers_cards_or_reviews(student_client, student, other_student, diffusion):
+    for card in diffusion.flashcards.all()[:3]:
         rate_directly(other_student, card, Rating.AGAIN, timezone.now() - timedelta(hours=1))
     assert "Nothing due." in student_client.get(reverse("review")).content.decode()
     progress = student_client.get(reverse("progress")).content.decode()
     assert "0 reviews on 0 days" in progress
     export = b"".join(student_client.get(reverse("reviews_csv")).streaming_content).decode()
     rows = list(csv.reader(io.StringIO(export)))
-    assert rows == [["card", "lesson", "rating", "reviewed_at", "duration_ms", "card_archived"]]
-    page = student_client.get(lesson.get_absolute_url()).content.decode()
-    assert "Next review in" not in page
+    assert rows == [REVIEW_HISTORY_HEADER]
+    page = student_client.get(diffusion.get_absolute_url()).content.decode()
+    assert "Next review" not in page
 
 
 # ---------------------------------------------------------------- settings
@@ -496,16 +564,25 @@ def test_settings_page_saves_and_validates(student_client, student):
     response = student_client.get(reverse("study_settings"))
     html = response.content.decode()
     assert 'value="0.9"' in html and "Europe/Paris" in html and "The site&#x27;s time zone (UTC)" in html
-    data = {"desired_retention": "0.85", "new_cards_per_day": "12", "time_zone": "Asia/Tokyo", "rollover_hour": "5"}
+    data = {
+        "desired_retention": "0.85",
+        "new_cards_per_day": "12",
+        "reviews_per_day": "150",
+        "learn_ahead_minutes": "5",
+        "time_zone": "Asia/Tokyo",
+        "rollover_hour": "5",
+    }
     response = student_client.post(reverse("study_settings"), data)
     assert response.status_code == 302
     saved = StudentSettings.objects.get(user=student)
-    assert (saved.desired_retention, saved.new_cards_per_day, saved.time_zone, saved.rollover_hour) == (
-        0.85,
-        12,
-        "Asia/Tokyo",
-        5,
-    )
+    assert (
+        saved.desired_retention,
+        saved.new_cards_per_day,
+        saved.reviews_per_day,
+        saved.learn_ahead_minutes,
+        saved.time_zone,
+        saved.rollover_hour,
+    ) == (0.85, 12, 150, 5, "Asia/Tokyo", 5)
     assert "Your study settings are saved." in student_client.get(response["Location"]).content.decode()
 
 
@@ -518,34 +595,45 @@ def test_settings_page_saves_and_validates(student_client, student):
         ("new_cards_per_day", "9999"),
         ("time_zone", "Mars/Olympus"),
         ("rollover_hour", "24"),
+        ("reviews_per_day", "-3"),
+        ("learn_ahead_minutes", "721"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message(student_client, student, field, value):
-    data = {"desired_retention": "0.9", "new_cards_per_day": "20", "time_zone": "", "rollover_hour": "4", field: value}
+    data = {
+        "desired_retention": "0.9",
+        "new_cards_per_day": "20",
+        "reviews_per_day": "200",
+        "learn_ahead_minutes": "20",
+        "time_zone": "",
+        "rollover_hour": "4",
+    }
+    assert StudySettingsForm(data).is_valid()  # the refusal below is the bad field's
+    data[field] = value
     response = student_client.post(reverse("study_settings"), data)
     assert response.status_code == 200
     assert 'class="field-error"' in response.content.decode()
     assert not StudentSettings.objects.filter(user=student).exists()
 
 
-def test_desired_retention_drives_the_intervals(student_client, student, lesson):
-    card = lesson.flashcards.first()
+def test_desired_retention_drives_the_intervals(student_client, student, diffusion):
+    card = diffusion.flashcards.first()
     t0 = timezone.now() - timedelta(days=40)
     state, _ = rate_directly(student, card, Rating.EASY, t0)
     CardState.objects.filter(pk=state.pk).update(due=timezone.now() - timedelta(days=1))
     FlashcardReveal.objects.update(revealed_at=timezone.now())
-    default = intervals_on_buttons(student_client.get(lesson.get_absolute_url()).content.decode())
+    default = intervals_on_buttons(student_client.get(diffusion.get_absolute_url()).content.decode())
     StudentSettings.objects.create(user=student, desired_retention=0.97)
-    strict = intervals_on_buttons(student_client.get(lesson.get_absolute_url()).content.decode())
+    strict = intervals_on_buttons(student_client.get(diffusion.get_absolute_url()).content.decode())
     assert label_days(strict["Good"]) < label_days(default["Good"])
 
 
 # ---------------------------------------------------------------- progress and export
 
 
-def test_progress_shows_heatmap_forecast_retention_and_states(student_client, student, lesson):
+def test_progress_shows_heatmap_forecast_retention_and_states(student_client, student, diffusion):
     StudentSettings.objects.create(user=student, time_zone="UTC", rollover_hour=0)
-    cards = list(lesson.flashcards.all())
+    cards = list(diffusion.flashcards.all())
     now = timezone.now()
     for card in cards[:4]:
         rate_directly(student, card, Rating.EASY, now - timedelta(days=20))
@@ -564,8 +652,8 @@ def test_progress_shows_heatmap_forecast_retention_and_states(student_client, st
     assert re.search(r"<th scope=\"row\">New \(not studied yet\)</th><td>6</td>", html)
 
 
-def test_heatmap_names_its_months_and_weekdays_and_has_a_legend(student_client, student, lesson):
-    rate_directly(student, lesson.flashcards.first(), Rating.GOOD, timezone.now() - timedelta(days=40))
+def test_heatmap_names_its_months_and_weekdays_and_has_a_legend(student_client, student, diffusion):
+    rate_directly(student, diffusion.flashcards.first(), Rating.GOOD, timezone.now() - timedelta(days=40))
     html = student_client.get(reverse("progress")).content.decode()
     svg = re.search(r'<svg class="heatmap".*?</svg>', html, re.S).group(0)
     labels = re.findall(r'<text x="\d+" y="\d+" class="axis-label">(\w+)</text>', svg)
@@ -579,8 +667,8 @@ def test_heatmap_names_its_months_and_weekdays_and_has_a_legend(student_client, 
     assert svg.count('class="heat heat-') == len(re.findall(r"<title>\w{3} \d+ \w{3} \d{4}: ", svg)) + 5
 
 
-def test_csv_export_lists_the_students_reviews(student_client, student, lesson):
-    card = lesson.flashcards.first()
+def test_csv_export_lists_the_students_reviews(student_client, student, diffusion):
+    card = diffusion.flashcards.first()
     card.front = '=HYPERLINK("http://evil")'
     card.save()
     rate_directly(student, card, Rating.GOOD, datetime(2025, 2, 3, 4, 5, 6, tzinfo=UTC))
@@ -590,21 +678,44 @@ def test_csv_export_lists_the_students_reviews(student_client, student, lesson):
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    at = datetime(2025, 2, 3, 4, 5, 6, tzinfo=UTC)
     assert rows == [
-        ["card", "lesson", "rating", "reviewed_at", "duration_ms", "card_archived"],
-        ['\'=HYPERLINK("http://evil")', lesson.title, "Good", "2025-02-03T04:05:06+00:00", "5000", ""],
+        [
+            "card_id",
+            "review_time",
+            "review_rating",
+            "review_state",
+            "review_duration",
+            "reviewed_at",
+            "lesson",
+            "card_front",
+            "card_uid",
+            "card_archived",
+        ],
+        [
+            str(card.pk),
+            str(int(at.timestamp() * 1000)),
+            "3",
+            "0",
+            "5000",
+            "2025-02-03T04:05:06Z",
+            diffusion.title,
+            '\'=HYPERLINK("http://evil")',
+            card.uid,
+            "",
+        ],
     ]
 
 
 # ---------------------------------------------------------------- print
 
 
-def test_print_layout_has_one_card_per_page_and_no_site_chrome(student_client, lesson):
-    html = student_client.get(reverse("flashcards_print", args=[lesson.slug])).content.decode()
+def test_print_layout_has_one_card_per_page_and_no_site_chrome(student_client, diffusion):
+    html = student_client.get(reverse("flashcards_print", args=["diffusion"])).content.decode()
     assert html.count('class="print-page"') == 10
     assert "Log out" not in html and "<nav" not in html
     assert 'rel="icon"' in html  # no favicon.ico 404 in the console
-    for card in lesson.flashcards.all():
+    for card in diffusion.flashcards.all():
         assert card.front in html
-    duplex = student_client.get(reverse("flashcards_print", args=[lesson.slug]) + "?layout=duplex").content.decode()
+    duplex = student_client.get(reverse("flashcards_print", args=["diffusion"]) + "?layout=duplex").content.decode()
     assert duplex.count('class="print-page print-front"') == 10 and duplex.count('class="print-page print-back"') == 10

@@ -159,6 +159,7 @@ def _measure(client, student, lesson, htmx):
     count("settings page", "get", reverse("study_settings"))
     count("home", "get", "/")
     count("print", "get", reverse("flashcards_print", args=[lesson.slug]))
+    count("anki deck", "get", reverse("flashcards_apkg", args=[lesson.slug]))
     count("reveal (htmx, review)", "post", reverse("flashcard_reveal", args=[card.pk]), {"next": "review"}, htmx)
     head = Flashcard.objects.get(pk=card.pk)
     state = CardState.objects.filter(user=student, card=head).first()
@@ -184,14 +185,16 @@ BUDGETS = {
     "practice page": budgets.PRACTICE_PAGE,
     "review page": 10,  # 9 with a card to show; the empty state adds the "next card due at" query
     "progress page": 8,
-    "settings page": 3,
+    "settings page": 4,  # main's 3, plus the latest parameter fit (the workload estimate is computed, not read)
     "home": budgets.HOME,
     "print": 4,
+    "anki deck": 4,  # as the print layout: the lesson, its live cards
     "reveal (htmx, review)": 11,
-    "rate (htmx, review)": 27,  # a new card's first rating also checks lesson completion (8)
+    # a new card's first rating also checks lesson completion (8) and the LMS gradebook link
+    "rate (htmx, review)": 27 + budgets.LTI_SCORE_CHECK,
     "undo (htmx, review)": 17,
     "reveal (plain)": 4,
-    "rate (htmx, lesson)": 24,  # likewise
+    "rate (htmx, lesson)": 24 + budgets.LTI_SCORE_CHECK,  # likewise
     "rate (plain, stale)": 8,
 }
 

@@ -1,6 +1,6 @@
 """lessons.scheduling: FSRS through our wrapper, with deterministic fuzz (pure, no database)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,7 +28,10 @@ def test_new_card_first_ratings_follow_the_learning_steps():
     assert [o.label for o in (again, hard, good)] == ["1m", "6m", "10m"]
     for outcome in (again, hard, good, easy):
         assert outcome.after.reps == 1 and outcome.after.last_review == NOW
-        assert outcome.after.due == NOW + outcome.interval
+        if outcome.after.state == CardStateKind.REVIEW:  # at the rollover (4 am UTC) of the study day it falls in
+            assert outcome.after.due == datetime.combine((NOW + outcome.interval).date(), time(4), tzinfo=UTC)
+        else:
+            assert outcome.after.due == NOW + outcome.interval
         assert outcome.retrievability_before == 0.0
 
 
@@ -126,3 +129,46 @@ def test_datetimes_in_other_zones_are_converted_to_utc_and_naive_refused():
 )
 def test_interval_labels(interval, label):
     assert format_interval(interval) == label
+
+
+PARIS = scheduling.StudyClock(zone=ZoneInfo("Europe/Paris"), rollover_hour=4)
+
+
+def test_the_same_day_loop_is_gone_a_1d_card_reviewed_after_the_rollover_grows():
+    # A young Review card rated "1d" at 23:00 and reviewed at 04:05 the next morning: 5 real hours,
+    # but one study day. Counted in 24-hour periods it was a same-day review (retrievability 1) and
+    # Good gave "1d" again, day after day.
+    paris = ZoneInfo("Europe/Paris")
+    rated_at = datetime(2025, 3, 10, 23, 0, tzinfo=paris)
+    memory = MemoryState(
+        state=CardStateKind.REVIEW, stability=1.0, difficulty=6.0, due=rated_at, last_review=rated_at, reps=3
+    )
+    intervals = []
+    now = datetime(2025, 3, 11, 4, 5, tzinfo=paris)
+    for _ in range(4):
+        outcome = review(user_id=1, card_id=7, memory=memory, rating=Rating.GOOD, now=now, clock=PARIS)
+        assert outcome.retrievability_before < 0.95  # a day has passed for FSRS
+        intervals.append(outcome.interval.days)
+        memory = outcome.after
+        due_local = memory.due.astimezone(paris)
+        assert (due_local.hour, due_local.minute) == (4, 0)
+        now = due_local + timedelta(minutes=5)
+    assert intervals[0] >= 2 and intervals == sorted(intervals) and intervals[-1] > 2 * intervals[0]
+
+
+def test_a_daylight_saving_change_keeps_study_day_intervals():
+    # Paris springs forward on 30 March 2025 and falls back on 26 October 2025.
+    for rated_at in (
+        datetime(2025, 3, 28, 20, 0, tzinfo=ZoneInfo("Europe/Paris")),
+        datetime(2025, 10, 24, 20, 0, tzinfo=ZoneInfo("Europe/Paris")),
+    ):
+        learning = rate(MemoryState(), Rating.GOOD, rated_at - timedelta(minutes=10)).after
+        outcome = review(user_id=1, card_id=7, memory=learning, rating=Rating.EASY, now=rated_at, clock=PARIS)
+        days = outcome.interval.days
+        assert days >= 3  # the interval spans the change
+        due_local = outcome.after.due.astimezone(ZoneInfo("Europe/Paris"))
+        assert (due_local.hour, due_local.minute) == (4, 0)  # available from the rollover, whatever the offset
+        assert PARIS.days_between(rated_at, outcome.after.due) == days
+        # Reviewed at the same wall-clock time as the rating: FSRS sees exactly ``days`` days.
+        at_same_time = rated_at + timedelta(days=days)  # wall-clock arithmetic in the zone
+        assert PARIS.days_between(rated_at, at_same_time) == days

@@ -32,9 +32,7 @@ from lessons.selectors.class_report import lesson_report
 from lessons.selectors.lesson_progress import progress_for
 from lessons.selectors.review_queue import new_cards
 from lessons.services import authoring
-from tests.classes_factories import card_state, make_class, ordering_attempt, prediction, reveal, review
-
-from .conftest import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE, card_state, make_class, ordering_attempt, prediction, reveal, review
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,10 @@ from django.test.utils import CaptureQueriesContext
 
 from lessons.lessonfile import dump, import_paths
 from lessons.models import CardState, Flashcard, ReviewLog
-from tests.classes_factories import card_state, review
+from tests.factory import card_state, review
 
-pytestmark = pytest.mark.django_db
+# SQLite caps the parameters of one statement, so its bulk inserts come in batches that grow with the cards.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 def lesson_data(cards, *, slug="big"):

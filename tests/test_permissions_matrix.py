@@ -481,6 +481,11 @@ MATRIX: dict[str, list[Case]] = {
         Case("GET", logged_in(404), kwargs=hidden_lesson_kwargs, note="unpublished"),
         Case("GET", logged_in(404), kwargs=lambda w: {"slug": "no-such-lesson"}),
     ],
+    "flashcards_apkg": [
+        Case("GET", logged_in(200), kwargs=lesson_kwargs),
+        Case("GET", logged_in(404), kwargs=hidden_lesson_kwargs, note="unpublished"),
+        Case("POST", logged_in(405), kwargs=lesson_kwargs),
+    ],
     "flashcard_reveal": [
         Case("GET", logged_in(405), kwargs=card_kwargs("flashcard")),
         Case("POST", logged_in(302), kwargs=card_kwargs("flashcard"), data=lambda w: {"next": "lesson"}),
@@ -546,6 +551,8 @@ MATRIX: dict[str, list[Case]] = {
             data=lambda w: {
                 "desired_retention": "0.85",
                 "new_cards_per_day": "10",
+                "reviews_per_day": "200",
+                "learn_ahead_minutes": "20",
                 "time_zone": "Europe/Paris",
                 "rollover_hour": "4",
             },
@@ -556,6 +563,10 @@ MATRIX: dict[str, list[Case]] = {
             data=lambda w: {"desired_retention": "5", "new_cards_per_day": "10", "rollover_hour": "4"},
             note="re-shown with its error",
         ),
+    ],
+    "study_optimize": [
+        Case("GET", logged_in(405)),
+        Case("POST", logged_in(409), note="too few reviews to fit: refused, nothing stored"),
     ],
     "progress": [Case("GET", logged_in(200))],
     "reviews_csv": [Case("GET", logged_in(200))],
@@ -663,6 +674,27 @@ MATRIX: dict[str, list[Case]] = {
     "class_export_long": [
         Case("GET", instructors_only(200), kwargs=class_kwargs),
         Case("GET", instructors_only(404, 404), kwargs=forged_class_kwargs),
+    ],
+    # LTI: the LMS's login and launch are open to everyone (the signed launch is what signs in); with no
+    # platform in this world they are refused with a message, never a 500. Picking lessons needs a deep-linking
+    # launch; the roster refresh needs a class bound to an LMS course (this world's class is not: 404).
+    "lti_jwks": [Case("GET", everyone(200)), Case("POST", everyone(405))],
+    "lti_login": [
+        Case("GET", everyone(400), note="no issuer"),
+        Case("POST", everyone(400), data=lambda w: {"iss": "https://lms.example", "login_hint": "x"}),
+    ],
+    "lti_launch": [
+        Case("GET", everyone(405)),
+        Case("POST", everyone(403), data=lambda w: {"id_token": "a.b.c", "state": "state-x"}),
+    ],
+    "lti_deep_link": [
+        Case("GET", instructors_only(400, 400), note="no deep-linking launch in the session"),
+        Case("POST", instructors_only(400, 400), data=lambda w: {"lessons": [w.lesson.pk]}),
+    ],
+    "lti_roster_refresh": [
+        Case("GET", instructors_only(405, 405), kwargs=class_kwargs),
+        Case("POST", instructors_only(404, 404), kwargs=class_kwargs, note="a class run with a join code"),
+        Case("POST", instructors_only(404, 404), kwargs=forged_class_kwargs),
     ],
     # Authoring.
     "admin:index": [Case("GET", (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200))],
@@ -866,6 +898,12 @@ ADMIN_MATRIX = {
     "lessons.Classroom": (lambda w: w.classroom, (200, 200), (200, NOT_FOUND)),
     "lessons.PredictionSubmission": (lambda w: w.submission, (200, 200), (200, NOT_FOUND)),
     "lessons.LessonCompletion": (completion, (403, 403), (403, 403)),
+    # LTI: site configuration and the gradebook outbox, superusers only.
+    "lessons.ClassContext": (None, (403, 403), None),
+    "lessons.LessonLink": (None, (403, 403), None),
+    "lessons.ScoreOutbox": (None, (403, 403), None),
+    "lti_tool.Key": (None, (403, 403), None),
+    "lti_tool.LtiRegistration": (None, (403, 403), None),
 }
 
 

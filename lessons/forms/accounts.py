@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 
+from lessons.forms.review import BrowserZoneField
 from lessons.usernames import is_mixed_script, lookalike_of
 
 
@@ -44,12 +45,16 @@ class EmailUniqueMixin:
 
 class SignupForm(EmailUniqueMixin, UserCreationForm):
     """Django's sign-up form, refusing names that look like another account's, plus a display name and a
-    required, unique email address (issue 17)."""
+    required, unique email address (issue 17), plus the browser's time zone (filled by static/js/site.js),
+    so the new student's study day rolls over at their 4 am."""
+
+    time_zone = BrowserZoneField()
+    time_zone.widget.attrs["data-browser-zone-input"] = ""
 
     display_name = forms.CharField(label="Your name", max_length=150, help_text=DISPLAY_NAME_HELP)
     email = forms.EmailField(label="Email", max_length=254, help_text=EMAIL_HELP)
 
-    field_order = ["display_name", "email", "username", "password1", "password2"]
+    field_order = ["display_name", "email", "username", "password1", "password2", "time_zone"]
 
     class Meta(UserCreationForm.Meta):
         fields = ("username", "email")

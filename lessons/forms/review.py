@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from zoneinfo import available_timezones
 
 from django import forms
@@ -10,6 +11,12 @@ NEXT_CHOICES = [("lesson", "lesson"), ("review", "review")]
 
 class RevealForm(forms.Form):
     next = forms.ChoiceField(choices=NEXT_CHOICES, required=False)
+    # When the page drew the front (ms since the epoch); the service trusts it only within limits.
+    shown = forms.IntegerField(required=False, min_value=0, max_value=2**53)
+
+    def shown_at(self):
+        shown = self.cleaned_data.get("shown")
+        return datetime.fromtimestamp(shown / 1000, tz=UTC) if shown else None
 
 
 class RateForm(forms.Form):
@@ -50,6 +57,20 @@ class StudySettingsForm(forms.ModelForm):
         choices=time_zone_choices,
         help_text="Decides when your study day starts.",
     )
+    reviews_per_day = forms.IntegerField(
+        label="Reviews per day",
+        min_value=0,
+        max_value=9999,
+        help_text="The most cards already learnt that a review session brings back in one day (Anki's default: 200). "
+        "Cards over the limit wait for the next day.",
+    )
+    learn_ahead_minutes = forms.IntegerField(
+        label="Learn ahead (minutes)",
+        min_value=0,
+        max_value=720,
+        help_text="When nothing else is due, show a card still in its learning steps this many minutes early "
+        "(Anki's default: 20).",
+    )
     rollover_hour = forms.TypedChoiceField(
         label="New day starts at",
         coerce=int,
@@ -59,7 +80,27 @@ class StudySettingsForm(forms.ModelForm):
 
     class Meta:
         model = StudentSettings
-        fields = ["desired_retention", "new_cards_per_day", "time_zone", "rollover_hour"]
+        fields = [
+            "desired_retention",
+            "new_cards_per_day",
+            "reviews_per_day",
+            "learn_ahead_minutes",
+            "time_zone",
+            "rollover_hour",
+        ]
+
+
+class BrowserZoneField(forms.CharField):
+    """A time zone name sent by the browser (``Intl``); anything unknown counts as none."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, max_length=64, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return value if value in available_timezones() else ""
 
 
 class ThemeForm(forms.Form):

@@ -12,6 +12,8 @@ from django.db.models import Prefetch
 
 from lessons.models import OrderingExercise, OrderingItem, PredictionExercise, RubricPoint
 
+from .parse import parse_text
+
 
 class FlowList(list):
     """A short list written on one line: ``answer: [b, d, c, f, a, e]``."""
@@ -123,8 +125,6 @@ def with_ids(text, spec, missing, locations, source="<lesson file>"):
     written as plain text becomes ``{id: ..., text: "..."}``. Returns None when an edit cannot be made
     safely (the caller then writes the export instead); the result is checked by parsing it again.
     """
-    from .parse import parse_text
-
     ids = _ids_by_path(spec)
     edits = []
     for path in missing:

@@ -12,8 +12,8 @@ from django.utils.text import slugify
 
 from lessons.models.content import UID_PATTERN
 
-from . import reader
 from .errors import LessonFileError
+from .reader import FAST_LOADER, load
 
 MAX_POSITION = 2_147_483_647  # a Postgres integer
 UID_RE = re.compile(UID_PATTERN)
@@ -107,12 +107,12 @@ class _Checker:
         return value
 
 
-def parse_text(text, source="<lesson file>", *, locations=None, loader=reader.FAST_LOADER):
+def parse_text(text, source="<lesson file>", *, locations=None, loader=FAST_LOADER):
     """Validate a lesson file's text; return its spec, or raise LessonFileError (nothing is written)."""
     limit = max_bytes()
     if len(text) > limit or len(text.encode("utf-8")) > limit:
         raise LessonFileError(source, "the file", f"a lesson file of at most {limit:,} bytes")
-    data = reader.load(text, source, loader=loader, locations=locations)
+    data = load(text, source, loader=loader, locations=locations)
     return _spec(data, _Checker(source))
 
 

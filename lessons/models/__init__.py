@@ -11,6 +11,7 @@ from .content import (
     RubricPoint,
     SelfCheckQuestion,
 )
+from .lti import ClassContext, LaunchNonce, LessonLink, PlatformFrame, ScoreOutbox
 from .progress import (
     Confidence,
     LessonCompletion,
@@ -21,11 +22,21 @@ from .progress import (
     SelfCheckAttempt,
     Verdict,
 )
-from .review import CardState, CardStateKind, FlashcardReveal, Rating, ReviewLog, StudentSettings, Theme
+from .review import (
+    CardState,
+    CardStateKind,
+    FlashcardReveal,
+    ParameterFit,
+    Rating,
+    ReviewLog,
+    StudentSettings,
+    Theme,
+)
 
 __all__ = [
     "CardState",
     "CardStateKind",
+    "ClassContext",
     "ClassLesson",
     "Classroom",
     "Confidence",
@@ -33,18 +44,23 @@ __all__ = [
     "Enrollment",
     "Flashcard",
     "FlashcardReveal",
+    "LaunchNonce",
     "Lesson",
+    "ParameterFit",
     "LessonCompletion",
+    "LessonLink",
     "OrderingAttempt",
     "OrderingExercise",
     "OrderingItem",
     "OrderingReveal",
+    "PlatformFrame",
     "PredictionDraft",
     "PredictionExercise",
     "PredictionSubmission",
     "Rating",
     "ReviewLog",
     "RubricPoint",
+    "ScoreOutbox",
     "SelfCheckAttempt",
     "SelfCheckQuestion",
     "StudentSettings",

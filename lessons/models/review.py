@@ -82,6 +82,10 @@ class ReviewLogQuerySet(models.QuerySet):
         """Ratings that were not undone."""
         return self.filter(undone_at__isnull=True)
 
+    def scheduled(self):
+        """Live ratings that scheduled their card (practice ratings left the schedule alone)."""
+        return self.live().filter(practice=False)
+
 
 class ReviewLog(models.Model):
     """One rating, never edited except to mark it undone. Keeps the state before it, for undo."""
@@ -90,7 +94,13 @@ class ReviewLog(models.Model):
     card = models.ForeignKey(Flashcard, on_delete=models.CASCADE, related_name="review_logs")
     rating = models.PositiveSmallIntegerField(choices=Rating.choices)
     reviewed_at = models.DateTimeField()
-    duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text="From reveal to rating.")
+    duration_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="From the front shown to the rating (Anki's answer time)."
+    )
+    revealed_at = models.DateTimeField(null=True, blank=True, help_text="When the answer was shown.")
+    practice = models.BooleanField(
+        default=False, help_text="A practice rating of a card that was not due: logged, the schedule unchanged."
+    )
     retrievability_before = models.FloatField(null=True, blank=True)
     # The state before the rating (null when the card was new), so undo restores it exactly.
     state_before = models.PositiveSmallIntegerField(choices=CardStateKind.choices, null=True, blank=True)
@@ -130,11 +140,16 @@ class ReviewLog(models.Model):
 
 
 class FlashcardReveal(models.Model):
-    """The last time a student turned a card over; the review duration starts here."""
+    """The last time a student turned a card over, and when its front was shown before that.
+
+    A reveal counts for the rating that follows it in the same sitting only (see
+    ``lessons.services.review.REVEAL_EXPIRES_AFTER``).
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flashcard_reveals")
     card = models.ForeignKey(Flashcard, on_delete=models.CASCADE, related_name="reveals")
     revealed_at = models.DateTimeField()
+    shown_at = models.DateTimeField(null=True, blank=True, help_text="When the front was shown (the duration starts).")
 
     class Meta:
         ordering = ["-revealed_at"]
@@ -172,6 +187,10 @@ class StudentSettings(models.Model):
         validators=[MaxValueValidator(500)],
         help_text="Reviews a day the Today page counts toward; 0: no goal.",
     )
+    reviews_per_day = models.PositiveSmallIntegerField(default=200, validators=[MaxValueValidator(9999)])
+    learn_ahead_minutes = models.PositiveSmallIntegerField(default=20, validators=[MaxValueValidator(720)])
+    # The FSRS weights this student is scheduled with (None: FSRS's defaults); set by the optimizer.
+    fsrs_parameters = models.JSONField(null=True, blank=True)
 
     objects = StudentSettingsQuerySet.as_manager()
 
@@ -193,3 +212,29 @@ class StudentSettings(models.Model):
     def zone(self) -> ZoneInfo:
         """The student's time zone (blank: the site's ``TIME_ZONE``)."""
         return ZoneInfo(self.time_zone or settings.TIME_ZONE)
+
+
+class ParameterFit(models.Model):
+    """One run of the FSRS optimizer for a student (their own history, or their class's pooled)."""
+
+    class Source(models.TextChoices):
+        STUDENT = "student", "Your own reviews"
+        CLASS = "class", "Your class's reviews (pooled)"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="parameter_fits")
+    fitted_at = models.DateTimeField()
+    source = models.CharField(max_length=16, choices=Source.choices)
+    reviews = models.PositiveIntegerField(help_text="Reviews the parameters were fitted on.")
+    parameters = models.JSONField()
+    log_loss_before = models.FloatField()
+    log_loss_after = models.FloatField()
+    rmse_before = models.FloatField()
+    rmse_after = models.FloatField()
+    kept = models.BooleanField(help_text="Kept only when they lowered the log loss on the student's own history.")
+
+    class Meta:
+        ordering = ["-fitted_at"]
+        indexes = [models.Index(fields=["user", "fitted_at"], name="parameterfit_user_time")]
+
+    def __str__(self):
+        return f"{self.user} fit {self.fitted_at:%Y-%m-%d} ({'kept' if self.kept else 'not kept'})"

@@ -204,16 +204,55 @@ def long_rows(classroom: Classroom):
         yield [iso(moment), *row, "true" if archived else ""]
 
 
+# The review history in the FSRS optimizer's own columns (open-spaced-repetition's fsrs-optimizer and
+# fsrs-rs read ``card_id, review_time, review_rating, review_state, review_duration``), then readable ones.
+# ``review_state`` is the card's state when it was rated: 0 New, 1 Learning, 2 Review, 3 Relearning.
+# ``card_id`` is the card's database id (what the optimizer groups by); ``card_uid`` its id in lesson files.
+# Practice ratings (which left the schedule alone) are not scheduling history and are left out.
+REVIEW_HISTORY_HEADER = [
+    "card_id",
+    "review_time",
+    "review_rating",
+    "review_state",
+    "review_duration",
+    "reviewed_at",
+    "lesson",
+    "card_front",
+    "card_uid",
+    "card_archived",
+]
+
+
 def review_history_rows(user):
-    """Header then one row per rating of ``user`` that was not undone, oldest first (streamed in chunks)."""
-    yield ["card", "lesson", "rating", "reviewed_at", "duration_ms", "card_archived"]
-    logs = ReviewLog.objects.live().filter(user=user).select_related("card__lesson").order_by("reviewed_at", "pk")
-    for log in logs.iterator(chunk_size=2000):
+    """Header then one row per scheduled rating of ``user`` that was not undone, oldest first (streamed)."""
+    yield REVIEW_HISTORY_HEADER
+    logs = (
+        ReviewLog.objects.scheduled()
+        .filter(user=user)
+        .order_by("reviewed_at", "pk")
+        .values_list(
+            "card_id",
+            "reviewed_at",
+            "rating",
+            "state_before",
+            "duration_ms",
+            "card__lesson__title",
+            "card__front",
+            "card__uid",
+            "card__archived_at",
+        )
+    )
+    rows = logs.iterator(chunk_size=2000)
+    for card_id, reviewed_at, rating, state_before, duration_ms, lesson, front, uid, archived_at in rows:
         yield [
-            safe_text(log.card.front),
-            safe_text(log.card.lesson.title),
-            log.get_rating_display(),
-            log.reviewed_at.astimezone(UTC).isoformat(),
-            "" if log.duration_ms is None else log.duration_ms,
-            "true" if log.card.archived_at else "",
+            card_id,
+            round(reviewed_at.timestamp() * 1000),
+            rating,
+            state_before or 0,
+            0 if duration_ms is None else duration_ms,
+            iso(reviewed_at),
+            safe_text(lesson),
+            safe_text(front),
+            uid,
+            "true" if archived_at else "",
         ]

@@ -17,6 +17,7 @@ from lessons.forms.prediction import PREDICTION_MAX_LENGTH, PredictionForm
 from lessons.forms.selfcheck import SelfCheckRevealForm
 from lessons.models import (
     CardState,
+    CardStateKind,
     Confidence,
     Flashcard,
     FlashcardReveal,
@@ -241,13 +242,19 @@ def prediction_exercise(user, exercise, *, form=None, focus="") -> dict:
 
 @dataclass
 class CardView:
-    """One card as a student sees it now: revealed or not, and the four ratings with their intervals."""
+    """One card as a student sees it now: revealed or not, and the four ratings with their intervals.
+
+    ``practice``: the card is not due, so a rating now is practice (logged, the schedule unchanged).
+    """
 
     card: Flashcard
     state: CardState | None
     revealed: bool
     previews: list
     undo_log: ReviewLog | None
+    practice: bool = False
+    zone: object = None
+    shown_ms: int = 0  # when this front was drawn (ms since the epoch): the answer time starts here
 
     @property
     def version(self):
@@ -255,38 +262,61 @@ class CardView:
 
     @property
     def buttons(self):
-        """(rating value, name, interval label) for the four rating buttons."""
+        """(rating value, name, interval label) for the four rating buttons; no interval for practice."""
+        if self.practice:
+            return [(value, label, "") for value, label in Rating.choices]
         return [(outcome.rating, Rating(outcome.rating).label, outcome.label) for outcome in self.previews]
 
     @property
     def due_now(self):
+        """Due without learning ahead (a Review card: from its day's rollover)."""
         return self.state is not None and self.state.due <= timezone.now()
 
     @property
     def next_due_label(self):
+        """When the card becomes available: a learning step in minutes, a Review card from its day's rollover."""
         if self.state is None:
             return ""
+        if self.state.state == CardStateKind.REVIEW:
+            local = self.state.due.astimezone(self.zone)
+            return f"{local:%a %-d %b}, from {local:%H:%M}"
         # whole minutes, rounded up: a card due in 59.9 s reads "1m" as its button said
         seconds = max(0, (self.state.due - timezone.now()).total_seconds())
-        return scheduling.format_interval(timedelta(minutes=math.ceil(seconds / 60)))
+        return "in " + scheduling.format_interval(timedelta(minutes=math.ceil(seconds / 60)))
 
 
-def card_view(user, card, *, state, revealed_at, retention, last_log) -> CardView:
-    revealed = revealed_at is not None and (
-        state is None or state.last_review is None or revealed_at > state.last_review
+def card_view(user, card, *, state, revealed_at, study_settings, last_log, now=None) -> CardView:
+    now = now or timezone.now()
+    clock = scheduling.StudyClock.of(study_settings)
+    memory = scheduling.MemoryState.of(state)
+    revealed = scheduling.reveal_counts(
+        revealed_at, last_review=state.last_review if state else None, now=now, clock=clock
     )
+    learn_ahead = timedelta(minutes=study_settings.learn_ahead_minutes)
+    practice = not scheduling.is_due(memory, now=revealed_at if revealed else now, clock=clock, learn_ahead=learn_ahead)
     previews = []
-    if revealed:
+    if revealed and not practice:
         # As of the reveal, as the rating will be computed (see lessons.scheduling): the labels stay exact.
         previews = scheduling.preview(
             user_id=user.pk,
             card_id=card.pk,
-            memory=scheduling.MemoryState.of(state),
+            memory=memory,
             now=revealed_at,
-            desired_retention=retention,
+            desired_retention=study_settings.desired_retention,
+            parameters=study_settings.fsrs_parameters,
+            clock=clock,
         )
     undo_log = last_log if last_log is not None and last_log.card_id == card.pk else None
-    return CardView(card=card, state=state, revealed=revealed, previews=previews, undo_log=undo_log)
+    return CardView(
+        card=card,
+        state=state,
+        revealed=revealed,
+        previews=previews,
+        undo_log=undo_log,
+        practice=practice,
+        zone=study_settings.zone,
+        shown_ms=round(now.timestamp() * 1000),
+    )
 
 
 def last_live_log(user):
@@ -301,7 +331,7 @@ def flashcard_states(user, lesson) -> dict:
         return {"flashcard_views": {}}
     states = {state.card_id: state for state in CardState.objects.filter(user=user, card__lesson=lesson)}
     reveals = dict(FlashcardReveal.objects.filter(user=user, card__lesson=lesson).values_list("card_id", "revealed_at"))
-    retention = StudentSettings.objects.for_user(user).desired_retention
+    study_settings = StudentSettings.objects.for_user(user)
     last_log = last_live_log(user)
     return {
         "flashcard_views": {
@@ -310,7 +340,7 @@ def flashcard_states(user, lesson) -> dict:
                 card,
                 state=states.get(card.pk),
                 revealed_at=reveals.get(card.pk),
-                retention=retention,
+                study_settings=study_settings,
                 last_log=last_log,
             )
             for card in cards
@@ -325,7 +355,7 @@ def flashcard(user, card) -> dict:
         card,
         state=CardState.objects.filter(user=user, card=card).first(),
         revealed_at=FlashcardReveal.objects.filter(user=user, card=card).values_list("revealed_at", flat=True).first(),
-        retention=StudentSettings.objects.for_user(user).desired_retention,
+        study_settings=StudentSettings.objects.for_user(user),
         last_log=last_live_log(user),
     )
     return {"lesson": card.lesson, "card": card, "fc": fc}

@@ -22,8 +22,9 @@ def review_session(user) -> dict:
             q.head_card,
             state=q.head_state,
             revealed_at=revealed_at,
-            retention=study_settings.desired_retention,
+            study_settings=study_settings,
             last_log=None,
+            now=now,
         )
     last_log = ReviewLog.objects.live().filter(user=user).select_related("card").order_by("-reviewed_at", "-pk").first()
     return {

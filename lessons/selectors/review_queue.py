@@ -1,19 +1,27 @@
 """The review queue: which cards a student studies now, and the student's study day.
 
 A study day starts at the student's rollover hour (default 4 am, as in Anki) in
-their time zone (blank: the site's ``TIME_ZONE``). Learning and relearning cards
-are due at their exact time; a Review card counts as due for the whole study day
-it falls in, as Anki does. New cards come after the due ones, in lesson order,
-up to the student's daily cap of new cards per study day.
+their time zone (set from the browser at sign-up; blank: the site's ``TIME_ZONE``).
+Anki's queue rules (its v3 scheduler):
+
+1. Intraday learning and relearning cards that are due come first, at their exact time.
+2. Then Review cards due by the end of this study day, oldest study day first, and within
+   one study day in an order shuffled with a seed of (student, day), so cards learnt
+   together do not always come back together; at most ``reviews_per_day`` a day.
+3. Then new cards, in lesson order, at most ``new_cards_per_day`` a day.
+4. When nothing else is left, (re)learning cards due within the learn-ahead limit
+   (default 20 minutes) are shown early, instead of "Nothing due" for a few minutes.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef
+from django.db.models import CharField, Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, Value
+from django.db.models.functions import MD5, Cast, Concat, TruncDate
 
 from lessons.models import (
     CardState,
+    CardStateKind,
     ClassLesson,
     Flashcard,
     FlashcardReveal,
@@ -70,22 +78,58 @@ def new_cards(user):
     )
 
 
+def study_day_sql(field, study_settings):
+    """SQL: the study date of a datetime column (shift by the rollover hour, then the local date)."""
+    shifted = ExpressionWrapper(F(field) - timedelta(hours=study_settings.rollover_hour), output_field=DateTimeField())
+    return TruncDate(shifted, tzinfo=study_settings.zone)
+
+
+def done_since(user, start):
+    """New cards introduced and Review cards reviewed since ``start`` (practice and undone ones excluded)."""
+    return (
+        ReviewLog.objects.scheduled()
+        .filter(user=user, reviewed_at__gte=start)
+        .aggregate(
+            new=Count("pk", filter=Q(state_before__isnull=True)),
+            reviews=Count("pk", filter=Q(state_before=CardStateKind.REVIEW)),
+        )
+    )
+
+
 def new_introduced_since(user, start):
     """How many new cards the student rated for the first time since ``start`` (undone ones excluded)."""
-    return ReviewLog.objects.live().filter(user=user, reviewed_at__gte=start, state_before__isnull=True).count()
+    return done_since(user, start)["new"]
+
+
+LEARNING_STATES = (CardStateKind.LEARNING, CardStateKind.RELEARNING)
+
+
+def reviews_in_order(states, *, user, today, study_settings):
+    """Review cards in due order (by study day), shuffled within a day with a seed of (student, day)."""
+    seed = f"{user.pk}:{today.isoformat()}:"
+    return states.filter(state=CardStateKind.REVIEW).order_by(
+        study_day_sql("due", study_settings), MD5(Concat(Value(seed), Cast("card_id", CharField()))), "pk"
+    )
 
 
 @dataclass
 class Queue:
     """The student's queue now: counts and the card to show first."""
 
-    due_count: int
+    learning_count: int
+    review_count: int
     new_count: int
     new_limit: int
+    review_limit: int
     head_state: CardState | None
     head_card: Flashcard | None
     day_start: datetime
     day_end: datetime
+    learn_ahead_count: int = 0
+
+    @property
+    def due_count(self):
+        return self.learning_count + self.review_count + self.learn_ahead_count
 
     @property
     def left(self):
@@ -93,30 +137,58 @@ class Queue:
 
 
 def queue_for(user, *, now, study_settings, with_head=True):
-    """Counts of due and new cards (new ones capped for the day), and the first card. Five queries at most."""
+    """Counts of the student's cards to study now (capped for the day), and the first card. Four queries at most."""
     zone = study_settings.zone
     start = day_start(now, zone=zone, rollover_hour=study_settings.rollover_hour)
     end = next_day_start(start, zone=zone, rollover_hour=study_settings.rollover_hour)
-    due = CardState.objects.published().due_for(user, now=now, day_end=end)
-    due_count = due.count()
-    new_limit = max(0, study_settings.new_cards_per_day - new_introduced_since(user, start))
+    ahead = now + timedelta(minutes=study_settings.learn_ahead_minutes)
+    states = CardState.objects.published().filter(user=user)
+    learning = Q(state__in=LEARNING_STATES)
+    counts = states.filter(due__lt=max(end, ahead)).aggregate(
+        learning=Count("pk", filter=learning & Q(due__lte=now)),
+        ahead=Count("pk", filter=learning & Q(due__gt=now, due__lte=ahead)),
+        reviews=Count("pk", filter=Q(state=CardStateKind.REVIEW, due__lt=end)),
+    )
+    done = done_since(user, start)
+    review_limit = max(0, study_settings.reviews_per_day - done["reviews"])
+    review_count = min(counts["reviews"], review_limit)
+    new_limit = max(0, study_settings.new_cards_per_day - done["new"])
     new = new_cards(user)
     new_count = new[:new_limit].count() if new_limit else 0
+    ahead_count = counts["ahead"] if not (counts["learning"] or review_count or new_count) else 0
     head_state = head_card = None
     if with_head:
-        if due_count:
-            head_state = due.select_related("card__lesson").first()
-            head_card = head_state.card if head_state else None
+        if counts["learning"]:
+            head_state = (
+                states.filter(learning, due__lte=now).order_by("due", "pk").select_related("card__lesson").first()
+            )
+        elif review_count:
+            head_state = (
+                reviews_in_order(
+                    states.filter(due__lt=end), user=user, today=start.date(), study_settings=study_settings
+                )
+                .select_related("card__lesson")
+                .first()
+            )
         elif new_count:
             head_card = new.select_related("lesson").first()
+        elif ahead_count:
+            head_state = (
+                states.filter(learning, due__lte=ahead).order_by("due", "pk").select_related("card__lesson").first()
+            )
+        if head_state is not None:
+            head_card = head_state.card
     return Queue(
-        due_count=due_count,
+        learning_count=counts["learning"],
+        review_count=review_count,
         new_count=new_count,
         new_limit=new_limit,
+        review_limit=review_limit,
         head_state=head_state,
         head_card=head_card,
         day_start=start,
         day_end=end,
+        learn_ahead_count=ahead_count,
     )
 
 

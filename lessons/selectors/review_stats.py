@@ -6,8 +6,7 @@ Days are study days: the student's time zone, starting at their rollover hour.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Q
 
 from lessons.models import CardState, CardStateKind, Rating, ReviewLog, StudentSettings
 from lessons.selectors import review_queue as queue
@@ -61,18 +60,12 @@ class Bar:
     height: int
 
 
-def _study_day(field, study_settings):
-    """SQL: the study date of a datetime column (shift by the rollover hour, then the local date)."""
-    shifted = ExpressionWrapper(F(field) - timedelta(hours=study_settings.rollover_hour), output_field=DateTimeField())
-    return TruncDate(shifted, tzinfo=study_settings.zone)
-
-
 def reviews_per_day(user, *, since, study_settings):
     """{study date: number of ratings} since ``since`` (undone ratings excluded); one query."""
     rows = (
         ReviewLog.objects.live()
         .filter(user=user, reviewed_at__gte=since)
-        .annotate(day=_study_day("reviewed_at", study_settings))
+        .annotate(day=queue.study_day_sql("reviewed_at", study_settings))
         .values("day")
         .annotate(n=Count("pk"))
         .order_by()
@@ -132,7 +125,7 @@ def due_forecast(user, *, today, study_settings):
     rows = (
         CardState.objects.published()
         .filter(user=user, due__lt=end)
-        .annotate(day=_study_day("due", study_settings))
+        .annotate(day=queue.study_day_sql("due", study_settings))
         .values("day")
         .annotate(n=Count("pk"))
         .order_by()
@@ -159,9 +152,11 @@ def due_forecast(user, *, today, study_settings):
 
 
 def retention(user, *, now):
-    """Share of ratings of Review-state cards that were not Again, over the last 30 days (one query)."""
+    """Share of ratings of Review-state cards that were not Again, over the last 30 days (one query).
+
+    Practice ratings are left out: the card was not due, so they say nothing about the schedule."""
     totals = (
-        ReviewLog.objects.live()
+        ReviewLog.objects.scheduled()
         .filter(user=user, reviewed_at__gte=now - timedelta(days=RETENTION_DAYS), state_before=CardStateKind.REVIEW)
         .aggregate(total=Count("pk"), passed=Count("pk", filter=~Q(rating=Rating.AGAIN)))
     )

@@ -15,14 +15,23 @@ from lessons.models import (
     SelfCheckAttempt,
 )
 from lessons.selectors.lesson_progress import progress_for
+from lessons.services.lti import scores_enqueue
 
 
 def lesson_progress_record(*, user, lesson: Lesson) -> LessonCompletion | None:
     """Record the student's completion of ``lesson`` if every activity is done; the existing one otherwise.
 
     Call it after any write that may finish an activity. Returns None while the
-    lesson is unfinished. A double call records once (unique constraint).
+    lesson is unfinished. A double call records once (unique constraint). The new
+    progress also goes to the outbox of LMS gradebooks linked to the lesson, in the
+    same transaction as the activity (one query when there is no such link).
     """
+    completion = _completion_record(user=user, lesson=lesson)
+    scores_enqueue(user=user, lesson=lesson)
+    return completion
+
+
+def _completion_record(*, user, lesson: Lesson) -> LessonCompletion | None:
     existing = LessonCompletion.objects.filter(user=user, lesson=lesson).first()
     if existing:
         return existing

@@ -1,6 +1,6 @@
 """Flashcard reviews: reveal, rate (scheduled by FSRS), undo. Keyword-only, typed, atomic."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,16 +20,25 @@ STALE_MESSAGE = (
 )
 
 
-def review_reveal(*, user, card: Flashcard, revealed_at: datetime | None = None) -> FlashcardReveal:
-    """Record that the student turned the card over; the review duration starts here. One upsert."""
+EXPIRED_MESSAGE = "That answer was shown too long ago (or yesterday). Show it again to rate the card."
+
+
+def review_reveal(
+    *, user, card: Flashcard, revealed_at: datetime | None = None, shown_at: datetime | None = None
+) -> FlashcardReveal:
+    """Record that the student turned the card over (and when its front was shown). One upsert.
+
+    ``shown_at`` comes from the page (when it drew the front); it is only trusted within
+    ``MAX_DURATION_MS`` before the reveal, else the front counts as shown at the reveal.
+    """
     revealed_at = revealed_at or timezone.now()
+    if shown_at is None or not (revealed_at - timedelta(milliseconds=MAX_DURATION_MS) <= shown_at <= revealed_at):
+        shown_at = revealed_at
+    reveal = FlashcardReveal(user=user, card=card, revealed_at=revealed_at, shown_at=shown_at)
     FlashcardReveal.objects.bulk_create(
-        [FlashcardReveal(user=user, card=card, revealed_at=revealed_at)],
-        update_conflicts=True,
-        unique_fields=["user", "card"],
-        update_fields=["revealed_at"],
+        [reveal], update_conflicts=True, unique_fields=["user", "card"], update_fields=["revealed_at", "shown_at"]
     )
-    return FlashcardReveal(user=user, card=card, revealed_at=revealed_at)
+    return reveal
 
 
 def review_record(
@@ -39,27 +48,35 @@ def review_record(
     rating: Rating,
     version: int,
     reviewed_at: datetime | None = None,
-    desired_retention: float | None = None,
-) -> tuple[CardState, ReviewLog]:
+    practice: bool = False,
+    study_settings: StudentSettings | None = None,
+) -> tuple[CardState | None, ReviewLog]:
     """Schedule the card with FSRS and log the rating; refuse a stale version or an unrevealed card.
 
-    The CardState row is locked while it is updated; two first ratings of a new card race on the
-    unique (user, card) constraint and the loser is refused like any stale form.
+    A rating of a card that is not due (see ``scheduling.is_due``), or any rating with ``practice=True``
+    (a shuffle or missed-only mode), is practice: logged with ``practice=True`` and the card's schedule
+    left exactly as it was. The CardState row is locked while it is updated; two first ratings of a new
+    card race on the unique (user, card) constraint and the loser is refused like any stale form.
     """
     reviewed_at = reviewed_at or timezone.now()
-    if desired_retention is None:
-        desired_retention = (
-            StudentSettings.objects.filter(user=user).values_list("desired_retention", flat=True).first()
-            or scheduling.DEFAULT_RETENTION
-        )
+    study_settings = study_settings or StudentSettings.objects.for_user(user)
+    clock = scheduling.StudyClock.of(study_settings)
     with transaction.atomic():
         state = CardState.objects.select_for_update().filter(user=user, card=card).first()
         if (state.version if state else 0) != version:
             raise ApplicationError(STALE_MESSAGE, status=409)
         reveal = FlashcardReveal.objects.filter(user=user, card=card).first()
-        if reveal is None or (state is not None and state.last_review and reveal.revealed_at <= state.last_review):
+        last_review = state.last_review if state else None
+        if reveal is None or (last_review and reveal.revealed_at <= last_review):
             raise ApplicationError("Show the answer before rating the card.", status=409)
+        if not scheduling.reveal_counts(reveal.revealed_at, last_review=last_review, now=reviewed_at, clock=clock):
+            raise ApplicationError(EXPIRED_MESSAGE, status=409)
         memory = scheduling.MemoryState.of(state)
+        learn_ahead = timedelta(minutes=study_settings.learn_ahead_minutes)
+        if memory.is_new and practice:
+            raise ApplicationError("A new card is learnt in a review first; practise it once it is scheduled.", 409)
+        if practice or not scheduling.is_due(memory, now=reveal.revealed_at, clock=clock, learn_ahead=learn_ahead):
+            return state, _practice_log(user=user, card=card, rating=rating, state=state, reveal=reveal, at=reviewed_at)
         # As of the reveal, when the buttons showed their intervals; the interval runs from now.
         outcome = scheduling.review(
             user_id=user.pk,
@@ -68,7 +85,9 @@ def review_record(
             rating=rating,
             now=reveal.revealed_at,
             answered_at=reviewed_at,
-            desired_retention=desired_retention,
+            desired_retention=study_settings.desired_retention,
+            parameters=study_settings.fsrs_parameters,
+            clock=clock,
         )
         after = outcome.after
         fields = {
@@ -92,13 +111,13 @@ def review_record(
                 setattr(state, name, value)
             state.version += 1
             state.save()
-        duration = (reviewed_at - reveal.revealed_at).total_seconds() * 1000
         log = ReviewLog.objects.create(
             user=user,
             card=card,
             rating=int(rating),
             reviewed_at=reviewed_at,
-            duration_ms=max(0, min(round(duration), MAX_DURATION_MS)),
+            duration_ms=_duration_ms(reveal, reviewed_at),
+            revealed_at=reveal.revealed_at,
             retrievability_before=None if memory.is_new else outcome.retrievability_before,
             state_before=memory.state,
             step_before=memory.step,
@@ -116,6 +135,41 @@ def review_record(
         if memory.is_new:  # a card's first rating may finish the lesson's flashcards
             lesson_progress_record(user=user, lesson=card.lesson)
     return state, log
+
+
+def _duration_ms(reveal, reviewed_at):
+    """From the front shown to the rating (Anki's answer time), capped."""
+    duration = (reviewed_at - (reveal.shown_at or reveal.revealed_at)).total_seconds() * 1000
+    return max(0, min(round(duration), MAX_DURATION_MS))
+
+
+def _practice_log(*, user, card, rating, state, reveal, at) -> ReviewLog:
+    """Log a practice rating: the card's state before and after are the same, its schedule untouched.
+
+    The reveal is used up (deleted): the card turns back to its front, and a second click is refused.
+    """
+    FlashcardReveal.objects.filter(pk=reveal.pk).delete()
+    return ReviewLog.objects.create(
+        user=user,
+        card=card,
+        rating=int(rating),
+        reviewed_at=at,
+        duration_ms=_duration_ms(reveal, at),
+        revealed_at=reveal.revealed_at,
+        practice=True,
+        state_before=state.state,
+        step_before=state.step,
+        stability_before=state.stability,
+        difficulty_before=state.difficulty,
+        due_before=state.due,
+        last_review_before=state.last_review,
+        reps_before=state.reps,
+        lapses_before=state.lapses,
+        state_after=state.state,
+        stability_after=state.stability,
+        difficulty_after=state.difficulty,
+        due_after=state.due,
+    )
 
 
 def review_undo(*, user, log_id: int, undone_at: datetime | None = None) -> ReviewLog:
@@ -140,7 +194,9 @@ def review_undo(*, user, log_id: int, undone_at: datetime | None = None) -> Revi
         )
         if latest != log.pk or state is None:
             raise ApplicationError("Only the latest rating of a card can be undone.", status=409)
-        if log.state_before is None:
+        if log.practice:
+            pass  # a practice rating never changed the schedule
+        elif log.state_before is None:
             state.delete()
         else:
             state.state = log.state_before
@@ -158,17 +214,9 @@ def review_undo(*, user, log_id: int, undone_at: datetime | None = None) -> Revi
     return log
 
 
-def settings_save(*, user, desired_retention: float, new_cards_per_day: int, time_zone: str, rollover_hour: int):
-    """Create or update the student's study settings."""
-    study_settings, _ = StudentSettings.objects.update_or_create(
-        user=user,
-        defaults={
-            "desired_retention": desired_retention,
-            "new_cards_per_day": new_cards_per_day,
-            "time_zone": time_zone,
-            "rollover_hour": rollover_hour,
-        },
-    )
+def settings_save(*, user, **fields):
+    """Create or update the student's study settings (any of the form's fields)."""
+    study_settings, _ = StudentSettings.objects.update_or_create(user=user, defaults=fields)
     return study_settings
 
 

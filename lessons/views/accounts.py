@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from lessons import throttle
 from lessons.forms.accounts import AccountForm, LoginForm, SignupForm
+from lessons.services.review import settings_save
 
 
 @login_not_required
@@ -30,6 +31,8 @@ def signup(request):
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
+        if form.cleaned_data["time_zone"]:  # from the browser; without JavaScript the site's zone until set
+            settings_save(user=user, time_zone=form.cleaned_data["time_zone"])
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Your account is ready. Pick a lesson to start.")
         return redirect("home")

@@ -5,12 +5,10 @@ A student gets 403 on instructor pages; an instructor gets 404 for a class
 they do not teach, so class ids reveal nothing.
 """
 
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +18,7 @@ from lessons import throttle
 from lessons.errors import ApplicationError
 from lessons.forms.classes import ClassroomForm, JoinForm, expires_on
 from lessons.models import ClassLesson, Classroom, Lesson
+from lessons.roles import instructor_required, is_instructor
 from lessons.selectors.class_dashboard import SORTS, class_dashboard, parse_sort
 from lessons.selectors.class_report import lesson_report
 from lessons.selectors.class_student import student_report
@@ -28,21 +27,6 @@ from lessons.selectors.exports import long_rows, wide_rows
 from lessons.services import classes as services
 
 from .htmx import csv_response, page_or_fragment
-
-
-def is_instructor(user) -> bool:
-    """Staff members who may create classes (the Instructors group, or the permission given directly)."""
-    return user.is_authenticated and user.is_active and user.is_staff and user.has_perm("lessons.add_classroom")
-
-
-def instructor_required(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not is_instructor(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _taught(request, class_id):
@@ -202,7 +186,9 @@ def _sort_headings(classroom, board):
 @instructor_required
 @require_GET
 def dashboard(request, class_id):
-    classroom = _taught(request, class_id)
+    classroom = get_object_or_404(
+        Classroom.objects.taught_by(request.user).select_related("lti_binding__context"), pk=class_id
+    )
     sort, descending = parse_sort(request.GET.get("sort"))
     attention_only = request.GET.get("attention") == "1"
     board = class_dashboard(
@@ -214,6 +200,7 @@ def dashboard(request, class_id):
         "sorts": SORTS,
         "sort_headings": _sort_headings(classroom, board),
         "join_url": request.build_absolute_uri(classroom.get_join_url()),
+        "binding": getattr(classroom, "lti_binding", None),  # the LMS course the class mirrors, if any
     }
     return page_or_fragment(request, "classes/dashboard.html", context, fragment="grid")
 

@@ -2,11 +2,13 @@
 
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from lessons.models import Course, Flashcard, Lesson
+from lessons.selectors.anki_deck import lesson_apkg
 from lessons.selectors.content import practice_lesson
 from lessons.selectors.lesson_progress import lessons_progress
 from lessons.selectors.practice_page import practice_page
@@ -34,6 +36,15 @@ def course_detail(request, slug):
 def lesson_detail(request, slug):
     lesson = practice_lesson(Lesson.objects.published(), slug=slug)
     return render(request, "lessons/lesson_detail.html", practice_page(request.user, lesson))
+
+
+@require_GET
+def anki_deck(request, slug):
+    """The lesson's flashcards as an Anki deck; a second download updates the same notes in Anki."""
+    lesson = get_object_or_404(Lesson.objects.published().select_related("course"), slug=slug)
+    response = HttpResponse(lesson_apkg(lesson), content_type="application/apkg")
+    response["Content-Disposition"] = f'attachment; filename="{lesson.slug}.apkg"'
+    return response
 
 
 @require_GET

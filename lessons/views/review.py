@@ -57,7 +57,7 @@ def reveal(request, card_id):
     form = RevealForm(request.POST)
     if not form.is_valid():
         return alert_response(request, "That page does not exist.")
-    services.review_reveal(user=request.user, card=card)
+    services.review_reveal(user=request.user, card=card, shown_at=form.shown_at())
     return _respond(request, card, form.cleaned_data["next"])
 
 

@@ -7,17 +7,39 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lessons.errors import ApplicationError
 from lessons.forms.review import GoalForm, StudySettingsForm, ThemeForm
 from lessons.models import StudentSettings
+from lessons.selectors.schedule_fit import schedule_summary
+from lessons.services import optimizer
 from lessons.services import review as services
+
+from .htmx import alert_response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def study_settings(request):
-    form = StudySettingsForm(request.POST or None, instance=StudentSettings.objects.for_user(request.user))
+    current = StudentSettings.objects.for_user(request.user)
+    form = StudySettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
         services.settings_save(user=request.user, **form.cleaned_data)
         messages.success(request, "Your study settings are saved.")
         return redirect("study_settings")
-    return render(request, "lessons/study_settings.html", {"form": form})
+    return render(request, "lessons/study_settings.html", {"form": form, **schedule_summary(request.user, current)})
+
+
+@require_POST
+def optimize(request):
+    """ "Optimize my schedule": fit the student's FSRS parameters now and say what came of it."""
+    try:
+        fit = optimizer.parameters_fit(user=request.user)
+    except ApplicationError as refused:
+        return alert_response(request, refused.message, status=refused.status)
+    verdict = (
+        "Your schedule now uses them." if fit.kept else "They did not fit you better, so your schedule is unchanged."
+    )
+    messages.success(
+        request,
+        f"Fitted on {fit.reviews} reviews ({fit.get_source_display().lower()}): log loss {fit.log_loss_before:.3f} "
+        f"to {fit.log_loss_after:.3f}, RMSE {fit.rmse_before:.1%} to {fit.rmse_after:.1%}. {verdict}",
+    )
 
 
 @require_POST

@@ -10,6 +10,12 @@
   } else {
     showJsOnly();
   }
+  // Sign-up: send the browser's time zone, so the new student's study day rolls over at their 4 am.
+  document.querySelectorAll("[data-browser-zone-input]").forEach(function (input) {
+    if (window.Intl && !input.value) {
+      input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    }
+  });
   if (!window.htmx) {
     return;
   }

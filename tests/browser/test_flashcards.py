@@ -213,6 +213,19 @@ def test_settings_offer_the_browsers_time_zone(browser, live_server, student):
     context.close()
 
 
+def test_sign_up_takes_the_browsers_time_zone(browser, live_server):
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.get_by_label("Username").fill("tokyo-student")
+    page.get_by_label("Password", exact=True).fill("a-Long-passw0rd")
+    page.get_by_label("Password confirmation").fill("a-Long-passw0rd")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#alerts")).to_contain_text("Your account is ready.")
+    assert StudentSettings.objects.get(user__username="tokyo-student").time_zone == "Asia/Tokyo"
+    context.close()
+
+
 @pytest.mark.parametrize("javascript", [True, False])
 def test_the_print_layouts_print_button_is_offered_only_when_it_can_print(
     browser, live_server, student, diffusion, javascript

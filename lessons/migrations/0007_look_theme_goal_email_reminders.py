@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("lessons", "0004_stable_ids_and_archive"),
+        ("lessons", "0006_study_days_queue_caps_practice_and_fitted_parameters"),
     ]
 
     # One account per email address, whatever its case: password reset mails the account with that address.

@@ -1,0 +1,403 @@
+"""A simulated class learning through the real review services, and the optimizer's fit time.
+
+``python -m bench.learning`` (see docs/performance.md, "Learning"). Each simulated student has a
+"true" memory: FSRS-6 with parameters drawn around the defaults, one set per student. They study
+once a day, at a regular time (the same local hour every day, late in the evening: the case the
+study-day fix is for) or at irregular times, through ``queue_for`` (what /review/ shows next),
+``review_reveal`` and ``review_record`` (what its buttons post). A card is recalled with the
+probability its true retrievability gives at that moment (real elapsed time), and rated Again when
+forgotten, else Hard, Good or Easy. Achieved retention is the share of non-Again ratings of
+Review-state cards, as on /progress/ and in Anki's "true retention".
+
+Then every student's parameters are fitted from their history (``parameters_fit``), and they go
+on studying the same way: the second half is measured with the parameters they were given.
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import fsrs_rs_python as fsrs_rs
+
+DEFAULT = list(fsrs_rs.DEFAULT_PARAMETERS)
+ZONES = ["Europe/Paris", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "America/Los_Angeles"]
+# How a student who remembers rates (Hard, Good, Easy), and a new card's first rating.
+RECALLED = [(2, 0.10), (3, 0.80), (4, 0.10)]
+FIRST = [(1, 0.25), (2, 0.10), (3, 0.55), (4, 0.10)]
+
+
+def true_parameters(rng, spread=1.0):
+    """One student's memory: FSRS-6 defaults, each weight scaled by a factor up to e^+-0.3 (the four
+    initial stabilities e^+-0.6), times ``spread``."""
+    params = list(DEFAULT)
+    for i in range(len(params)):
+        width = (0.6 if i < 4 else 0.3) * spread
+        params[i] = params[i] * math.exp(rng.uniform(-width, width))
+    return fsrs_rs.check_and_fill_parameters(params)
+
+
+class TrueMemory:
+    """The simulated brain: FSRS-6 memory states under the student's own (hidden) parameters."""
+
+    def __init__(self, params):
+        self.params = params
+        self.model = fsrs_rs.FSRS(params)
+        decay = -params[20]
+        self.decay = decay
+        self.factor = 0.9 ** (1 / decay) - 1
+
+    def retrievability(self, stability, days):
+        return (1 + self.factor * days / stability) ** self.decay
+
+    def after(self, memory, days, rating):
+        states = self.model.next_states(memory, 0.9, max(0, int(days)))
+        return {1: states.again, 2: states.hard, 3: states.good, 4: states.easy}[rating].memory
+
+
+def draw(rng, choices):
+    roll, total = rng.random(), 0.0
+    for value, weight in choices:
+        total += weight
+        if roll < total:
+            return value
+    return choices[-1][0]
+
+
+@dataclass
+class CardMind:
+    memory: object = None
+    last: datetime | None = None
+
+    def rate(self, truth, now, rng):
+        """The rating a student with this true memory gives now, and their memory after it."""
+        if self.memory is None:
+            rating = draw(rng, FIRST)
+            self.memory = truth.after(None, 0, rating)
+        else:
+            days = (now - self.last).total_seconds() / 86400
+            recalled = rng.random() < truth.retrievability(self.memory.stability, days)
+            rating = draw(rng, RECALLED) if recalled else 1
+            self.memory = truth.after(self.memory, days, rating)
+        self.last = now
+        return rating
+
+
+# ---------------------------------------------------------------- pure histories for the optimizer
+
+
+def generate_histories(params, *, cards, days, seed, retention=0.9):
+    """Review histories of ``cards`` cards studied daily for ``days`` days by a student whose true memory
+    is ``params``, scheduled by FSRS's defaults (no database). ``[[(reviewed_at, rating), ...], ...]``."""
+    from lessons import scheduling
+
+    rng = random.Random(seed)
+    truth = TrueMemory(params)
+    clock = scheduling.StudyClock(zone=UTC, rollover_hour=4)
+    start = datetime(2025, 1, 6, 20, 0, tzinfo=UTC)
+    histories = []
+    for card_id in range(cards):
+        mind, memory, history = CardMind(), scheduling.MemoryState(), []
+        now = start + timedelta(days=card_id * days // (2 * cards), minutes=rng.randrange(60))
+        end = start + timedelta(days=days)
+        while now < end:
+            rating = mind.rate(truth, now, rng)
+            history.append((now, rating))
+            memory = scheduling.review(
+                user_id=1,
+                card_id=card_id,
+                memory=memory,
+                rating=rating,
+                now=now,
+                desired_retention=retention,
+                clock=clock,
+            ).after
+            due = memory.due
+            now = max(due, now + timedelta(minutes=1))
+            if memory.state == 2:  # Review: studied at about 20:00 on its day
+                now = now.replace(hour=20, minute=rng.randrange(60))
+        histories.append(history)
+    return histories
+
+
+def fit_time(reviews, *, seed=7):
+    """Seconds fsrs-rs takes to fit parameters to a generated history of about ``reviews`` reviews."""
+    from lessons import scheduling
+
+    rng = random.Random(seed)
+    items, histories_reviews = [], 0
+    clock = scheduling.StudyClock(zone=UTC, rollover_hour=4)
+    student = 0
+    while histories_reviews < reviews:
+        histories = generate_histories(true_parameters(rng), cards=50, days=120, seed=seed + student)
+        student += 1
+        histories_reviews += sum(len(h) for h in histories)
+        items += scheduling.training_items(histories, clock)
+    started = time.perf_counter()
+    scheduling.fit_parameters(items)
+    return {"reviews": histories_reviews, "items": len(items), "seconds": round(time.perf_counter() - started, 2)}
+
+
+# ---------------------------------------------------------------- a class through the real services
+
+
+@dataclass
+class Student:
+    user: object
+    truth: TrueMemory
+    zone: ZoneInfo
+    regular: bool
+    minds: dict = field(default_factory=dict)
+
+
+def _session_start(student, day, rng):
+    local_day = datetime(2025, 3, 3, tzinfo=student.zone) + timedelta(days=day)
+    if student.regular:  # every evening at 23:00 local: the card "due tomorrow" comes back after 5 hours
+        return local_day.replace(hour=23, minute=0)
+    return local_day.replace(hour=rng.randrange(6, 24), minute=rng.randrange(60))
+
+
+def study_session(student, now, rng, *, settings):
+    """One sitting: take what /review/ offers until it is empty (10 s a card)."""
+    from lessons.selectors import review_queue
+    from lessons.services import review as services
+
+    done = 0
+    while done < 400:
+        q = review_queue.queue_for(student.user, now=now, study_settings=settings)
+        if q.head_card is None:
+            break
+        card = q.head_card
+        mind = student.minds.setdefault(card.pk, CardMind())
+        services.review_reveal(user=student.user, card=card, shown_at=now, revealed_at=now + timedelta(seconds=6))
+        rating = mind.rate(student.truth, now + timedelta(seconds=6), rng)
+        services.review_record(
+            user=student.user,
+            card=card,
+            rating=rating,
+            version=q.head_state.version if q.head_state else 0,
+            reviewed_at=now + timedelta(seconds=9),
+            study_settings=settings,
+        )
+        now += timedelta(seconds=10)
+        done += 1
+    return done
+
+
+def measure(user_ids, since, until):
+    """Achieved retention on Review-state cards, reviews, and reviews a day, between two moments."""
+    from django.db.models import Count, Q
+
+    from lessons.models import CardStateKind, ReviewLog
+
+    rows = (
+        ReviewLog.objects.scheduled()
+        .filter(user_id__in=user_ids, reviewed_at__gte=since, reviewed_at__lt=until)
+        .aggregate(
+            total=Count("pk"),
+            review=Count("pk", filter=Q(state_before=CardStateKind.REVIEW)),
+            passed=Count("pk", filter=Q(state_before=CardStateKind.REVIEW) & ~Q(rating=1)),
+        )
+    )
+    return rows
+
+
+def simulate_class(*, students, days, retention, cards, seed, fit_after=None, new_per_day=10, spread=1.0, tag=""):
+    """Run a class through the services; returns the figures per study pattern and phase."""
+    from django.contrib.auth import get_user_model
+
+    from lessons.models import ClassLesson, Classroom, Course, Enrollment, Flashcard, Lesson, StudentSettings
+    from lessons.services import optimizer
+
+    rng = random.Random(seed)
+    tag = f"sim{seed}r{int(retention * 100)}{tag}"
+    course, _ = Course.objects.get_or_create(slug=f"{tag}-course", defaults={"title": f"Simulated {tag}"})
+    lesson = Lesson.objects.create(course=course, slug=f"{tag}-lesson", title=f"Simulated {tag}", published=True)
+    Flashcard.objects.bulk_create(
+        [Flashcard(lesson=lesson, position=i, front=f"Q{i}", back=f"A{i}") for i in range(cards)]
+    )
+    classroom = Classroom.objects.create(name=f"Class {tag}")
+    ClassLesson.objects.create(classroom=classroom, lesson=lesson)
+    users = get_user_model()
+    class_ = []
+    for i in range(students):
+        user = users.objects.create_user(username=f"{tag}-{i}")
+        zone = ZoneInfo(ZONES[i % len(ZONES)])
+        StudentSettings.objects.create(
+            user=user, desired_retention=retention, time_zone=zone.key, new_cards_per_day=new_per_day
+        )
+        Enrollment.objects.create(classroom=classroom, student=user)
+        class_.append(Student(user, TrueMemory(true_parameters(rng, spread)), zone, regular=i % 2 == 0))
+    fitted = {}
+    for day in range(days):
+        if fit_after is not None and day == fit_after:
+            for student in class_:
+                at = _session_start(student, day, rng) - timedelta(hours=2)
+                try:
+                    fit = optimizer.parameters_fit(user=student.user, now=at)
+                    fitted[student.user.pk] = fit
+                except Exception as error:  # noqa: BLE001 - a refusal (too few reviews) is a result here
+                    fitted[student.user.pk] = error
+        for student in class_:
+            settings = StudentSettings.objects.for_user(student.user)
+            study_session(student, _session_start(student, day, rng), rng, settings=settings)
+    start = datetime(2025, 3, 3, tzinfo=UTC) - timedelta(days=1)
+    split = start + timedelta(days=(fit_after if fit_after is not None else days // 2) + 1)
+    end = start + timedelta(days=days + 2)
+    result = {"retention": retention, "students": students, "days": days, "cards": cards}
+    for pattern, regular in (("regular", True), ("irregular", False)):
+        ids = [s.user.pk for s in class_ if s.regular == regular]
+        for phase, since, until in (("first", start, split), ("second", split, end), ("all", start, end)):
+            rows = measure(ids, since, until)
+            result[f"{pattern}_{phase}"] = {
+                "achieved": round(rows["passed"] / rows["review"], 4) if rows["review"] else None,
+                "review_state_reviews": rows["review"],
+                "reviews_per_card": round(rows["total"] / (len(ids) * cards), 2),
+                "reviews_per_day": round(rows["total"] / (len(ids) * max(1, (until - since).days)), 2),
+            }
+    kept = [f for f in fitted.values() if not isinstance(f, Exception)]
+    result["fits"] = {
+        "fitted": len(kept),
+        "refused": len(fitted) - len(kept),
+        "kept": sum(1 for f in kept if f.kept),
+        "log_loss_before": round(statistics.mean(f.log_loss_before for f in kept), 4) if kept else None,
+        "log_loss_after": round(statistics.mean(f.log_loss_after for f in kept), 4) if kept else None,
+        "rmse_before": round(statistics.mean(f.rmse_before for f in kept), 4) if kept else None,
+        "rmse_after": round(statistics.mean(f.rmse_after for f in kept), 4) if kept else None,
+    }
+    return result
+
+
+SECTION = "## Learning"
+
+
+def _row(result, key):
+    figures = result.get(key) or {}
+    achieved = figures.get("achieved")
+    miss = "" if achieved is None else f"{achieved - result['retention']:+.3f}"
+    return (
+        f"| {result['retention']:.2f} | {result['parameters']} | {key.replace('_', ', ')} | "
+        f"{achieved if achieved is not None else '-'} | {miss} | {figures.get('review_state_reviews', 0)} | "
+        f"{figures.get('reviews_per_card', '-')} | {figures.get('reviews_per_day', '-')} |"
+    )
+
+
+def markdown(report, command):
+    """The "Learning" section of docs/performance.md, from the report."""
+    lines = [
+        SECTION,
+        "",
+        f"Reproduce: `{command}` (bench/learning.py; figures in docs/learning.json).",
+        "",
+        "### Optimizer fit time (fsrs-rs through fsrs-rs-python, one core of a shared machine)",
+        "",
+        "| reviews | training items | seconds |",
+        "| ---: | ---: | ---: |",
+    ]
+    lines += [f"| {f['reviews']:,} | {f['items']:,} | {f['seconds']} |" for f in report["fit_times"]]
+    lines += [
+        "",
+        "### A simulated class through the review services",
+        "",
+        'Achieved retention is the share of non-Again ratings of Review-state cards; "miss" is achieved minus '
+        'desired. "first" is before the fit day, "second" after it (the fitted class runs on fitted '
+        "parameters from then on; the default class, same seed, same students, stays on FSRS's defaults).",
+        "",
+        "| desired | parameters | pattern, phase | achieved | miss | Review-state reviews | reviews per card "
+        "| reviews per student-day |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for result in report["classes"]:
+        for pattern in ("regular", "irregular"):
+            for phase in ("first", "second", "all"):
+                lines.append(_row(result, f"{pattern}_{phase}"))
+    lines += ["", "Fits (per class run):", ""]
+    for result in report["classes"]:
+        if result["parameters"] == "fitted":
+            lines.append(f"- desired {result['retention']:.2f}: {json.dumps(result['fits'])}")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path, text):
+    """Replace (or append) the Learning section of docs/performance.md."""
+    try:
+        with open(path) as existing:
+            content = existing.read()
+    except FileNotFoundError:
+        content = ""
+    if SECTION in content:
+        start = content.index(SECTION)
+        rest = content[start + len(SECTION) :]
+        end = rest.find("\n## ")
+        content = content[:start] + text + ("" if end < 0 else rest[end + 1 :])
+    else:
+        content = content.rstrip() + "\n\n" + text
+    with open(path, "w") as out:
+        out.write(content)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=50)
+    parser.add_argument("--days", type=int, default=120)
+    parser.add_argument("--fit-after", type=int, default=60)
+    parser.add_argument("--cards", type=int, default=40)
+    parser.add_argument("--retention", type=float, nargs="+", default=[0.9, 0.8])
+    parser.add_argument("--fit-times", type=int, nargs="*", default=[1_000, 100_000])
+    parser.add_argument("--new-per-day", type=int, default=10)
+    parser.add_argument("--variants", nargs="+", default=["fitted", "default"], choices=["fitted", "default"])
+    parser.add_argument("--out", default="docs/learning.json")
+    parser.add_argument("--markdown", default="docs/performance.md", help="Where to write the Learning section.")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizsite.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    report = {"fit_times": [], "classes": []}
+    for reviews in args.fit_times:
+        report["fit_times"].append(fit_time(reviews))
+        print(report["fit_times"][-1], file=sys.stderr)
+    # Each retention twice with the same seed: the same students and, up to the fit, the same days;
+    # after it, one class runs on fitted parameters and the other stays on the defaults.
+    # Fitted classes first: on a slow machine the report is written after each class.
+    variants = {"fitted": args.fit_after, "default": None}
+    for fit_after in [variants[name] for name in args.variants]:
+        for retention in args.retention:
+            started = time.perf_counter()
+            result = simulate_class(
+                students=args.students,
+                days=args.days,
+                retention=retention,
+                cards=args.cards,
+                seed=11,
+                fit_after=fit_after,
+                new_per_day=args.new_per_day,
+                tag="fit" if fit_after else "default",
+            )
+            result["parameters"] = "fitted" if fit_after else "default"
+            result["seconds"] = round(time.perf_counter() - started)
+            report["classes"].append(result)
+            print(json.dumps(result), file=sys.stderr)
+            with open(args.out, "w") as out:
+                json.dump(report, out, indent=1)
+    connection.close()
+    with open(args.out, "w") as out:
+        json.dump(report, out, indent=1)
+    if args.markdown:
+        write_section(args.markdown, markdown(report, "python -m bench.learning " + " ".join(argv or sys.argv[1:])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
