@@ -139,11 +139,18 @@ def test_sign_up_takes_the_time_zone_from_the_browser(client):
 
     page = client.get(reverse("signup")).content.decode()
     assert 'type="hidden" name="time_zone"' in page and "data-browser-zone-input" in page
-    data = {"username": "kiri", "password1": "a-Long-passw0rd", "password2": "a-Long-passw0rd"}
+    data = {
+        "display_name": "Kiri",
+        "email": "kiri@example.com",
+        "username": "kiri",
+        "password1": "a-Long-passw0rd",
+        "password2": "a-Long-passw0rd",
+    }
     assert client.post(reverse("signup"), data | {"time_zone": "Pacific/Auckland"}).status_code == 302
     assert StudentSettings.objects.get(user__username="kiri").time_zone == "Pacific/Auckland"
     client.post(reverse("logout"))
-    assert client.post(reverse("signup"), data | {"username": "bo", "time_zone": "Mars/Olympus"}).status_code == 302
+    bo = data | {"username": "bo", "email": "bo@example.com", "time_zone": "Mars/Olympus"}
+    assert client.post(reverse("signup"), bo).status_code == 302
     assert not StudentSettings.objects.filter(user__username="bo").exists()  # the site's zone, until they choose
 
 
