@@ -9,8 +9,7 @@ from django.utils import timezone
 from lessons.lessonfile import import_paths
 from lessons.models import Flashcard, Lesson, Rating, SelfCheckQuestion, StudentSettings
 from lessons.roles import instructors_group
-from tests.conftest import DIFFUSION_FILE
-from tests.factory import card_state, make_class, ordering_attempt, prediction, reveal, review
+from tests.factory import DIFFUSION_FILE, card_state, make_class, ordering_attempt, prediction, reveal, review
 
 LESSON_TITLES = [
     "Forward noising",
