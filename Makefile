@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format bench clean
+.PHONY: run test test-fast lint format bench screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/quizsite_bench
 bench: $(STAMP)
 	command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) -m bench run --scale $(SCALE) --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
+
+## screenshots: the main pages at 360 and 1280 px, light and dark, into docs/screenshots/ (Playwright + Chromium)
+screenshots: $(STAMP)
+	$(PY) -m pytest tests/browser/screenshots.py -p no:randomly -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

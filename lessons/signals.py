@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.contrib.auth.signals import user_logged_out, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -13,8 +13,17 @@ from lessons.models import (
     PredictionExercise,
     RubricPoint,
     SelfCheckQuestion,
+    StudentSettings,
 )
 from lessons.services.progress import lesson_progress_refresh
+
+
+@receiver(user_logged_in)
+def remember_theme(sender, request, user, **kwargs):
+    """Keep the user's colour theme in the session, so pages read it without a query."""
+    if request is not None and hasattr(request, "session"):
+        theme = StudentSettings.objects.filter(user=user).values_list("theme", flat=True).first()
+        request.session["theme"] = theme or ""
 
 
 @receiver(user_logged_out)

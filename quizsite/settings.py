@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "lessons.context_processors.theme",
             ],
             "builtins": ["django_htmx.templatetags.django_htmx", "template_partials.templatetags.partials"],
         },

@@ -9,7 +9,8 @@ two data sizes so it cannot grow with data.
 # self-check attempts, prediction submissions + their ticks + drafts,
 # flashcard states + reveals, ordering attempts + reveals.
 PRACTICE_PAGE = 17
-# session, user, courses + lessons, lesson progress (the lesson totals and the kept rows), due-card summary (4).
-HOME = 10
+# session, user, courses + lessons, lesson progress (the lesson totals and the kept rows), due-card summary (4),
+# reviews per study day of the last week (the Today page's daily goal, issue 17).
+HOME = 11
 # After any activity: is the lesson linked to an LMS gradebook for this student? (services.lti.scores_enqueue)
 LTI_SCORE_CHECK = 1

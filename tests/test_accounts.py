@@ -3,10 +3,13 @@
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import mail
+from django.db import IntegrityError
 from django.test import Client
 from django.urls import reverse
 
+from lessons.models import StudentSettings
 from tests.test_practice_page import page_text
 
 pytestmark = pytest.mark.django_db
@@ -49,17 +52,105 @@ def test_password_reset_is_public_and_does_not_reveal_accounts():
     assert mail.outbox == []
 
 
+# ---------------------------------------------------------------- sign-up with a name and an email (issue 17)
+
+SIGNUP = {
+    "display_name": "Ada Lovelace",
+    "email": "Ada@Example.com",
+    "username": "ada",
+    "password1": "diffusion-Steps-42",
+    "password2": "diffusion-Steps-42",
+}
+
+
+def test_signup_stores_the_name_and_email_and_welcomes_once():
+    client = Client()
+    response = client.post("/accounts/signup/", SIGNUP, follow=True)
+    text = page_text(response)
+    assert text.count("Welcome") == 1 and "Welcome, Ada Lovelace" in text
+    user = User.objects.get(username="ada")
+    assert (user.first_name, user.email) == ("Ada Lovelace", "Ada@example.com")
+
+
+@pytest.mark.parametrize("missing", ["display_name", "email"])
+def test_signup_needs_a_name_and_an_email(missing):
+    response = Client().post("/accounts/signup/", {**SIGNUP, missing: ""})
+    assert response.status_code == 200 and "This field is required." in page_text(response)
+    assert not User.objects.exists()
+
+
+def test_signup_refuses_an_email_already_used_whatever_its_case(student):
+    response = Client().post("/accounts/signup/", {**SIGNUP, "email": student.email.upper()})
+    assert "An account with this email address already exists" in page_text(response)
+    assert not User.objects.filter(username="ada").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_refuses_a_second_account_with_the_same_email(student):
+    with pytest.raises(IntegrityError):
+        User.objects.create_user("twin", email=student.email.upper())
+
+
+def test_a_new_account_resets_its_password_through_the_mail_it_signed_up_with():
+    client = Client()
+    client.post("/accounts/signup/", SIGNUP)
+    client.post("/accounts/logout/")
+    client.post("/accounts/password_reset/", {"email": "ada@example.com"})
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["Ada@example.com"]
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    client.post(form_page.redirect_chain[-1][0], {"new_password1": "New-passw0rd-9", "new_password2": "New-passw0rd-9"})
+    assert User.objects.get(username="ada").check_password("New-passw0rd-9")
+
+
+def test_account_page_edits_the_name_and_email(student, other_student):
+    client = Client()
+    client.force_login(student)
+    assert "Your name" in page_text(client.get("/accounts/"))
+    response = client.post("/accounts/", {"first_name": "Sam Student", "email": other_student.email}, follow=True)
+    assert "already exists" in page_text(response)
+    student.refresh_from_db()
+    assert student.email == "student@example.com"
+    response = client.post("/accounts/", {"first_name": "Sam Student", "email": "sam@example.com"}, follow=True)
+    assert "Your name and email are saved." in page_text(response)
+    student.refresh_from_db()
+    assert (student.first_name, student.email) == ("Sam Student", "sam@example.com")
+
+
+def test_the_colour_theme_is_saved_in_the_settings_and_worn_by_every_page(student):
+    client = Client()
+    client.force_login(student)
+    assert "data-theme" not in client.get("/progress/").content.decode()
+    client.post("/settings/theme/", {"theme": "dark"})
+    assert StudentSettings.objects.get(user=student).theme == "dark"
+    assert '<html lang="en" data-theme="dark">' in client.get("/progress/").content.decode()
+    # A new log-in (another device) reads it from the settings.
+    fresh = Client()
+    fresh.post("/accounts/login/", {"username": "student", "password": "a-Long-passw0rd"})
+    assert 'data-theme="dark"' in fresh.get("/").content.decode()
+    response = client.post("/settings/theme/", {"theme": "purple"})
+    assert response.status_code == 400
+    assert StudentSettings.objects.get(user=student).theme == "dark"
+
+
 def test_sign_up_takes_the_time_zone_from_the_browser(client):
     """site.js fills the hidden field from ``Intl``; the server keeps a real zone name and ignores anything else."""
     from lessons.models import StudentSettings
 
     page = client.get(reverse("signup")).content.decode()
     assert 'type="hidden" name="time_zone"' in page and "data-browser-zone-input" in page
-    data = {"username": "kiri", "password1": "a-Long-passw0rd", "password2": "a-Long-passw0rd"}
+    data = {
+        "display_name": "Kiri",
+        "email": "kiri@example.com",
+        "username": "kiri",
+        "password1": "a-Long-passw0rd",
+        "password2": "a-Long-passw0rd",
+    }
     assert client.post(reverse("signup"), data | {"time_zone": "Pacific/Auckland"}).status_code == 302
     assert StudentSettings.objects.get(user__username="kiri").time_zone == "Pacific/Auckland"
     client.post(reverse("logout"))
-    assert client.post(reverse("signup"), data | {"username": "bo", "time_zone": "Mars/Olympus"}).status_code == 302
+    bo = data | {"username": "bo", "email": "bo@example.com", "time_zone": "Mars/Olympus"}
+    assert client.post(reverse("signup"), bo).status_code == 302
     assert not StudentSettings.objects.filter(user__username="bo").exists()  # the site's zone, until they choose
 
 
@@ -68,7 +159,14 @@ def test_sign_up_takes_the_time_zone_from_the_browser(client):
 
 def sign_up(username):
     return Client().post(
-        "/accounts/signup/", {"username": username, "password1": "A-l0ng-passphrase", "password2": "A-l0ng-passphrase"}
+        "/accounts/signup/",
+        {
+            "display_name": "Someone",
+            "email": f"{User.objects.count()}-new@example.com",  # sign-up also needs a name and a unique email
+            "username": username,
+            "password1": "A-l0ng-passphrase",
+            "password2": "A-l0ng-passphrase",
+        },
     )
 
 

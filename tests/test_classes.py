@@ -5,6 +5,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -386,7 +387,8 @@ def test_dashboard_sorts_and_filters_without_javascript(teacher_client, built):
     url = built.get_absolute_url()
 
     def first_words(query):
-        return [row.split('<th scope="row">')[1].split()[0] for row in grid_rows(page(teacher_client.get(url + query)))]
+        rows = grid_rows(page(teacher_client.get(url + query)))
+        return [row.split('class="student-name">')[1].split("<")[0] for row in rows]
 
     assert first_words("") == ["ann", "bob", "cat", "dan"]
     assert first_words("?sort=-name") == ["dan", "cat", "bob", "ann"]
@@ -416,8 +418,13 @@ def test_item_view_numbers_on_a_hand_built_class(teacher_client, built, diffusio
     assert headings.index(">Question<") < headings.index(">Missed<") < headings.index(">Revealed<")
     assert "Correct on the first try: <strong>0%</strong> (0 of 2)" in html
     assert "Average tries per student: <strong>1.5</strong>" in html and "1 solved it" in html
-    assert "<strong>50%</strong> put c before d <small>(1 of 2)</small>" in html
-    assert "<strong>50%</strong> put d before b <small>(1 of 2)</small>" in html
+    # Each stage named by its label and its own words (issue 17), not only "c before d".
+    assert (
+        "<strong>50%</strong> put (c) <q>Start generation from a fresh screen of pure random static.</q>"
+        " before (d) <q>Train a network to undo one noising step, using the clean versions we kept as answers.</q>"
+        " <small>(1 of 2)</small>" in html
+    )
+    assert "<strong>50%</strong> put (d) <q>Train a network" in html and "before (b) <q>Take real images" in html
     assert "slow because many steps</th><td>67% <small>(2 of 3)</small>" in html
     assert "varied because random starting static</th><td>33% <small>(1 of 3)</small>" in html
     confident = html.split("<h3>Confidently wrong</h3>")[1].split("</ul>")[0]
@@ -432,7 +439,7 @@ def test_item_view_ignores_students_outside_the_class(teacher_client, built, dif
     ordering_attempt(outsider, diffusion.ordering_exercises.get(), ["e", "a", "f", "c", "d", "b"])
     html = page(teacher_client.get(reverse("class_lesson_items", args=[built.pk, diffusion.pk])))
     assert "(0 of 2)" in html and "outsider" not in html
-    assert "put e before" not in html
+    assert "put (e)" not in html
 
 
 # ---------------------------------------------------------------- CSV
@@ -450,6 +457,7 @@ def test_wide_csv_has_a_row_per_student_and_three_columns_per_lesson(teacher_cli
     assert list(rows[0]) == [
         "student_id",
         "username",
+        "name",
         "diffusion:state",
         "diffusion:percent",
         "diffusion:completed_at",
@@ -464,6 +472,16 @@ def test_wide_csv_has_a_row_per_student_and_three_columns_per_lesson(teacher_cli
     assert (by_name["bob"]["diffusion:state"], by_name["bob"]["diffusion:percent"]) == ("in_progress", "44")
     assert (by_name["cat"]["diffusion:state"], by_name["cat"]["diffusion:completed_at"]) == ("not_started", "")
     assert by_name["bob"]["student_id"] == str(built.enrollments.get(student__username="bob").student_id)
+    assert by_name["bob"]["name"] == ""  # bob gave no name; the next test names someone
+
+
+def test_wide_csv_carries_the_display_name_made_safe_for_spreadsheets(teacher_client, built):
+    User.objects.filter(username="bob").update(first_name="Bob Byrne")
+    User.objects.filter(username="cat").update(first_name="=Cat")
+    by_name = {
+        row["username"]: row for row in read_csv(teacher_client.get(reverse("class_export_wide", args=[built.pk])))
+    }
+    assert by_name["bob"]["name"] == "Bob Byrne" and by_name["cat"]["name"] == "'=Cat"
 
 
 def test_long_csv_has_a_row_per_event_in_time_order(teacher_client, built):

@@ -540,7 +540,8 @@ def test_home_shows_how_many_cards_are_due(student_client, student, diffusion):
     reveal(student_client, diffusion.flashcards.first())
     html = student_client.get("/").content.decode()
     assert "10 cards to study" in html and "(0 due, 10 new)" in html and "Review now" in html
-    assert html.index("Review now") < html.index("Welcome back")
+    # The Today page puts the cards first, right under its greeting, before any lesson.
+    assert html.index("Welcome back") < html.index("Review now") < html.index(diffusion.course.title)
 
 
 def test_no_student_sees_anothers_cards_or_reviews(student_client, student, other_student, diffusion):

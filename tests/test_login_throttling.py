@@ -216,7 +216,13 @@ def test_signup_and_password_reset_are_limited_per_address(make_user, settings):
     statuses = []
     for n in range(3):
         client.post(reverse("logout"))
-        form = {"username": f"new{n}", "password1": "A-l0ng-passphrase", "password2": "A-l0ng-passphrase"}
+        form = {
+            "display_name": f"New {n}",
+            "email": f"new{n}@example.com",
+            "username": f"new{n}",
+            "password1": "A-l0ng-passphrase",
+            "password2": "A-l0ng-passphrase",
+        }
         statuses.append(client.post(reverse("signup"), form).status_code)
     assert statuses == [302, 302, 429]
     assert not User.objects.filter(username="new2").exists()

@@ -469,6 +469,13 @@ MATRIX: dict[str, list[Case]] = {
         Case("POST", logged_in(404), kwargs=lambda w: {"exercise_id": FORGED_ID}),
     ],
     # Flashcards and reviews.
+    "card_practice": [
+        Case("GET", logged_in(302), kwargs=lambda w: {"slug": w.lesson.slug, "mode": "shuffle"}, note="adds a seed"),
+        Case("GET", logged_in(302), kwargs=lambda w: {"slug": w.lesson.slug, "mode": "missed"}),
+        Case("GET", logged_in(404), kwargs=lambda w: {"slug": w.lesson.slug, "mode": "sideways"}),
+        Case("GET", logged_in(404), kwargs=lambda w: {"slug": w.hidden_lesson.slug, "mode": "shuffle"}),
+        Case("POST", logged_in(405), kwargs=lambda w: {"slug": w.lesson.slug, "mode": "shuffle"}),
+    ],
     "flashcards_print": [
         Case("GET", logged_in(200), kwargs=lesson_kwargs),
         Case("GET", logged_in(404), kwargs=hidden_lesson_kwargs, note="unpublished"),
@@ -521,6 +528,21 @@ MATRIX: dict[str, list[Case]] = {
         Case("POST", logged_in(404), kwargs=lambda w: {"log_id": FORGED_ID}),
     ],
     "review": [Case("GET", logged_in(200))],
+    "account": [
+        Case("GET", logged_in(200)),
+        Case("POST", logged_in(302), data=lambda w: {"first_name": "New Name", "email": "renamed@example.com"}),
+        Case("POST", logged_in(200), data=lambda w: {"first_name": "", "email": "x"}, note="re-shown with errors"),
+    ],
+    "daily_goal": [
+        Case("GET", logged_in(405)),
+        Case("POST", logged_in(302), data=lambda w: {"daily_goal": "20"}),
+        Case("POST", logged_in(400), data=lambda w: {"daily_goal": "-3"}),
+    ],
+    "theme": [
+        Case("GET", logged_in(405)),
+        Case("POST", logged_in(302), data=lambda w: {"theme": "dark"}),
+        Case("POST", logged_in(400), data=lambda w: {"theme": "purple"}),
+    ],
     "study_settings": [
         Case("GET", logged_in(200)),
         Case(
@@ -602,6 +624,38 @@ MATRIX: dict[str, list[Case]] = {
         Case("GET", instructors_only(405, 405), kwargs=class_kwargs),
         Case("POST", instructors_only(302), kwargs=class_kwargs),
         Case("POST", instructors_only(404, 404), kwargs=forged_class_kwargs),
+    ],
+    "class_student": [
+        Case(
+            "GET",
+            instructors_only(200),
+            kwargs=lambda w: {"class_id": w.classroom.pk, "user_id": w.users["student"].pk},
+        ),
+        Case(
+            "GET",
+            instructors_only(404, 404),
+            kwargs=lambda w: {"class_id": w.classroom.pk, "user_id": w.users["other_student"].pk},
+            note="not in the class",
+        ),
+        Case("POST", instructors_only(405, 405), kwargs=lambda w: {"class_id": w.classroom.pk, "user_id": 1}),
+    ],
+    "class_student_remove": [
+        Case(
+            "POST",
+            instructors_only(302),
+            kwargs=lambda w: {"class_id": w.classroom.pk, "user_id": w.users["student"].pk},
+        ),
+        Case(
+            "POST",
+            instructors_only(404, 404),
+            kwargs=lambda w: {"class_id": w.classroom.pk, "user_id": w.users["other_student"].pk},
+        ),
+        Case("GET", instructors_only(405, 405), kwargs=lambda w: {"class_id": w.classroom.pk, "user_id": 1}),
+    ],
+    "class_remind_behind": [
+        Case("POST", instructors_only(302), kwargs=class_kwargs),
+        Case("POST", instructors_only(404, 404), kwargs=forged_class_kwargs),
+        Case("GET", instructors_only(405, 405), kwargs=class_kwargs),
     ],
     "class_lesson_items": [
         Case("GET", instructors_only(200), kwargs=lambda w: {"class_id": w.classroom.pk, "lesson_id": w.lesson.pk}),

@@ -84,10 +84,16 @@ def test_signup_logs_in_and_validates_passwords():
     assert response.status_code == 200 and "too short" in page_text(response)
     response = client.post(
         "/accounts/signup/",
-        {"username": "newbie", "password1": "diffusion-Steps-42", "password2": "diffusion-Steps-42"},
+        {
+            "username": "newbie",
+            "display_name": "Nell Newbie",
+            "email": "nell@example.com",
+            "password1": "diffusion-Steps-42",
+            "password2": "diffusion-Steps-42",
+        },
         follow=True,
     )
-    assert "Welcome, newbie" in page_text(response)
+    assert page_text(response).count("Welcome") == 1 and "Welcome, Nell Newbie" in page_text(response)
 
 
 def test_logout_is_a_post(student_client):

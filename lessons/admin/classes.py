@@ -70,9 +70,15 @@ class ClassroomAdmin(admin.ModelAdmin):
 
 @admin.register(LessonCompletion)
 class LessonCompletionAdmin(StudentRecordsAdmin):
-    list_display = ["user", "lesson", "completed_at"]
+    list_display = ["student", "lesson", "completed_at"]
     list_select_related = ["user", "lesson"]
-    search_fields = ["user__username", "lesson__slug"]
+    search_fields = ["user__username", "user__first_name", "lesson__slug"]
+
+    @admin.display(description="Student", ordering="user__username")
+    def student(self, obj):
+        name = obj.user.get_full_name()
+        return f"{name} ({obj.user.username})" if name else obj.user.username
+
     date_hierarchy = "completed_at"
 
     def has_add_permission(self, request):

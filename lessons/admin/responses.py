@@ -71,7 +71,7 @@ class PredictionSubmissionAdmin(ReadOnlyAdmin):
         ("user", admin.RelatedOnlyFieldListFilter),
         "confidence",
     ]
-    search_fields = ["text", "user__username"]
+    search_fields = ["text", "user__username", "user__first_name"]
     list_select_related = ["user", "exercise__lesson"]
     ordering = ["-created_at"]
     date_hierarchy = "created_at"
@@ -94,7 +94,8 @@ class PredictionSubmissionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Student", ordering="user__username")
     def student(self, obj):
-        return obj.user.username
+        name = obj.user.get_full_name()
+        return f"{name} ({obj.user.username})" if name else obj.user.username
 
     @admin.display(description="Lesson", ordering="exercise__lesson__title")
     def lesson(self, obj):

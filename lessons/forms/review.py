@@ -4,7 +4,7 @@ from zoneinfo import available_timezones
 from django import forms
 from django.conf import settings as django_settings
 
-from lessons.models import Rating, StudentSettings
+from lessons.models import Rating, StudentSettings, Theme
 
 NEXT_CHOICES = [("lesson", "lesson"), ("review", "review")]
 
@@ -101,3 +101,11 @@ class BrowserZoneField(forms.CharField):
     def clean(self, value):
         value = super().clean(value)
         return value if value in available_timezones() else ""
+
+
+class ThemeForm(forms.Form):
+    theme = forms.ChoiceField(label="Colours", choices=Theme.choices, required=False, widget=forms.RadioSelect)
+
+
+class GoalForm(forms.Form):
+    daily_goal = forms.IntegerField(label="Daily goal", min_value=0, max_value=500)

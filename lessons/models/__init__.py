@@ -23,7 +23,16 @@ from .progress import (
     StudentProgress,
     Verdict,
 )
-from .review import CardState, CardStateKind, FlashcardReveal, ParameterFit, Rating, ReviewLog, StudentSettings
+from .review import (
+    CardState,
+    CardStateKind,
+    FlashcardReveal,
+    ParameterFit,
+    Rating,
+    ReviewLog,
+    StudentSettings,
+    Theme,
+)
 
 __all__ = [
     "CardState",
@@ -57,5 +66,6 @@ __all__ = [
     "SelfCheckQuestion",
     "StudentProgress",
     "StudentSettings",
+    "Theme",
     "Verdict",
 ]

@@ -42,6 +42,9 @@ class Classroom(models.Model):
     join_enabled = models.BooleanField(default=True)
     join_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    behind_reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the instructor last emailed the students who are behind."
+    )
 
     objects = ClassroomQuerySet.as_manager()
 

@@ -161,6 +161,12 @@ class FlashcardReveal(models.Model):
         return f"{self.user} revealed card {self.card_id}"
 
 
+class Theme(models.TextChoices):
+    SYSTEM = "", "Follow my device"
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
+
+
 class StudentSettingsQuerySet(models.QuerySet):
     def for_user(self, user):
         """The student's settings, or the defaults (unsaved) when they never saved any (one query)."""
@@ -175,6 +181,12 @@ class StudentSettings(models.Model):
     new_cards_per_day = models.PositiveSmallIntegerField(default=20, validators=[MaxValueValidator(500)])
     time_zone = models.CharField(max_length=64, blank=True, help_text="Blank: the site's time zone.")
     rollover_hour = models.PositiveSmallIntegerField(default=4, validators=[MaxValueValidator(23)])
+    theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.SYSTEM, blank=True)
+    daily_goal = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(500)],
+        help_text="Reviews a day the Today page counts toward; 0: no goal.",
+    )
     reviews_per_day = models.PositiveSmallIntegerField(default=200, validators=[MaxValueValidator(9999)])
     learn_ahead_minutes = models.PositiveSmallIntegerField(default=20, validators=[MaxValueValidator(720)])
     # The FSRS weights this student is scheduled with (None: FSRS's defaults); set by the optimizer.

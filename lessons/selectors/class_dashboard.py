@@ -142,11 +142,17 @@ class Dashboard:
 
 def _sort_key(sort):
     if sort == "progress":
-        return lambda row: (row.completed, row.average_percent, row.student.username.casefold())
+        return lambda row: (row.completed, row.average_percent, _name_key(row))
     if sort == "last_active":
         oldest = datetime.min.replace(tzinfo=timezone.get_current_timezone())
-        return lambda row: (row.last_active or oldest, row.student.username.casefold())
-    return lambda row: row.student.username.casefold()
+        return lambda row: (row.last_active or oldest, _name_key(row))
+    return _name_key
+
+
+def _name_key(row):
+    """Students sort by the name they gave (their username when they gave none), then username."""
+    student = row.student
+    return ((student.get_full_name() or student.username).casefold(), student.username.casefold())
 
 
 def parse_sort(value: str | None) -> tuple[str, bool]:
@@ -172,7 +178,8 @@ def class_dashboard(
     inactive_before = now - INACTIVE_AFTER
     months = _month_abbreviations()
     tz = timezone.get_current_timezone()
-    late = [bool(cl.expected_by and cl.expected_by < today) for cl in class_lessons]
+    # An unpublished lesson is hidden from students, so nobody is behind on it (the dashboard marks it).
+    late = [bool(cl.expected_by and cl.expected_by < today and cl.lesson.published) for cl in class_lessons]
 
     columns = [Column(class_lesson=cl, students=len(enrollments)) for cl in class_lessons]
     rows = []

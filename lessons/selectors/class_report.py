@@ -44,6 +44,8 @@ class WrongPair:
     second: str
     count: int
     of: int
+    first_text: str = ""  # the stages' own words, for the item view
+    second_text: str = ""
 
     @property
     def share(self) -> int:
@@ -59,6 +61,12 @@ class OrderingStats:
     first_correct: int = 0
     solved: int = 0
     wrong_pairs: list[WrongPair] = field(default_factory=list)
+
+    def __post_init__(self):
+        """Name each stage of a wrong pair by its text as well as its label (the items are prefetched)."""
+        texts = {item.label: item.text for item in self.exercise.items.all()}
+        for pair in self.wrong_pairs:
+            pair.first_text, pair.second_text = texts.get(pair.first, ""), texts.get(pair.second, "")
 
     @property
     def first_correct_share(self) -> int:
@@ -242,7 +250,7 @@ def lesson_report(classroom: Classroom, lesson: Lesson) -> LessonReport:
             latest.filter(confidence=Confidence.HIGH)
             .annotate(named=Count("named_points"))
             .order_by("user__username")
-            .values("exercise_id", "user__username", "named")
+            .values("exercise_id", "user__username", "user__first_name", "named")
         )
         by_exercise = {}
         for row in confident:
@@ -256,7 +264,12 @@ def lesson_report(classroom: Classroom, lesson: Lesson) -> LessonReport:
                     marked=of,
                     points=[RubricStats(point=p, named=named.get(p.pk, 0), of=of) for p in points],
                     confidently_wrong=[
-                        {"username": row["user__username"], "named": row["named"], "of": len(points)}
+                        {
+                            "username": row["user__username"],
+                            "name": row["user__first_name"],
+                            "named": row["named"],
+                            "of": len(points),
+                        }
                         for row in by_exercise.get(ex.pk, [])
                         if points and row["named"] < CONFIDENT_WRONG_SHARE * len(points)
                     ],

@@ -60,13 +60,13 @@ def wide_rows(classroom: Classroom):
     class_lessons = list(ClassLesson.objects.for_classroom(classroom))
     lessons = [cl.lesson for cl in class_lessons]
     table = progress_for(class_students(classroom), lessons)
-    header = ["student_id", "username"]
+    header = ["student_id", "username", "name"]
     for lesson in lessons:
         header += [f"{lesson.slug}:state", f"{lesson.slug}:percent", f"{lesson.slug}:completed_at"]
     yield header
     for enrollment in Enrollment.objects.for_dashboard(classroom):
         student = enrollment.student
-        row = [student.pk, safe_text(student.username)]
+        row = [student.pk, safe_text(student.username), safe_text(student.get_full_name())]
         for progress in table.row(student.pk, lessons):
             row += [progress.state, 100 if progress.completed else progress.percent, iso(progress.completed_at)]
         yield row

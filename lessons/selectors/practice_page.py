@@ -32,6 +32,7 @@ from lessons.models import (
     StudentSettings,
     Verdict,
 )
+from lessons.selectors.practice_outline import practice_outline
 
 
 def practice_page(user, lesson) -> dict:
@@ -41,6 +42,7 @@ def practice_page(user, lesson) -> dict:
     context.update(prediction_states(user, lesson))
     context.update(flashcard_states(user, lesson))
     context.update(ordering_states(user, lesson))
+    context.update(practice_outline(context))
     return context
 
 

@@ -223,3 +223,15 @@ def settings_save(*, user, **fields):
     """Create or update the student's study settings (any of the form's fields)."""
     study_settings, _ = StudentSettings.objects.update_or_create(user=user, defaults=fields)
     return study_settings
+
+
+def theme_save(*, user, theme: str) -> StudentSettings:
+    """Save the user's colour theme ("" follows the device)."""
+    study_settings, _ = StudentSettings.objects.update_or_create(user=user, defaults={"theme": theme})
+    return study_settings
+
+
+def goal_save(*, user, daily_goal: int) -> StudentSettings:
+    """Save the number of reviews a day the Today page counts toward (0: no goal)."""
+    study_settings, _ = StudentSettings.objects.update_or_create(user=user, defaults={"daily_goal": daily_goal})
+    return study_settings

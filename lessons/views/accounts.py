@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from lessons import throttle
-from lessons.forms.accounts import LoginForm, SignupForm
+from lessons.forms.accounts import AccountForm, LoginForm, SignupForm
 from lessons.services.review import settings_save
 
 
@@ -34,9 +34,19 @@ def signup(request):
         if form.cleaned_data["time_zone"]:  # from the browser; without JavaScript the site's zone until set
             settings_save(user=user, time_zone=form.cleaned_data["time_zone"])
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.username}. Your account is ready.")
+        messages.success(request, "Your account is ready. Pick a lesson to start.")
         return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def account(request):
+    form = AccountForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your name and email are saved.")
+        return redirect("account")
+    return render(request, "registration/account.html", {"form": form})
 
 
 _login_view = auth_views.LoginView.as_view(authentication_form=LoginForm)

@@ -8,6 +8,7 @@ they do not teach, so class ids reveal nothing.
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +21,7 @@ from lessons.models import ClassLesson, Classroom, Lesson
 from lessons.roles import instructor_required, is_instructor
 from lessons.selectors.class_dashboard import SORTS, class_dashboard, parse_sort
 from lessons.selectors.class_report import lesson_report
+from lessons.selectors.class_student import student_report
 from lessons.selectors.classes import classroom_for_code, joined_classes, normalize_code
 from lessons.selectors.exports import long_rows, wide_rows
 from lessons.services import classes as services
@@ -225,3 +227,49 @@ def export_wide(request, class_id):
 def export_long(request, class_id):
     classroom = _taught(request, class_id)
     return csv_response(long_rows(classroom), f"class-{classroom.pk}-events-long.csv")
+
+
+# ---------------------------------------------------------------- one student of the class
+
+
+def _class_student(classroom, user_id):
+    """A student enrolled in the class, or 404 (a student of another class does not exist here)."""
+    return get_object_or_404(get_user_model(), pk=user_id, enrollments__classroom=classroom)
+
+
+@instructor_required
+@require_GET
+def student_detail(request, class_id, user_id):
+    classroom = _taught(request, class_id)
+    student = _class_student(classroom, user_id)
+    report = student_report(classroom, student, now=timezone.now())
+    return render(request, "classes/student.html", {"classroom": classroom, "report": report})
+
+
+@instructor_required
+@require_POST
+def student_remove(request, class_id, user_id):
+    classroom = _taught(request, class_id)
+    student = _class_student(classroom, user_id)
+    services.enrollment_remove(classroom=classroom, student=student)
+    name = student.get_full_name() or student.username
+    messages.success(request, f"{name} is no longer in {classroom}. Their own work is kept.")
+    return redirect("class_dashboard", class_id=classroom.pk)
+
+
+@instructor_required
+@require_POST
+def remind_behind(request, class_id):
+    classroom = _taught(request, class_id)
+    class_url = request.build_absolute_uri(reverse("class_list"))
+    result = services.behind_reminders_send(
+        classroom=classroom, sender=request.user, now=timezone.now(), class_url=class_url
+    )
+    if result.sent or result.without_email:
+        text = f"Emailed {result.sent} student{'s' if result.sent != 1 else ''} who are behind."
+        if result.without_email:
+            text += f" {result.without_email} behind have no email address on their account."
+        messages.success(request, text)
+    else:
+        messages.info(request, "Nobody is behind: no email was sent.")
+    return redirect("class_dashboard", class_id=classroom.pk)

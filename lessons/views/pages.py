@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from lessons.models import Course, Flashcard, Lesson
@@ -11,6 +12,7 @@ from lessons.selectors.anki_deck import lesson_apkg
 from lessons.selectors.content import practice_lesson
 from lessons.selectors.lesson_progress import lessons_progress
 from lessons.selectors.practice_page import practice_page
+from lessons.selectors.today import today_page
 
 
 @login_not_required
@@ -18,10 +20,7 @@ from lessons.selectors.practice_page import practice_page
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "lessons/landing.html")
-    courses = Course.objects.prefetch_related(Prefetch("lessons", queryset=Lesson.objects.published()))
-    courses = [c for c in courses if c.lessons.all()]
-    lessons = [lesson for course in courses for lesson in course.lessons.all()]
-    return render(request, "lessons/home.html", {"courses": courses, **lessons_progress(request.user, lessons)})
+    return render(request, "lessons/home.html", today_page(request.user, now=timezone.now()))
 
 
 @require_GET

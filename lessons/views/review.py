@@ -1,11 +1,16 @@
-"""Flashcard ratings (on the practice page and in /review/): reveal, rate, undo; and the review page itself."""
+"""Flashcard ratings (on the practice page and in /review/): reveal, rate, undo; the review page itself; and the
+shuffle / missed-cards practice, which records nothing."""
+
+import secrets
 
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from lessons.errors import ApplicationError
 from lessons.forms.review import RateForm, RevealForm, UndoForm
-from lessons.models import Flashcard
+from lessons.models import Flashcard, Lesson
+from lessons.selectors.card_practice import MODES, practice_deck
 from lessons.selectors.practice_page import flashcard
 from lessons.selectors.review_page import review_session
 from lessons.services import review as services
@@ -88,3 +93,34 @@ def undo(request, log_id):
 @require_GET
 def review(request):
     return render(request, "lessons/review.html", review_session(request.user))
+
+
+@require_GET
+def practice(request, slug, mode):
+    """Flip through a lesson's cards shuffled or only the missed ones: practice that records nothing,
+    so the FSRS schedule is exactly as it was (no rating is offered here)."""
+    lesson = get_object_or_404(Lesson.objects.published().select_related("course"), slug=slug)
+    if mode not in MODES:
+        raise ApplicationError("Unknown practice mode: choose shuffle or missed.", status=404)
+    url = reverse("card_practice", args=[lesson.slug, mode])
+    try:
+        seed = int(request.GET["seed"])
+        index = int(request.GET.get("card", "1"))
+    except (KeyError, ValueError):
+        if "seed" in request.GET or "card" in request.GET:
+            raise ApplicationError("That practice link is broken: start again from the lesson.") from None
+        return redirect(f"{url}?seed={secrets.randbelow(10**6)}&card=1")
+    deck = practice_deck(user=request.user, lesson=lesson, mode=mode, seed=seed)
+    if deck.cards and not 1 <= index <= len(deck):
+        raise ApplicationError(f"There are {len(deck)} cards in this practice: choose 1 to {len(deck)}.")
+    card = deck.cards[index - 1] if deck.cards else None
+    context = {
+        "lesson": lesson,
+        "deck": deck,
+        "card": card,
+        "index": index,
+        "previous_url": f"{url}?seed={seed}&card={index - 1}" if index > 1 else "",
+        "next_url": f"{url}?seed={seed}&card={index + 1}" if index < len(deck) else "",
+        "reshuffle_url": url,
+    }
+    return render(request, "lessons/card_practice.html", context)

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lessons.errors import ApplicationError
-from lessons.forms.review import StudySettingsForm
+from lessons.forms.review import GoalForm, StudySettingsForm, ThemeForm
 from lessons.models import StudentSettings
 from lessons.selectors.schedule_fit import schedule_summary
 from lessons.services import optimizer
@@ -40,4 +40,25 @@ def optimize(request):
         f"Fitted on {fit.reviews} reviews ({fit.get_source_display().lower()}): log loss {fit.log_loss_before:.3f} "
         f"to {fit.log_loss_after:.3f}, RMSE {fit.rmse_before:.1%} to {fit.rmse_after:.1%}. {verdict}",
     )
+
+
+@require_POST
+def theme(request):
+    """Light, dark or the device's colours: saved in the settings, kept in the session for every page."""
+    form = ThemeForm(request.POST)
+    if not form.is_valid():
+        raise ApplicationError("Choose light, dark or your device's colours.")
+    services.theme_save(user=request.user, theme=form.cleaned_data["theme"])
+    request.session["theme"] = form.cleaned_data["theme"]
+    messages.success(request, "Your colour choice is saved.")
+    return redirect("study_settings")
+
+
+@require_POST
+def daily_goal(request):
+    form = GoalForm(request.POST)
+    if not form.is_valid():
+        raise ApplicationError("The daily goal is a number of reviews from 0 (no goal) to 500.")
+    services.goal_save(user=request.user, daily_goal=form.cleaned_data["daily_goal"])
+    messages.success(request, "Your daily goal is saved." if form.cleaned_data["daily_goal"] else "No daily goal.")
     return redirect("study_settings")

@@ -1,6 +1,15 @@
 // Site-wide behaviour that htmx does not do by itself. No inline scripts: our CSP forbids them.
 (function () {
   "use strict";
+  // Things that only work with JavaScript (keyboard shortcuts) are hidden in the HTML and shown here.
+  function showJsOnly() {
+    document.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", showJsOnly);
+  } else {
+    showJsOnly();
+  }
   // Sign-up: send the browser's time zone, so the new student's study day rolls over at their 4 am.
   document.querySelectorAll("[data-browser-zone-input]").forEach(function (input) {
     if (window.Intl && !input.value) {

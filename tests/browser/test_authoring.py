@@ -99,6 +99,7 @@ def test_preview_as_student_is_inert_and_accessible(page, live_server, lesson, i
     page.goto(live_server.url + reverse("admin:lessons_lesson_change", args=[lesson.pk]))
     page.get_by_role("link", name="Preview as student").click()
     expect(page.get_by_role("status")).to_contain_text("Preview: nothing you do here is recorded.")
+    page.locator(".self-check summary").first.click()
     show = page.get_by_role("button", name="Show answer").first
     expect(show).to_be_disabled()
     expect(page.get_by_label("Your answer (optional)").first).to_be_disabled()

@@ -49,6 +49,7 @@ def test_instructor_creates_class_student_joins_instructor_sees_progress_and_dow
     assert_accessible(student)
     student.goto(f"{live_server.url}{diffusion.get_absolute_url()}")
     first = student.locator(".self-check").first
+    first.locator("summary").click()
     first.get_by_role("button", name="Show answer").click()
     expect(first.get_by_role("heading", name="Answer")).to_be_visible()
 

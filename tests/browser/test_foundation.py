@@ -17,11 +17,13 @@ def test_sign_up_study_self_check_and_log_out(page, live_server, diffusion):
     page.goto(live_server.url + "/")
     assert_accessible(page)
     page.get_by_role("button", name="Sign up").first.click()
+    page.get_by_label("Your name").fill("Ada Lovelace")
+    page.get_by_label("Email").fill("ada@example.com")
     page.get_by_label("Username").fill("ada")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password confirmation").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_text("Welcome, ada")).to_be_visible()
+    expect(page.get_by_text("Welcome, Ada Lovelace")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("link", name=diffusion.title).click()
@@ -30,6 +32,7 @@ def test_sign_up_study_self_check_and_log_out(page, live_server, diffusion):
 
     question = diffusion.questions.all()[0]
     card = page.locator(f"#question-{question.pk}")
+    card.locator("summary").click()  # the question is a disclosure: opening it shows the answer box
     card.get_by_label("Your answer (optional)").fill("Noise is added; nothing to learn")
     page.evaluate("window.__noReload = true")
     card.get_by_role("button", name="Show answer").click()
@@ -63,10 +66,11 @@ def test_log_in_with_the_form_and_self_check_without_javascript(browser, live_se
     page.get_by_label("Username").fill("bea")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_text("Welcome back, bea")).to_be_visible()
+    expect(page.get_by_text("Welcome, bea")).to_be_visible()
     page.goto(live_server.url + "/lessons/diffusion/")
     question = diffusion.questions.all()[1]
     card = page.locator(f"#question-{question.pk}")
+    card.locator("summary").click()
     card.get_by_role("button", name="Show answer").click()
     card = page.locator(f"#question-{question.pk}")
     expect(card.get_by_text("predict what it looked like one noising-step earlier")).to_be_visible()
@@ -84,6 +88,8 @@ def test_keyboard_only_self_check_on_a_phone(browser, live_server, diffusion, st
     page = context.new_page()
     page.goto(live_server.url + "/lessons/diffusion/")
     question = diffusion.questions.all()[0]
+    page.locator(f"#question-{question.pk} summary").focus()
+    page.keyboard.press("Enter")  # opens the question's disclosure
     page.locator(f"#answer-{question.pk}").focus()
     page.keyboard.type("by keyboard")
     page.keyboard.press("Tab")

@@ -198,6 +198,7 @@ def test_main_pages_have_no_csp_violations(csp_context, live_server, make_user):
     assert set(study_pages) <= student_seen
     page.goto(base + reverse("lesson_detail", args=["diffusion"]))
     question = page.locator(f"#question-{lesson.questions.last().pk}")  # one the seeded work left open
+    question.locator("summary").click()
     question.locator("textarea[name=answer_text]").fill("noise is added step by step")
     question.get_by_role("button", name="Show answer").click()
     question.get_by_role("button", name="Got it").click()
@@ -262,6 +263,7 @@ def test_no_student_work_is_left_in_web_storage_after_logout(student_page, live_
     page = student_page
     secret = "my private answer about static"
     page.goto(live_server.url + reverse("lesson_detail", args=[diffusion.slug]))
+    page.locator(".self-check-disclosure:not([open]) > summary").first.click()
     page.locator("textarea[name=answer_text]").first.fill(secret)
     page.get_by_role("button", name="Show answer").first.click()
     page.get_by_text(secret).first.wait_for()
