@@ -53,7 +53,11 @@ def skip_postgres_only(items):
 
 
 def pytest_collection_finish(session):
-    skipped = [i for i in session.items if "browser" in i.keywords and i.get_closest_marker("skip")]
+    skipped = [
+        i
+        for i in session.items
+        if "browser" in i.keywords and "Chromium not found" in str(getattr(i.get_closest_marker("skip"), "kwargs", ""))
+    ]
     if skipped:
         print(f"\n*** {len(skipped)} browser tests will be SKIPPED: Chromium not found at {CHROMIUM}. ***\n")
 

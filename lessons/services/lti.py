@@ -229,6 +229,14 @@ def _unique_username(base: str) -> str:
     return candidate
 
 
+def _unclaimed_email(User, email, user):
+    """The launch's email, or blank when another account already has it (emails are unique, whatever their case)."""
+    others = User.objects.filter(email__iexact=email)
+    if user is not None:
+        others = others.exclude(pk=user.pk)
+    return "" if not email or others.exists() else email
+
+
 def platform_account_link(*, platform_user: LtiUser, teaches: bool = False):
     """The account of a platform user: created on first sight, name and email refreshed each time.
 
@@ -242,9 +250,10 @@ def platform_account_link(*, platform_user: LtiUser, teaches: bool = False):
     if not (first or last) and platform_user.name:
         first, _, last = platform_user.name.partition(" ")
         first, last = first[:150], last[:150]
+    email = _unclaimed_email(User, platform_user.email, user)
     if user is None:
         base = platform_user.name or platform_user.email.split("@")[0] or f"lms-{platform_user.sub}"
-        user = User(username=_unique_username(base), first_name=first, last_name=last, email=platform_user.email)
+        user = User(username=_unique_username(base), first_name=first, last_name=last, email=email)
         user.set_unusable_password()
         user.save()
         platform_user.auth_user = user
@@ -252,7 +261,7 @@ def platform_account_link(*, platform_user: LtiUser, teaches: bool = False):
     else:
         changed = {
             field: value
-            for field, value in {"first_name": first, "last_name": last, "email": platform_user.email}.items()
+            for field, value in {"first_name": first, "last_name": last, "email": email}.items()
             if value and getattr(user, field) != value
         }
         if changed:

@@ -40,6 +40,7 @@ def optimize(request):
         f"Fitted on {fit.reviews} reviews ({fit.get_source_display().lower()}): log loss {fit.log_loss_before:.3f} "
         f"to {fit.log_loss_after:.3f}, RMSE {fit.rmse_before:.1%} to {fit.rmse_after:.1%}. {verdict}",
     )
+    return redirect("study_settings")
 
 
 @require_POST

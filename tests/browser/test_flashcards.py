@@ -218,6 +218,8 @@ def test_sign_up_takes_the_browsers_time_zone(browser, live_server):
     page = context.new_page()
     page.goto(f"{live_server.url}/accounts/signup/")
     page.get_by_label("Username").fill("tokyo-student")
+    page.get_by_label("Your name").fill("Tokyo Student")
+    page.get_by_label("Email").fill("tokyo@example.com")
     page.get_by_label("Password", exact=True).fill("a-Long-passw0rd")
     page.get_by_label("Password confirmation").fill("a-Long-passw0rd")
     page.get_by_role("button", name="Create account").click()
