@@ -356,7 +356,7 @@ def _seed_cards(progress, *, students, reviews, now, write):
             INSERT INTO lessons_reviewlog (user_id, card_id, rating, reviewed_at, duration_ms,
                 retrievability_before, state_before, step_before, stability_before, difficulty_before,
                 due_before, last_review_before, reps_before, lapses_before, state_after, stability_after,
-                difficulty_after, due_after, undone_at)
+                difficulty_after, due_after, undone_at, practice)
             SELECT cs.user_id, cs.card_id, x.rating, x.at, 2000 + floor(random() * 8000)::int,
                    CASE WHEN g.n = 1 THEN NULL ELSE 0.7 + random() * 0.3 END,
                    CASE WHEN g.n = 1 THEN NULL ELSE 2 END, NULL,
@@ -365,7 +365,7 @@ def _seed_cards(progress, *, students, reviews, now, write):
                    CASE WHEN g.n = 1 THEN NULL ELSE x.at END,
                    CASE WHEN g.n = 1 THEN NULL ELSE x.at - interval '3 days' END,
                    g.n - 1, 0, CASE WHEN x.rating = 1 THEN 3 ELSE 2 END,
-                   cs.stability * (g.n + 1) / (cs.reps + 1), cs.difficulty, x.at + interval '3 days', NULL
+                   cs.stability * (g.n + 1) / (cs.reps + 1), cs.difficulty, x.at + interval '3 days', NULL, false
             FROM bench_s s JOIN lessons_cardstate cs ON cs.user_id = s.user_id
             CROSS JOIN LATERAL generate_series(1, cs.reps) AS g(n)
             CROSS JOIN LATERAL (
