@@ -345,3 +345,103 @@ def estimated_workload(parameters, *, desired_retention, new_cards_per_day, days
     result = fsrs_rs.simulate(list(parameters or DEFAULT_PARAMETERS), desired_retention, config, seed)
     reviews = result.review_cnt_per_day
     return sum(reviews) / len(reviews)
+
+
+# ---------------------------------------------------------------- a date that matters (exam planning)
+#
+# FSRS predicts the probability of recall after t days at stability S as R(t) = (1 + F * t / S) ** D, with
+# D = -w20 and F = 0.9 ** (1 / D) - 1 (so R(S) = 0.9). On a day that matters, a Review card has had as many
+# days as study days have passed since its last review (the same count a review would use).
+
+
+def retrievability_at(memory, moment, *, parameters=None, clock=None) -> float | None:
+    """FSRS's predicted recall of a card at ``moment`` (None for a card never rated): fsrs's own formula,
+    with the student's fitted ``parameters`` when they have them, elapsed days counted in study days."""
+    if memory.is_new or memory.stability is None or memory.last_review is None:
+        return None
+    clock = clock or StudyClock()
+    moment = _utc(moment)
+    card = _fsrs_card(0, memory, moment, clock)
+    return float(_scheduler(DEFAULT_RETENTION, parameters).get_card_retrievability(card, moment))
+
+
+def retrievability_on(memory, day: date, *, parameters=None, clock=None) -> float | None:
+    """Predicted recall on study day ``day`` (as of the rollover that starts it)."""
+    clock = clock or StudyClock()
+    return retrievability_at(memory, clock.start_of(day), parameters=parameters, clock=clock)
+
+
+def days_kept(stability: float, *, desired_retention: float, parameters=None) -> float:
+    """Days after a review until predicted recall falls to ``desired_retention`` (the t with R(t) = r)."""
+    decay = -float((parameters or DEFAULT_PARAMETERS)[20])
+    factor = 0.9 ** (1 / decay) - 1
+    return stability / factor * (desired_retention ** (1 / decay) - 1)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One card until a day that matters, if every review it gets is rated Good."""
+
+    reviews: int  # ratings needed before the day (on schedule, plus the one brought forward if any)
+    advanced: bool  # whether one review must come before the card's due date
+    retrievability: float  # predicted recall on the day after those reviews
+
+
+def advance_from(memory, day: date, *, desired_retention, parameters=None, clock=None) -> date:
+    """The first study day from which one Good review keeps the card above ``desired_retention`` on ``day``.
+
+    A Good review never lowers stability, so a review on any day d with ``day - d <= days_kept(S)`` is enough;
+    a card kept less than a day is brought forward to the day before."""
+    clock = clock or StudyClock()
+    kept = days_kept(memory.stability, desired_retention=desired_retention, parameters=parameters)
+    return day - timedelta(days=max(1, math.floor(kept)))
+
+
+def project(
+    *, memory, today: date, day: date, desired_retention=DEFAULT_RETENTION, parameters=None, clock=None
+) -> Projection:
+    """How many Good reviews a card needs from ``today`` until (not on) ``day`` so its predicted recall on
+    ``day`` is at least ``desired_retention``: the reviews its schedule asks for before the day (a new card:
+    its first rating and learning steps), each projected as Good, then one more brought forward when the
+    recall on the day would still fall short."""
+    clock = clock or StudyClock()
+    reviews = 0
+    # An overdue card is reviewed today; a card due later on its due study day; learning steps the same day.
+    while reviews < 64:
+        if memory.is_new:
+            at = clock.start_of(today) + timedelta(hours=12)
+        else:
+            due_day = clock.date_of(memory.due)
+            if due_day >= day:
+                break
+            at = max(clock.start_of(max(today, due_day)) + timedelta(hours=12), _utc(memory.due))
+            if clock.date_of(at) >= day:
+                break
+        memory = review(
+            user_id=0,
+            card_id=0,
+            memory=memory,
+            rating=OurRating.GOOD,
+            now=at,
+            desired_retention=desired_retention,
+            parameters=parameters,
+            clock=clock,
+        ).after
+        reviews += 1
+    recall = retrievability_on(memory, day, parameters=parameters, clock=clock) or 0.0
+    if recall >= desired_retention:
+        return Projection(reviews=reviews, advanced=False, retrievability=recall)
+    start = advance_from(memory, day, desired_retention=desired_retention, parameters=parameters, clock=clock)
+    when = max(start, today, clock.date_of(memory.last_review) + timedelta(days=1))
+    memory = review(
+        user_id=0,
+        card_id=0,
+        memory=memory,
+        rating=OurRating.GOOD,
+        now=clock.start_of(when) + timedelta(hours=12),
+        desired_retention=desired_retention,
+        parameters=parameters,
+        clock=clock,
+    ).after
+    recall = retrievability_on(memory, day, parameters=parameters, clock=clock) or 0.0
+    return Projection(reviews=reviews + 1, advanced=True, retrievability=recall)

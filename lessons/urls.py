@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, classes, health, lti, ordering, pages, prediction, review, selfcheck, settings, stats
+from .views import accounts, classes, health, lti, ordering, pages, plan, prediction, review, selfcheck, settings, stats
 
 # Django's auth views that lessons wraps (rate limits, the lockout reset); quizsite/urls.py leaves them out.
 ACCOUNT_OVERRIDES = {"login", "password_reset", "password_reset_confirm"}
@@ -31,6 +31,8 @@ urlpatterns = [
     path("review/", review.review, name="review"),
     path("settings/", settings.study_settings, name="study_settings"),
     path("settings/optimize/", settings.optimize, name="study_optimize"),
+    path("plan/", plan.plan, name="exam_plan"),
+    path("plan/exams/<int:exam_id>/delete/", plan.exam_delete, name="exam_delete"),
     path("progress/", stats.progress, name="progress"),
     path("progress/reviews.csv", stats.reviews_csv, name="reviews_csv"),
     path("classes/", classes.class_list, name="class_list"),

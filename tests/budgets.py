@@ -10,7 +10,12 @@ two data sizes so it cannot grow with data.
 # flashcard states + reveals, ordering attempts + reveals.
 PRACTICE_PAGE = 17
 # session, user, courses + lessons, lesson progress (the lesson totals and the kept rows), due-card summary (4),
-# reviews per study day of the last week (the Today page's daily goal, issue 17).
-HOME = 11
+# reviews per study day of the last week (the Today page's daily goal, issue 17),
+# the dates that matter for the items brought forward before an exam (issue 18; one more when there are any).
+HOME = 11 + 1  # + EXAM_DATES (below)
 # After any activity: is the lesson linked to an LMS gradebook for this student? (services.lti.scores_enqueue)
 LTI_SCORE_CHECK = 1
+# The review queue (the header's count, /review/, its fragments) reads the dates that matter to the student
+# (an exam they set, a class's expected-by date): one query, and one more for the items it brings forward when
+# there are dates (issue 18).
+EXAM_DATES = 1

@@ -183,16 +183,17 @@ def _measure(client, student, lesson, htmx):
 # Each includes reading the session from Postgres (one query; sessions do not depend on Redis).
 BUDGETS = {
     "practice page": budgets.PRACTICE_PAGE,
-    "review page": 10,  # 9 with a card to show; the empty state adds the "next card due at" query
+    # 9 with a card to show; the empty state adds the "next card due at" query
+    "review page": 10 + budgets.EXAM_DATES,
     "progress page": 8,
     "settings page": 4,  # main's 3, plus the latest parameter fit (the workload estimate is computed, not read)
     "home": budgets.HOME,
     "print": 4,
     "anki deck": 4,  # as the print layout: the lesson, its live cards
-    "reveal (htmx, review)": 11,
+    "reveal (htmx, review)": 11 + budgets.EXAM_DATES,
     # every rating rewrites the kept progress row (4: create, lock, recompute, write) and checks the LMS link
-    "rate (htmx, review)": 27 + budgets.LTI_SCORE_CHECK,
-    "undo (htmx, review)": 21 + budgets.LTI_SCORE_CHECK,  # likewise
+    "rate (htmx, review)": 27 + budgets.LTI_SCORE_CHECK + budgets.EXAM_DATES,
+    "undo (htmx, review)": 21 + budgets.LTI_SCORE_CHECK + budgets.EXAM_DATES,  # likewise
     "reveal (plain)": 4,
     "rate (htmx, lesson)": 24 + budgets.LTI_SCORE_CHECK,  # likewise
     "rate (plain, stale)": 8,

@@ -568,6 +568,16 @@ MATRIX: dict[str, list[Case]] = {
         Case("GET", logged_in(405)),
         Case("POST", logged_in(409), note="too few reviews to fit: refused, nothing stored"),
     ],
+    "exam_plan": [
+        Case("GET", logged_in(200)),
+        Case("POST", logged_in(302), data=lambda w: {"course": w.course.pk, "date": "2099-01-01"}),
+        Case("POST", logged_in(200), data=lambda w: {"course": w.course.pk, "date": "2001-01-01"}, note="past"),
+        Case("POST", logged_in(200), data=lambda w: {"course": FORGED_ID, "date": "2099-01-01"}, note="re-shown"),
+    ],
+    "exam_delete": [
+        Case("GET", logged_in(405), kwargs=lambda w: {"exam_id": FORGED_ID}),
+        Case("POST", logged_in(404), kwargs=lambda w: {"exam_id": FORGED_ID}),
+    ],
     "progress": [Case("GET", logged_in(200))],
     "reviews_csv": [Case("GET", logged_in(200))],
     # Classes: students and instructors.

@@ -30,6 +30,7 @@ from .review import (
     ParameterFit,
     Rating,
     ReviewLog,
+    StudentExam,
     StudentSettings,
     Theme,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "ScoreOutbox",
     "SelfCheckAttempt",
     "SelfCheckQuestion",
+    "StudentExam",
     "StudentProgress",
     "StudentSettings",
     "Theme",

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from .content import Flashcard
+from .content import Course, Flashcard
 
 
 class Rating(models.IntegerChoices):
@@ -238,3 +238,28 @@ class ParameterFit(models.Model):
 
     def __str__(self):
         return f"{self.user} fit {self.fitted_at:%Y-%m-%d} ({'kept' if self.kept else 'not kept'})"
+
+
+class StudentExamQuerySet(models.QuerySet):
+    def upcoming(self, user, *, today):
+        """The student's exam dates from ``today`` on, soonest first, with their course."""
+        return self.filter(user=user, date__gte=today).select_related("course").order_by("date", "course__position")
+
+
+class StudentExam(models.Model):
+    """A date a student set for a course ("my exam is on ..."): their plan keeps its lessons above their
+    desired retention on that day."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exams")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="exams")
+    date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = StudentExamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user", "date"]
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="studentexam_one_per_user_course")]
+
+    def __str__(self):
+        return f"{self.user}: {self.course} exam on {self.date:%Y-%m-%d}"

@@ -11,6 +11,9 @@ Definitions shown to instructors (the README's data dictionary repeats them):
 - inactive: no activity on the class's lessons in the last ``INACTIVE_AFTER``
   (or none at all) while an assigned lesson is unfinished;
 - needs attention: behind or inactive;
+- predicted recall on an expected-by date still to come: FSRS's retrievability of each student's items
+  of the lesson on that day, averaged per student, then over the students who studied it; "below" are
+  the students whose own average is under their desired retention (``lessons.selectors.exam_plan``);
 - cards due: the student's cards of the class's lessons due now; overdue: due
   for more than ``OVERDUE_AFTER``.
 """
@@ -27,6 +30,7 @@ from lessons.models import (
     Classroom,
     Enrollment,
 )
+from lessons.selectors.exam_plan import ClassForecast, class_forecasts
 from lessons.selectors.lesson_progress import STATE_LABELS, LessonProgress, progress_for
 
 INACTIVE_AFTER = timedelta(days=7)
@@ -121,6 +125,7 @@ class Column:
     class_lesson: ClassLesson
     completed: int = 0
     students: int = 0
+    forecast: ClassForecast | None = None  # predicted recall on its expected-by date, when that is to come
 
     @property
     def share(self) -> int:
@@ -138,6 +143,11 @@ class Dashboard:
     student_count: int = 0
     attention_count: int = 0
     today: date | None = None
+
+    @property
+    def forecast_count(self) -> int:
+        """Lessons whose expected-by date is still to come (each has a predicted-recall cell)."""
+        return sum(1 for column in self.columns if column.forecast)
 
 
 def _sort_key(sort):
@@ -168,7 +178,8 @@ def parse_sort(value: str | None) -> tuple[str, bool]:
 def class_dashboard(
     classroom: Classroom, *, now: datetime, sort: str = "name", descending: bool = False, attention_only: bool = False
 ) -> Dashboard:
-    """Students x assigned lessons, with per-row and per-column summaries (about ten queries)."""
+    """Students x assigned lessons, with per-row and per-column summaries (about ten queries; two more when
+    a lesson's expected-by date is still to come)."""
     class_lessons = list(ClassLesson.objects.for_classroom(classroom))
     enrollments = list(Enrollment.objects.for_dashboard(classroom))
     lessons = [cl.lesson for cl in class_lessons]
@@ -181,7 +192,10 @@ def class_dashboard(
     # An unpublished lesson is hidden from students, so nobody is behind on it (the dashboard marks it).
     late = [bool(cl.expected_by and cl.expected_by < today and cl.lesson.published) for cl in class_lessons]
 
-    columns = [Column(class_lesson=cl, students=len(enrollments)) for cl in class_lessons]
+    forecasts = class_forecasts(class_lessons, [e.student for e in enrollments], today=today)
+    columns = [
+        Column(class_lesson=cl, students=len(enrollments), forecast=forecasts.get(cl.pk)) for cl in class_lessons
+    ]
     rows = []
     for enrollment in enrollments:
         student = enrollment.student

@@ -285,7 +285,8 @@ class CardView:
         return "in " + scheduling.format_interval(timedelta(minutes=math.ceil(seconds / 60)))
 
 
-def card_view(user, card, *, state, revealed_at, study_settings, last_log, now=None) -> CardView:
+def card_view(user, card, *, state, revealed_at, study_settings, last_log, now=None, advanced=False) -> CardView:
+    """A card as shown; ``advanced``: brought forward for a date that matters, so rated as a review."""
     now = now or timezone.now()
     clock = scheduling.StudyClock.of(study_settings)
     memory = scheduling.MemoryState.of(state)
@@ -293,7 +294,9 @@ def card_view(user, card, *, state, revealed_at, study_settings, last_log, now=N
         revealed_at, last_review=state.last_review if state else None, now=now, clock=clock
     )
     learn_ahead = timedelta(minutes=study_settings.learn_ahead_minutes)
-    practice = not scheduling.is_due(memory, now=revealed_at if revealed else now, clock=clock, learn_ahead=learn_ahead)
+    practice = not advanced and not scheduling.is_due(
+        memory, now=revealed_at if revealed else now, clock=clock, learn_ahead=learn_ahead
+    )
     previews = []
     if revealed and not practice:
         # As of the reveal, as the rating will be computed (see lessons.scheduling): the labels stay exact.

@@ -25,6 +25,7 @@ def review_session(user) -> dict:
             study_settings=study_settings,
             last_log=None,
             now=now,
+            advanced=q.head_advanced is not None,
         )
     last_log = ReviewLog.objects.live().filter(user=user).select_related("card").order_by("-reviewed_at", "-pk").first()
     return {

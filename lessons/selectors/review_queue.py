@@ -8,8 +8,10 @@ Anki's queue rules (its v3 scheduler):
 2. Then Review cards due by the end of this study day, oldest study day first, and within
    one study day in an order shuffled with a seed of (student, day), so cards learnt
    together do not always come back together; at most ``reviews_per_day`` a day.
-3. Then new cards, in lesson order, at most ``new_cards_per_day`` a day.
-4. When nothing else is left, (re)learning cards due within the learn-ahead limit
+3. Then items brought forward for a date that matters (an exam, a class's expected-by date: see
+   ``lessons.selectors.exam_plan``), most at risk first, within what is left of ``reviews_per_day``.
+4. Then new cards, in lesson order, at most ``new_cards_per_day`` a day.
+5. When nothing else is left, (re)learning cards due within the learn-ahead limit
    (default 20 minutes) are shown early, instead of "Nothing due" for a few minutes.
 """
 
@@ -32,6 +34,7 @@ from lessons.models import (
     ReviewLog,
     SelfCheckAttempt,
 )
+from lessons.selectors import exam_plan
 
 
 def day_start(now, *, zone, rollover_hour):
@@ -126,10 +129,12 @@ class Queue:
     day_start: datetime
     day_end: datetime
     learn_ahead_count: int = 0
+    advanced_count: int = 0  # brought forward for a date that matters (after the due reviews, within the cap)
+    head_advanced: exam_plan.Advanced | None = None  # the first card, when it is one of those
 
     @property
     def due_count(self):
-        return self.learning_count + self.review_count + self.learn_ahead_count
+        return self.learning_count + self.review_count + self.advanced_count + self.learn_ahead_count
 
     @property
     def left(self):
@@ -137,7 +142,8 @@ class Queue:
 
 
 def queue_for(user, *, now, study_settings, with_head=True):
-    """Counts of the student's cards to study now (capped for the day), and the first card. Four queries at most."""
+    """Counts of the student's cards to study now (capped for the day), and the first card. Five queries at most,
+    two more when a date that matters brings cards forward."""
     zone = study_settings.zone
     start = day_start(now, zone=zone, rollover_hour=study_settings.rollover_hour)
     end = next_day_start(start, zone=zone, rollover_hour=study_settings.rollover_hour)
@@ -152,11 +158,13 @@ def queue_for(user, *, now, study_settings, with_head=True):
     done = done_since(user, start)
     review_limit = max(0, study_settings.reviews_per_day - done["reviews"])
     review_count = min(counts["reviews"], review_limit)
+    advanced = exam_plan.advanced_states(user, now=now, study_settings=study_settings)
+    advanced_count = min(len(advanced), review_limit - review_count)
     new_limit = max(0, study_settings.new_cards_per_day - done["new"])
     new = new_cards(user)
     new_count = new[:new_limit].count() if new_limit else 0
-    ahead_count = counts["ahead"] if not (counts["learning"] or review_count or new_count) else 0
-    head_state = head_card = None
+    ahead_count = counts["ahead"] if not (counts["learning"] or review_count or advanced_count or new_count) else 0
+    head_state = head_card = head_advanced = None
     if with_head:
         if counts["learning"]:
             head_state = (
@@ -170,6 +178,9 @@ def queue_for(user, *, now, study_settings, with_head=True):
                 .select_related("card__lesson")
                 .first()
             )
+        elif advanced_count:
+            head_advanced = advanced[0]
+            head_state = head_advanced.state
         elif new_count:
             head_card = new.select_related("lesson").first()
         elif ahead_count:
@@ -189,6 +200,8 @@ def queue_for(user, *, now, study_settings, with_head=True):
         day_start=start,
         day_end=end,
         learn_ahead_count=ahead_count,
+        advanced_count=advanced_count,
+        head_advanced=head_advanced,
     )
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from lessons import scheduling
 from lessons.errors import ApplicationError
 from lessons.models import CardState, Flashcard, FlashcardReveal, Rating, ReviewLog, StudentSettings
+from lessons.selectors import exam_plan
 from lessons.services.progress import lesson_progress_record
 
 # Anki caps the time it records for one answer (60 s by default) so a card left open over lunch
@@ -49,13 +50,16 @@ def review_record(
     version: int,
     reviewed_at: datetime | None = None,
     practice: bool = False,
+    advance: bool = False,
     study_settings: StudentSettings | None = None,
 ) -> tuple[CardState | None, ReviewLog]:
     """Schedule the card with FSRS and log the rating; refuse a stale version or an unrevealed card.
 
     A rating of a card that is not due (see ``scheduling.is_due``), or any rating with ``practice=True``
     (a shuffle or missed-only mode), is practice: logged with ``practice=True`` and the card's schedule
-    left exactly as it was. The CardState row is locked while it is updated; two first ratings of a new
+    left exactly as it was. With ``advance`` (a rating in /review/), a card brought forward today for a date
+    that matters (``lessons.selectors.exam_plan``) is reviewed early, as Anki's "Advance" does: a real review,
+    FSRS counting the shorter elapsed time. The CardState row is locked while it is updated; two first ratings of a new
     card race on the unique (user, card) constraint and the loser is refused like any stale form.
     """
     reviewed_at = reviewed_at or timezone.now()
@@ -75,7 +79,13 @@ def review_record(
         learn_ahead = timedelta(minutes=study_settings.learn_ahead_minutes)
         if memory.is_new and practice:
             raise ApplicationError("A new card is learnt in a review first; practise it once it is scheduled.", 409)
-        if practice or not scheduling.is_due(memory, now=reveal.revealed_at, clock=clock, learn_ahead=learn_ahead):
+        due = scheduling.is_due(memory, now=reveal.revealed_at, clock=clock, learn_ahead=learn_ahead) or (
+            advance
+            and exam_plan.is_advanced(
+                user, state, lesson_id=card.lesson_id, now=reveal.revealed_at, study_settings=study_settings
+            )
+        )
+        if practice or not due:
             return state, _practice_log(user=user, card=card, rating=rating, state=state, reveal=reveal, at=reviewed_at)
         # As of the reveal, when the buttons showed their intervals; the interval runs from now.
         outcome = scheduling.review(

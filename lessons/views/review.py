@@ -69,7 +69,11 @@ def rate(request, card_id):
         return alert_response(request, "Rate the card with Again, Hard, Good or Easy.")
     try:
         services.review_record(
-            user=request.user, card=card, rating=form.cleaned_data["rating"], version=form.cleaned_data["version"]
+            user=request.user,
+            card=card,
+            rating=form.cleaned_data["rating"],
+            version=form.cleaned_data["version"],
+            advance=form.cleaned_data["next"] == "review",  # /review/ shows cards brought forward for a date
         )
     except ApplicationError as refused:
         return _refused(request, card, form.cleaned_data["next"], refused)
