@@ -66,10 +66,18 @@ CARD = Kind("flashcard", Flashcard, "c", ("front", "back"), "front")
 # Who has records on an item: (record model, its foreign key to the item, the path to the student,
 # the path to the lesson).
 USAGE = {
-    QUESTION: [(SelfCheckAttempt, "question", "user", "question__lesson")],
+    QUESTION: [
+        (SelfCheckAttempt, "question", "user", "question__lesson"),
+        (CardState, "question", "user", "question__lesson"),
+        (ReviewLog, "question", "user", "question__lesson"),
+        (FlashcardReveal, "question", "user", "question__lesson"),
+    ],
     ORDERING: [
         (OrderingAttempt, "exercise", "user", "exercise__lesson"),
         (OrderingReveal, "exercise", "user", "exercise__lesson"),
+        (CardState, "exercise", "user", "exercise__lesson"),
+        (ReviewLog, "exercise", "user", "exercise__lesson"),
+        (FlashcardReveal, "exercise", "user", "exercise__lesson"),
     ],
     PREDICTION: [
         (PredictionSubmission, "exercise", "user", "exercise__lesson"),

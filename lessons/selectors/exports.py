@@ -10,7 +10,8 @@ dictionary. Text cells that a spreadsheet would run as a formula (starting with
 import heapq
 from datetime import UTC
 
-from django.db.models import Count
+from django.db.models import Count, TextField
+from django.db.models.functions import Coalesce
 
 from lessons.models import (
     ClassLesson,
@@ -207,7 +208,9 @@ def long_rows(classroom: Classroom):
 # The review history in the FSRS optimizer's own columns (open-spaced-repetition's fsrs-optimizer and
 # fsrs-rs read ``card_id, review_time, review_rating, review_state, review_duration``), then readable ones.
 # ``review_state`` is the card's state when it was rated: 0 New, 1 Learning, 2 Review, 3 Relearning.
-# ``card_id`` is the card's database id (what the optimizer groups by); ``card_uid`` its id in lesson files.
+# ``card_id`` names the review item: a flashcard's database id (as before self-check questions and ordering
+# exercises were reviewed too), a question's or an exercise's stable uid ("q-7kx2mp", "o-3hd9qa": never a
+# number, so never a card's id); ``card_uid`` is the item's id in lesson files, ``card_front`` its text.
 # Practice ratings (which left the schedule alone) are not scheduling history and are left out.
 REVIEW_HISTORY_HEADER = [
     "card_id",
@@ -230,22 +233,30 @@ def review_history_rows(user):
         ReviewLog.objects.scheduled()
         .filter(user=user)
         .order_by("reviewed_at", "pk")
+        .annotate(
+            item_lesson=Coalesce(
+                "card__lesson__title", "question__lesson__title", "exercise__lesson__title", output_field=TextField()
+            ),
+            item_front=Coalesce("card__front", "question__question", "exercise__title", output_field=TextField()),
+            item_uid=Coalesce("card__uid", "question__uid", "exercise__uid", output_field=TextField()),
+            item_archived=Coalesce("card__archived_at", "question__archived_at", "exercise__archived_at"),
+        )
         .values_list(
             "card_id",
             "reviewed_at",
             "rating",
             "state_before",
             "duration_ms",
-            "card__lesson__title",
-            "card__front",
-            "card__uid",
-            "card__archived_at",
+            "item_lesson",
+            "item_front",
+            "item_uid",
+            "item_archived",
         )
     )
     rows = logs.iterator(chunk_size=2000)
     for card_id, reviewed_at, rating, state_before, duration_ms, lesson, front, uid, archived_at in rows:
         yield [
-            card_id,
+            uid if card_id is None else card_id,
             round(reviewed_at.timestamp() * 1000),
             rating,
             state_before or 0,

@@ -102,6 +102,13 @@ STUDENT_RECORDS = [
     (CardState, "card__lesson"),
     (ReviewLog, "card__lesson"),
     (FlashcardReveal, "card__lesson"),
+    # self-check questions and ordering exercises in review (issue 18)
+    (CardState, "question__lesson"),
+    (ReviewLog, "question__lesson"),
+    (FlashcardReveal, "question__lesson"),
+    (CardState, "exercise__lesson"),
+    (ReviewLog, "exercise__lesson"),
+    (FlashcardReveal, "exercise__lesson"),
     (LessonCompletion, "lesson"),
     (StudentProgress, "lesson"),
 ]
@@ -134,8 +141,19 @@ ITEM_MODELS = {
 }
 # The student records deleted with an item (a stage's attempts belong to its exercise and stay).
 ITEM_RECORDS = {
-    SelfCheckQuestion: [(SelfCheckAttempt, "question")],
-    OrderingExercise: [(OrderingAttempt, "exercise"), (OrderingReveal, "exercise")],
+    SelfCheckQuestion: [
+        (SelfCheckAttempt, "question"),
+        (CardState, "question"),
+        (ReviewLog, "question"),
+        (FlashcardReveal, "question"),
+    ],
+    OrderingExercise: [
+        (OrderingAttempt, "exercise"),
+        (OrderingReveal, "exercise"),
+        (CardState, "exercise"),
+        (ReviewLog, "exercise"),
+        (FlashcardReveal, "exercise"),
+    ],
     OrderingItem: [],
     PredictionExercise: [(PredictionSubmission, "exercise"), (PredictionDraft, "exercise")],
     RubricPoint: [(PredictionSubmission.named_points.through, "rubricpoint")],

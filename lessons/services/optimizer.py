@@ -28,17 +28,17 @@ def review_histories(user_ids):
     rows = (
         ReviewLog.objects.scheduled()
         .filter(user_id__in=user_ids)
-        .order_by("user_id", "card_id", "reviewed_at", "pk")
-        .values_list("user_id", "card_id", "reviewed_at", "rating", "state_before")
+        .order_by("user_id", "card_id", "question_id", "exercise_id", "reviewed_at", "pk")
+        .values_list("user_id", "card_id", "question_id", "exercise_id", "reviewed_at", "rating", "state_before")
     )
-    cards = defaultdict(list)
-    for user_id, card_id, reviewed_at, rating, state_before in rows.iterator(chunk_size=5000):
-        history = cards[(user_id, card_id)]
+    cards = defaultdict(list)  # every kind of review item has its own history (issue 18)
+    for user_id, card_id, question_id, exercise_id, reviewed_at, rating, state_before in rows.iterator(chunk_size=5000):
+        history = cards[(user_id, card_id, question_id, exercise_id)]
         if not history and state_before is not None:
             continue  # its first rating was undone or is older than our logs: no clean start
         history.append((reviewed_at, rating))
     by_user = defaultdict(list)
-    for (user_id, _card_id), history in cards.items():
+    for (user_id, *_item), history in cards.items():
         if history:
             by_user[user_id].append(history)
     return by_user
