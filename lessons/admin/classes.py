@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from lessons.models import ClassLesson, Classroom, Enrollment, LessonCompletion
 
 from .responses import StudentRecordsAdmin
+from .users import student_label
 
 
 class ClassLessonInline(admin.TabularInline):
@@ -32,9 +33,13 @@ class EnrollmentInline(admin.TabularInline):
 
     model = Enrollment
     extra = 0
-    fields = ["student", "joined_at"]
-    readonly_fields = ["student", "joined_at"]
+    fields = ["student_name", "joined_at"]
+    readonly_fields = ["student_name", "joined_at"]
     verbose_name_plural = "students (they join with the class code)"
+
+    @admin.display(description="Student")
+    def student_name(self, obj):
+        return student_label(obj.student)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("student", "classroom")
@@ -76,8 +81,7 @@ class LessonCompletionAdmin(StudentRecordsAdmin):
 
     @admin.display(description="Student", ordering="user__username")
     def student(self, obj):
-        name = obj.user.get_full_name()
-        return f"{name} ({obj.user.username})" if name else obj.user.username
+        return student_label(obj.user)
 
     date_hierarchy = "completed_at"
 
