@@ -14,13 +14,24 @@ from tests.browser.world import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Elements that may be wider than the screen because they scroll inside their own box.
+# Elements may be wider than the screen when they scroll inside their own box (the grid's .table-scroll, the
+# admin's tabular inlines) as long as that box fits.
 OVERFLOW_JS = """() => {
   const width = document.documentElement.clientWidth;
   const wide = [];
   if (document.documentElement.scrollWidth > width) wide.push('document ' + document.documentElement.scrollWidth);
+  const scrolls = new Map();
+  const scroller = (el) => {
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (!scrolls.has(up)) scrolls.set(up, ['auto', 'scroll'].includes(getComputedStyle(up).overflowX));
+      if (scrolls.get(up)) return up;
+    }
+    return null;
+  };
   for (const el of document.body.querySelectorAll('*')) {
     if (el.closest('.table-scroll') && !el.matches('.table-scroll')) continue;
+    const box_of = scroller(el);
+    if (box_of && box_of.getBoundingClientRect().right <= width + 1) continue;
     const box = el.getBoundingClientRect();
     if (box.width && box.right > width + 1 && getComputedStyle(el).visibility !== 'hidden') {
       wide.push(el.tagName.toLowerCase() + (el.className && el.className.baseVal === undefined ? '.' + el.className : '') + ' right=' + Math.round(box.right));
@@ -40,6 +51,8 @@ def visit_every_page(browser, live_server, *, width, scheme):
     world = build_world()
     problems = []
     for role, pages in world["pages"].items():
+        if role == "instructor":
+            pages = {**pages, **world["admin_pages"]}  # the admin's lesson page, which instructors author in
         context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme, bypass_csp=True)
         if role != "public":
             context.add_cookies([session_cookie(live_server, world[role])])
@@ -53,7 +66,7 @@ def visit_every_page(browser, live_server, *, width, scheme):
             wide = page.evaluate(OVERFLOW_JS)
             if wide:
                 problems.append(f"{where}: wider than the screen: {wide}")
-            if width < 700 and name != "print":
+            if width < 700 and name != "print" and not name.startswith("admin"):
                 height = page.locator("header.site-header").bounding_box()["height"]
                 if height > 72:
                     problems.append(f"{where}: header {height}px tall")
@@ -66,6 +79,34 @@ def visit_every_page(browser, live_server, *, width, scheme):
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_page_fits_the_screen_and_is_accessible(browser, live_server, width, scheme):
     problems = visit_every_page(browser, live_server, width=width, scheme=scheme)
+    assert problems == [], "\n".join(problems)
+
+
+BACKGROUND_JS = """() => {
+  const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number);
+  return (r + g + b) / 3;
+}"""
+
+
+@pytest.mark.parametrize(("saved", "system"), [("dark", "light"), ("light", "dark")])
+def test_the_saved_colour_theme_beats_the_system_and_stays_accessible(browser, live_server, saved, system):
+    """The per-user override (data-theme on <html>) is a second path through the tokens: checked on its own."""
+    from lessons.models import StudentSettings
+
+    world = build_world()
+    StudentSettings.objects.filter(user=world["student"]).update(theme=saved)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme=system, bypass_csp=True)
+    context.add_cookies([session_cookie(live_server, world["student"])])
+    page = context.new_page()
+    problems = []
+    for name, url in world["pages"]["student"].items():
+        page.goto(live_server.url + url)
+        assert page.locator("html").get_attribute("data-theme") == saved
+        brightness = page.evaluate(BACKGROUND_JS)
+        if (brightness < 128) != (saved == "dark"):
+            problems.append(f"{name}: background brightness {brightness} in {saved}")
+        problems += [f"{name} ({saved} on a {system} system): {v}" for v in severe_violations(page)]
+    context.close()
     assert problems == [], "\n".join(problems)
 
 
