@@ -110,6 +110,28 @@ def test_the_saved_colour_theme_beats_the_system_and_stays_accessible(browser, l
     assert problems == [], "\n".join(problems)
 
 
+def test_the_review_card_is_centred_and_the_print_page_wears_the_site_look_on_screen(browser, live_server):
+    world = build_world()
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    context.add_cookies([session_cookie(live_server, world["student"])])
+    page = context.new_page()
+    page.goto(live_server.url + "/review/")
+    box = page.locator("article.review-card").bounding_box()
+    middle = box["x"] + box["width"] / 2
+    assert abs(middle - 640) < 40, f"the review card's middle is at {middle}px of 1280"
+    page.goto(live_server.url + world["pages"]["student"]["print"])
+    look = page.evaluate(
+        """() => ({
+          font: getComputedStyle(document.body).fontFamily,
+          radius: getComputedStyle(document.querySelector('.print-page')).borderTopLeftRadius,
+          button: getComputedStyle(document.querySelector('.print-toolbar button')).backgroundColor,
+        })"""
+    )
+    assert "serif" not in look["font"].replace("sans-serif", ""), look
+    assert look["radius"] != "0px" and look["button"] not in ("rgba(0, 0, 0, 0)", "rgb(239, 239, 239)"), look
+    context.close()
+
+
 # ---------------------------------------------------------------- flip cards
 
 
