@@ -190,7 +190,7 @@ def test_review_shows_its_keyboard_keys_only_with_javascript(browser, live_serve
 # ---------------------------------------------------------------- accounts
 
 
-def test_sign_up_with_an_email_then_reset_the_password_from_the_mail(page, live_server):
+def test_sign_up_with_an_email_verify_it_then_reset_the_password_from_the_mail(page, live_server):
     page.goto(live_server.url + "/accounts/signup/")
     page.get_by_label("Your name").fill("Mary Somerville")
     page.get_by_label("Email").fill("mary@example.com")
@@ -200,6 +200,13 @@ def test_sign_up_with_an_email_then_reset_the_password_from_the_mail(page, live_
     page.get_by_role("button", name="Create account").click()
     expect(page.locator(".today-greeting")).to_have_text("Welcome, Mary Somerville.")
     assert page.get_by_text("Welcome").count() == 1
+    # The optional verification link came with the sign-up: open it, confirm, and the account page says so.
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["mary@example.com"]
+    page.goto(re.search(r"http://\S+/accounts/verify/\S+/", mail.outbox[0].body).group(0))
+    page.get_by_role("button", name="Confirm mary@example.com").click()
+    expect(page.get_by_text("mary@example.com is confirmed.").first).to_be_visible()
+    expect(page.locator(".email-verification .badge")).to_have_text("Verified")
+    mail.outbox.clear()
     page.get_by_role("button", name="Log out").click()
 
     page.goto(live_server.url + "/accounts/login/")
