@@ -217,6 +217,18 @@ def test_changing_the_email_unverifies_it_and_mails_the_new_address(student):
     assert len(mail.outbox) == sent
 
 
+def test_a_mail_server_that_is_down_does_not_stop_sign_up(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2  # nothing listens there
+    client = Client()
+    response = client.post("/accounts/signup/", SIGNUP, follow=True)
+    text = page_text(response)
+    assert "Your account is ready." in text and "We could not send the confirmation link just now" in text
+    assert User.objects.filter(username="ada").exists()
+    response = client.post("/accounts/verify/", follow=True)
+    assert response.status_code == 200 and "We could not send the link just now" in page_text(response)
+
+
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_a_forged_or_tampered_link_says_so_and_changes_nothing(student, method):
     from django.core import signing

@@ -8,6 +8,8 @@ the same whether or not the address is verified.
 """
 
 import hashlib
+import logging
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +21,7 @@ from django.db import transaction
 from lessons.errors import ApplicationError
 from lessons.models import StudentSettings
 
+logger = logging.getLogger(__name__)
 SALT = "lessons.email-verification"
 VERIFY_MAX_AGE = timedelta(days=3)
 INVALID = "This verification link is not valid. Open the newest link we sent, or send a new one from your account page."
@@ -56,8 +59,12 @@ def email_verification_user(*, token: str):
     return user
 
 
-def email_verification_send(*, user, link: str) -> None:
-    """Mail ``user`` the verification ``link`` (built by the view from ``email_verification_token``)."""
+def email_verification_send(*, user, link: str) -> bool:
+    """Mail ``user`` the verification ``link`` (built by the view from ``email_verification_token``).
+
+    False when the mail server refused or could not be reached: logged, and sign-up or the account page go on
+    (the link is optional; "Send a new confirmation link" tries again).
+    """
     if not user.email:
         raise ApplicationError("Your account has no email address to verify. Add one first.")
     name = user.get_full_name() or user.username
@@ -72,9 +79,14 @@ def email_verification_send(*, user, link: str) -> None:
             "If you did not make a Quizsite account, ignore this email; nothing changes.",
         ]
     )
-    EmailMessage(
+    message = EmailMessage(
         subject="Confirm your email address", body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email]
-    ).send()
+    )
+    try:
+        return bool(message.send())
+    except (OSError, smtplib.SMTPException) as error:
+        logger.warning("Verification mail to user %s not sent: %s", user.pk, error)
+        return False
 
 
 @transaction.atomic

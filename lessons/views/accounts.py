@@ -23,11 +23,13 @@ from lessons.models import StudentSettings
 from lessons.services import accounts as services
 from lessons.services.review import settings_save
 
+NOT_SENT = "We could not send the confirmation link just now; send a new one from your account page later."
 
-def _send_verification(request, user):
+
+def _send_verification(request, user) -> bool:
     token = services.email_verification_token(user=user)
     link = request.build_absolute_uri(reverse("email_verify", args=[token]))
-    services.email_verification_send(user=user, link=link)
+    return services.email_verification_send(user=user, link=link)
 
 
 @login_not_required
@@ -43,12 +45,11 @@ def signup(request):
         if form.cleaned_data["time_zone"]:  # from the browser; without JavaScript the site's zone until set
             settings_save(user=user, time_zone=form.cleaned_data["time_zone"])
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        _send_verification(request, user)
-        messages.success(
-            request,
-            f"Your account is ready. Pick a lesson to start. We sent a link to {user.email} to confirm it "
-            "(optional: everything works without it).",
-        )
+        if _send_verification(request, user):
+            confirm = f"We sent a link to {user.email} to confirm it (optional: everything works without it)."
+        else:
+            confirm = NOT_SENT
+        messages.success(request, f"Your account is ready. Pick a lesson to start. {confirm}")
         return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -61,8 +62,8 @@ def account(request):
         user = form.save()
         text = "Your name and email are saved."
         if user.email.casefold() != old_email.casefold():
-            _send_verification(request, user)
-            text += f" We sent a link to {user.email} to confirm the new address."
+            sent = _send_verification(request, user)
+            text += f" We sent a link to {user.email} to confirm the new address." if sent else f" {NOT_SENT}"
         messages.success(request, text)
         return redirect("account")
     verified = StudentSettings.objects.for_user(request.user).email_verified
@@ -72,8 +73,10 @@ def account(request):
 @require_http_methods(["POST"])
 @throttle.rate_limited("email_verification")
 def email_verification_resend(request):
-    _send_verification(request, request.user)
-    messages.success(request, f"We sent a new link to {request.user.email}. It works for three days.")
+    if _send_verification(request, request.user):
+        messages.success(request, f"We sent a new link to {request.user.email}. It works for three days.")
+    else:
+        messages.error(request, "We could not send the link just now. Please try again later.")
     return redirect("account")
 
 
