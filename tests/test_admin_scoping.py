@@ -120,5 +120,6 @@ def test_student_records_in_the_admin_name_the_student_with_the_username(two_cla
     page = client.get(CHANGELIST).content.decode()
     assert "Pia Park (pupil_a)" in page and "pupil_a2" in page
     classroom = Classroom.objects.get(name="Class of teacher_a")
+    get_user_model().objects.filter(username="teacher_a").update(first_name="Tess Avery")
     form = client.get(reverse("admin:lessons_classroom_change", args=[classroom.pk])).content.decode()
-    assert "Pia Park (pupil_a)" in form
+    assert "Pia Park (pupil_a)" in form and ">Tess Avery (teacher_a)</option>" in form

@@ -65,6 +65,9 @@ class ClassroomAdmin(admin.ModelAdmin):
         if db_field.name == "instructors":
             # Offer staff accounts, not every student of the site.
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+            field = super().formfield_for_manytomany(db_field, request, **kwargs)
+            field.label_from_instance = student_label  # "Rosalind Franklin (teacher)"
+            return field
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_related(self, request, form, formsets, change):
