@@ -277,6 +277,13 @@ def replaced(index, label):
 
 FORGED_ID = 2_000_000_000
 
+
+def verification_token(user):
+    from lessons.services.accounts import email_verification_token
+
+    return email_verification_token(user=user)
+
+
 MATRIX: dict[str, list[Case]] = {
     # Public pages.
     "home": [Case("GET", everyone(200))],
@@ -290,6 +297,18 @@ MATRIX: dict[str, list[Case]] = {
         Case("GET", everyone(200), kwargs=lambda w: {"uidb64": "MQ", "token": "forged-token"}, note="invalid link")
     ],
     "password_reset_complete": [Case("GET", everyone(200))],
+    "email_verify": [
+        Case(
+            "GET",
+            everyone(200),
+            kwargs=lambda w: {"token": verification_token(w.users["student"])},
+            note="asks to confirm",
+        ),
+        Case("POST", everyone(302), kwargs=lambda w: {"token": verification_token(w.users["student"])}),
+        Case("GET", everyone(400), kwargs=lambda w: {"token": "forged-token"}, note="invalid link"),
+        Case("POST", everyone(400), kwargs=lambda w: {"token": "forged-token"}),
+    ],
+    "email_verification_resend": [Case("GET", logged_in(405)), Case("POST", logged_in(302))],
     # Accounts.
     "password_change": [Case("GET", logged_in(200))],
     "password_change_done": [Case("GET", logged_in(200))],

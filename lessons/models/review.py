@@ -351,6 +351,9 @@ class StudentSettings(models.Model):
     )
     reviews_per_day = models.PositiveSmallIntegerField(default=200, validators=[MaxValueValidator(9999)])
     learn_ahead_minutes = models.PositiveSmallIntegerField(default=20, validators=[MaxValueValidator(720)])
+    # The address a verification link proved the student reads (issue 17); the email counts as verified while
+    # it is still the account's email, so changing the email needs a new link and no other write.
+    verified_email = models.EmailField(max_length=254, blank=True)
     # The FSRS weights this student is scheduled with (None: FSRS's defaults); set by the optimizer.
     fsrs_parameters = models.JSONField(null=True, blank=True)
 
@@ -369,6 +372,12 @@ class StudentSettings(models.Model):
 
     def __str__(self):
         return f"Settings of {self.user}"
+
+    @property
+    def email_verified(self) -> bool:
+        """Whether the account's current email is the one a verification link confirmed."""
+        email = self.user.email
+        return bool(email) and email.casefold() == self.verified_email.casefold()
 
     @property
     def zone(self) -> ZoneInfo:
