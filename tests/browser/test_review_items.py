@@ -150,3 +150,21 @@ def test_review_a_question_and_an_exercise_without_javascript(browser, live_serv
     expect(session).not_to_contain_text("typed without scripts")  # back to the question: Again is 1 minute away
     assert latest_log(student, question=question).rating == Rating.AGAIN
     context.close()
+
+
+def test_the_review_screens_and_the_switches_fit_a_phone(browser, browser_context_args, live_server, student):
+    due_question(student)
+    exercise = due_exercise(student)
+    CardState.objects.filter(user=student, exercise=exercise).update(due=timezone.now() - timedelta(minutes=2))
+    context = browser.new_context(**browser_context_args, viewport={"width": 360, "height": 740})
+    login_context(context, live_server, student)
+    page = context.new_page()
+    for path in ("/review/", "/settings/"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+    expect(page.get_by_role("heading", name="What comes back in review")).to_be_visible()
+    page.get_by_label("1 question of Lesson q-review").uncheck()
+    page.get_by_role("button", name="Save what comes back").click()
+    expect(page.get_by_label("1 question of Lesson q-review")).not_to_be_checked()
+    assert_accessible(page)
+    context.close()
