@@ -14,6 +14,7 @@ from lessons.models import (
     CardStateKind,
     Flashcard,
     ItemKind,
+    Lesson,
     Rating,
     ReviewLog,
     ReviewOptOut,
@@ -416,4 +417,45 @@ def test_review_page_queries_do_not_grow_with_items_of_every_kind(
         counts.append(len(captured))
         marker = {"question": "Show answer", "exercise": "Check order", "card": "card-front"}[kind]
         assert marker in html
+    assert counts[0] == counts[1]
+
+
+# session, user, the item with its lesson (and an exercise's stages), the write (settings, locks, the state,
+# the log, savepoints), then the redrawn review session (its own budget above).
+REVIEW_WRITE_BUDGET = 25  # measured: reveal 12, rate 18, a wrong check 21, the solving check 25
+
+
+def test_review_writes_of_each_kind_have_bounded_queries(
+    student, other_student, htmx_headers, django_assert_max_num_queries
+):
+    counts = []
+    for user, size in ((student, 2), (other_student, 8)):
+        client = _world(user, size)
+        now = timezone.now()
+        CardState.objects.filter(user=user).update(state=CardStateKind.REVIEW, due=now + timedelta(days=5))
+        lesson = Lesson.objects.filter(slug__startswith=f"budget-{size}-").order_by("pk").first()
+        question, exercise = lesson.questions.get(), lesson.ordering_exercises.get()
+        CardState.objects.filter(user=user, question=question).update(due=now - timedelta(days=2))
+        CardState.objects.filter(user=user, exercise=exercise).update(due=now - timedelta(days=1))
+        sizes = []
+        version = state_of(user, question=question).version
+        for url, data in (
+            (reverse("review_question_reveal", args=[question.pk]), {"version": version}),
+            (reverse("review_question_rate", args=[question.pk]), {"verdict": "got_it", "version": version}),
+        ):
+            with django_assert_max_num_queries(REVIEW_WRITE_BUDGET) as captured:
+                assert client.post(url, data, headers=htmx_headers).status_code == 200
+            sizes.append(len(captured))
+        version = state_of(user, exercise=exercise).version
+        url = reverse("review_exercise_check", args=[exercise.pk])
+        for number, order in ((1, wrong()), (2, CORRECT)):
+            with django_assert_max_num_queries(REVIEW_WRITE_BUDGET) as captured:
+                data = {"attempt": number, "order": order, "version": version}
+                assert client.post(url, data, headers=htmx_headers).status_code == 200
+            sizes.append(len(captured))
+        assert [log.rating for log in ReviewLog.objects.filter(user=user, practice=False).order_by("-pk")[:2]] == [
+            Rating.HARD,
+            Rating.GOOD,
+        ]
+        counts.append(sizes)
     assert counts[0] == counts[1]
