@@ -152,16 +152,17 @@ def test_review_a_question_and_an_exercise_without_javascript(browser, live_serv
     context.close()
 
 
-def test_the_review_screens_and_the_switches_fit_a_phone(browser, browser_context_args, live_server, student):
+def test_the_review_screens_and_the_switches_fit_a_dark_phone(browser, browser_context_args, live_server, student):
     due_question(student)
     exercise = due_exercise(student)
     CardState.objects.filter(user=student, exercise=exercise).update(due=timezone.now() - timedelta(minutes=2))
-    context = browser.new_context(**browser_context_args, viewport={"width": 360, "height": 740})
+    context = browser.new_context(**browser_context_args, viewport={"width": 360, "height": 740}, color_scheme="dark")
     login_context(context, live_server, student)
     page = context.new_page()
     for path in ("/review/", "/settings/"):
         page.goto(f"{live_server.url}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        assert_accessible(page)  # in the dark theme too
     expect(page.get_by_role("heading", name="What comes back in review")).to_be_visible()
     page.get_by_label("1 question of Lesson q-review").uncheck()
     page.get_by_role("button", name="Save what comes back").click()
