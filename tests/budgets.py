@@ -19,3 +19,7 @@ LTI_SCORE_CHECK = 1
 # (an exam they set, a class's expected-by date): one query, and one more for the items it brings forward when
 # there are dates (issue 18).
 EXAM_DATES = 1
+# A first try on the practice page (a self-check verdict, an ordering exercise solved or revealed) is the item's
+# first review (issue 18): study settings, savepoint, lock the item's state, savepoint + insert + release of the
+# new state, the review log, release.
+FIRST_REVIEW = 8

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from lessons import scheduling
 from lessons.models import CardState, CardStateKind, ClassLesson, ReviewLog, StudentExam, StudentSettings
+from lessons.models.review import item_filter
 from lessons.selectors import review_queue as queue
 from tests import factory
 
@@ -21,12 +22,13 @@ def today():
     return CLOCK.date_of(timezone.now())
 
 
-def put(user, card, *, stability, reviewed_days_ago, due_in_days, difficulty=5.0):
-    """A Review-state item last reviewed ``reviewed_days_ago`` study days ago, due ``due_in_days`` from today."""
+def put(user, item, *, stability, reviewed_days_ago, due_in_days, difficulty=5.0):
+    """A Review-state item (any kind) last reviewed ``reviewed_days_ago`` study days ago, due ``due_in_days``
+    from today."""
     day = today()
     return CardState.objects.create(
         user=user,
-        card=card,
+        **item_filter(item),
         state=CardStateKind.REVIEW,
         stability=stability,
         difficulty=difficulty,
@@ -130,7 +132,7 @@ def test_a_new_item_is_in_the_plan_with_its_learning_steps(client):
     assert per_new >= 3  # first rating, a learning step, then reviews until the day
     client.force_login(student)
     page = client.get(reverse("exam_plan")).content.decode()
-    assert "2 items not studied yet" in page
+    assert "2 new flashcards not studied yet" in page
     assert f"({2 * per_new} until then" in page
 
 
@@ -208,6 +210,25 @@ def test_rating_a_brought_forward_item_in_review_is_a_real_review(client):
     assert scheduling.retrievability_on(scheduling.MemoryState.of(state), exam_day, clock=CLOCK) >= 0.9
     q = queue.queue_for(student, now=timezone.now(), study_settings=StudentSettings.objects.for_user(student))
     assert q.advanced_count == 0
+
+
+def test_a_self_check_question_is_brought_forward_and_reviewed_like_a_card(client):
+    student = factory.make_user()
+    lesson = factory.make_lesson(questions=1, cards=0, ordering=False, prediction=False)
+    question = lesson.questions.get()
+    state = put(student, question, stability=4.0, reviewed_days_ago=3, due_in_days=5)
+    StudentExam.objects.create(user=student, course=lesson.course, date=today() + timedelta(days=3))
+    q = queue.queue_for(student, now=timezone.now(), study_settings=StudentSettings.objects.for_user(student))
+    assert (q.advanced_count, q.head_kind, q.head_state) == (1, "question", state)
+    client.force_login(student)
+    page = client.get(reverse("review")).content.decode()
+    assert "1 brought forward" in page and "<strong>Brought forward</strong> for" in page
+    client.post(reverse("review_question_reveal", args=[question.pk]), {"answer_text": "mine", "version": 1})
+    client.post(reverse("review_question_rate", args=[question.pk]), {"verdict": "got_it", "version": 1})
+    log = ReviewLog.objects.get(user=student, question=question)
+    assert (log.practice, log.state_before) == (False, CardStateKind.REVIEW)
+    state.refresh_from_db()
+    assert state.reps == 4 and state.stability > 4.0
 
 
 def test_rating_it_on_the_lesson_page_is_practice(client):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lessons", "0009_look_theme_goal_email_reminders"),
+        ("lessons", "0011_review_items"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

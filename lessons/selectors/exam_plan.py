@@ -5,8 +5,10 @@ Predicted recall is FSRS's retrievability of each of the student's review items 
 own memory states, with their fitted parameters when they have them; ``lessons.scheduling``), averaged.
 It is a forecast of memory, shown rounded, never a grade.
 
-Every review item counts, whatever its kind: the rows read are card states (their stability, last review
-and due date), found by the lesson they belong to (``STATE_LESSON``, the one place that knows how).
+Every review item counts, whatever its kind (flashcards, self-check questions and ordering exercises a
+student has tried, less the kinds they switched out of review): the rows read are their FSRS states
+(stability, last review, due date), found by the lesson they belong to (``STATE_LESSON``). Items never
+studied are the lesson's new flashcards (a question or an exercise enters review at its first try).
 
 An item is *at risk* for a date when its predicted recall on that day is below the student's desired
 retention and its schedule will not bring it back before then (due on the day or after). From the first
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch
+from django.db.models.functions import Coalesce
 
 from lessons import scheduling
 from lessons.models import (
@@ -33,9 +36,15 @@ from lessons.models import (
     StudentSettings,
 )
 
-# The lesson a review item belongs to. Flashcards only today; a state of another kind of item adds its
-# own path here (e.g. Coalesce over the card's, the question's and the exercise's lesson).
-STATE_LESSON = "card__lesson_id"
+# The lesson a review item belongs to, whatever its kind (exactly one of the three is set).
+STATE_LESSON = Coalesce(F("card__lesson_id"), F("question__lesson_id"), F("exercise__lesson_id"))
+ITEM_LESSONS = ("card__lesson", "question__lesson", "exercise__lesson")
+
+
+def states_in(states, lesson_ids):
+    """``states`` of items in ``lesson_ids``, each with its lesson id as ``lesson_ref``."""
+    return states.annotate(lesson_ref=STATE_LESSON).filter(lesson_ref__in=list(lesson_ids))
+
 
 EXPLANATION = (
     "A forecast of your memory, not a mark: FSRS's estimate, from your own reviews, of the share of these "
@@ -100,18 +109,14 @@ def advanced_states(user, *, now, study_settings, dates=None) -> list[Advanced]:
     dates = lesson_dates(user, today=today) if dates is None else dates
     if not dates:
         return []
-    candidates = (
-        CardState.objects.published()
-        .filter(
-            user=user,
+    candidates = states_in(
+        CardState.objects.reviewing(user).filter(
             state=CardStateKind.REVIEW,
             due__gte=clock.start_of(min(dates.values())),
             last_review__lt=clock.start_of(today),  # rated today: not again today
-            **{f"{STATE_LESSON}__in": list(dates)},
-        )
-        .annotate(lesson_ref=F(STATE_LESSON))
-        .select_related("card__lesson")
-    )
+        ),
+        dates,
+    ).select_related(*ITEM_LESSONS)
     found = []
     for state in candidates:
         day = dates[state.lesson_ref]
@@ -265,8 +270,7 @@ def exam_plan(user, *, now) -> dict:
     lesson_ids = {f.lesson.pk for plan in plans for f in plan.lessons}
     states, new = {}, {}
     if lesson_ids:
-        mine = CardState.objects.published().filter(user=user, **{f"{STATE_LESSON}__in": lesson_ids})
-        for state in mine.annotate(lesson_ref=F(STATE_LESSON)):
+        for state in states_in(CardState.objects.reviewing(user), lesson_ids):
             states.setdefault(state.lesson_ref, []).append(state)
         new = dict(
             Flashcard.objects.published()
@@ -323,11 +327,7 @@ def class_forecasts(class_lessons, students, *, today) -> dict[int, ClassForecas
     for cl in dated:
         lesson_days.setdefault(cl.lesson_id, []).append(cl)
     sums = {}  # (student, lesson) -> [recall sum, items]
-    states = (
-        CardState.objects.published()
-        .filter(user_id__in=list(by_id), **{f"{STATE_LESSON}__in": list(lesson_days)})
-        .annotate(lesson_ref=F(STATE_LESSON))
-    )
+    states = states_in(CardState.objects.published().filter(user_id__in=list(by_id)), lesson_days)
     for state in states:
         study_settings = settings.get(state.user_id) or StudentSettings(user_id=state.user_id)
         clock = scheduling.StudyClock.of(study_settings)

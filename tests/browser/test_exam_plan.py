@@ -63,7 +63,7 @@ def test_a_student_sets_an_exam_date_and_sees_the_plan_at_360px(browser, live_se
     expect(plan.get_by_role("heading", level=2)).to_contain_text("Your exam: Diffusion")
     expect(plan).to_contain_text("you would recall about")
     expect(plan).to_contain_text("of the 2 items you have studied on that day")
-    expect(plan).to_contain_text("1 item not studied yet")
+    expect(plan).to_contain_text("1 new flashcard not studied yet")
     expect(plan.locator(".exam-per-day")).to_contain_text("review")
     expect(plan.get_by_role("row", name="Forward noising")).to_contain_text("about")
     if javascript:
