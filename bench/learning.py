@@ -18,9 +18,11 @@ import json
 import math
 import os
 import random
+import re
 import statistics
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -268,6 +270,7 @@ def study_session(student, now, rng, *, settings):
             rating=rating,
             version=q.head_state.version if q.head_state else 0,
             reviewed_at=now + timedelta(seconds=9),
+            advance=True,  # as /review/ rates: an item brought forward for an exam date is reviewed
             study_settings=settings,
         )
         now += timedelta(seconds=10)
@@ -357,6 +360,128 @@ def simulate_class(*, students, days, retention, cards, seed, fit_after=None, ne
         "rmse_after": round(statistics.mean(f.rmse_after for f in kept), 4) if kept else None,
     }
     return result
+
+
+# ---------------------------------------------------------------- an exam date 30 days ahead (issue 18)
+
+
+def _true_recall(student, moment):
+    """The mean true retrievability of all the student's cards at ``moment`` (0 for a card never studied)."""
+    total = 0.0
+    for mind in student.minds.values():
+        if mind.memory is not None:
+            days = (moment - mind.last).total_seconds() / 86400
+            total += student.truth.retrievability(mind.memory.stability, days)
+    return total
+
+
+def simulate_exam(*, students, cards, before, lead=30, retention, seed, plan, new_per_day=10, spread=1.0):
+    """A class that studies ``before`` days, then has an exam ``lead`` days ahead; with ``plan`` each student
+    sets it as their exam date (/plan/: items at risk are brought forward in /review/), without it they
+    study as usual. Same seed, same students and the same days until the plans differ. Returns the mean true
+    recall of all their cards at 10:00 local on the exam day, and the reviews of the ``lead`` days before it."""
+    from django.contrib.auth import get_user_model
+
+    from lessons import scheduling
+    from lessons.models import (
+        ClassLesson,
+        Classroom,
+        Course,
+        Enrollment,
+        Flashcard,
+        Lesson,
+        ReviewLog,
+        StudentExam,
+        StudentSettings,
+    )
+
+    rng = random.Random(seed)
+    tag = f"exam{seed}r{int(retention * 100)}{'plan' if plan else 'none'}{uuid.uuid4().hex[:6]}"
+    course = Course.objects.create(slug=f"{tag}-course", title=f"Simulated {tag}")
+    lesson = Lesson.objects.create(course=course, slug=f"{tag}-lesson", title=f"Simulated {tag}", published=True)
+    Flashcard.objects.bulk_create(
+        [Flashcard(lesson=lesson, position=i, front=f"Q{i}", back=f"A{i}") for i in range(cards)]
+    )
+    users = get_user_model()
+    class_ = []
+    for i in range(students):
+        user = users.objects.create_user(username=f"{tag}-{i}")
+        zone = ZoneInfo(ZONES[i % len(ZONES)])
+        StudentSettings.objects.create(
+            user=user, desired_retention=retention, time_zone=zone.key, new_cards_per_day=new_per_day
+        )
+        class_.append(Student(user, TrueMemory(true_parameters(rng, spread)), zone, regular=i % 2 == 0))
+    # One generator per student: where the plan changes one student's queue, the others' draws stay the same.
+    rngs = [random.Random(f"{seed}:{i}") for i in range(students)]
+    # A class assigns the lesson (no expected-by date), so its new cards are in the students' queue.
+    classroom = Classroom.objects.create(name=f"Class {tag}")
+    ClassLesson.objects.create(classroom=classroom, lesson=lesson)
+    Enrollment.objects.bulk_create([Enrollment(classroom=classroom, student=s.user) for s in class_])
+    exam_day = (datetime(2025, 3, 3) + timedelta(days=before + lead)).date()
+    for day in range(before + lead):
+        if plan and day == before:
+            StudentExam.objects.bulk_create([StudentExam(user=s.user, course=course, date=exam_day) for s in class_])
+        for student, own in zip(class_, rngs, strict=True):
+            settings = StudentSettings.objects.for_user(student.user)
+            study_session(student, _session_start(student, day, own), own, settings=settings)
+    recall, reviews, early = [], [], 0
+    clock_of = {s.user.pk: StudentSettings.objects.for_user(s.user) for s in class_}
+    for student in class_:
+        moment = datetime.combine(exam_day, datetime.min.time(), tzinfo=student.zone).replace(hour=10)
+        recall.append(_true_recall(student, moment) / cards)
+        since = datetime.combine(exam_day - timedelta(days=lead), datetime.min.time(), tzinfo=student.zone)
+        logs = ReviewLog.objects.scheduled().filter(user=student.user, reviewed_at__gte=since, reviewed_at__lt=moment)
+        reviews.append(logs.count())
+        clock = scheduling.StudyClock.of(clock_of[student.user.pk])
+        # Reviewed before the study day it was due on: brought forward (nothing else rates a card early here).
+        early += sum(
+            1
+            for due, at in logs.filter(state_before=2).values_list("due_before", "reviewed_at")
+            if clock.date_of(due) > clock.date_of(at)
+        )
+    below = sum(1 for r in recall if r < retention)
+    return {
+        "plan": plan,
+        "retention": retention,
+        "students": students,
+        "cards": cards,
+        "days_before": before,
+        "lead": lead,
+        "recall_on_the_day": round(statistics.mean(recall), 4),
+        "recall_lowest": round(min(recall), 4),
+        "students_below": below,
+        "reviews_in_the_lead": sum(reviews),
+        "brought_forward": early,
+        "reviews_per_student_day": round(sum(reviews) / (students * lead), 2),
+    }
+
+
+def exam_markdown(rows):
+    """The exam-date sub-section of the Learning section."""
+    lines = [
+        "",
+        "### An exam date 30 days ahead, with and without the plan",
+        "",
+        "The same students (same seed, same true memories, same days) study one lesson through /review/ for "
+        "`before` days; then, with the plan, each sets an exam date 30 days ahead on /plan/ and /review/ "
+        "brings their items at risk forward (`simulate_exam`); without it they go on as usual. Recall on the "
+        "day is drawn from true memory: the mean true retrievability of all their cards at 10:00 on the exam "
+        "day; reviews are the scheduled ratings of the 30 days before it.",
+        "",
+        "| desired | plan | recall on the day (mean) | lowest student | students below desired | reviews "
+        "| of which brought forward | reviews per student-day | cost |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    by_key = {(r["retention"], r["plan"]): r for r in rows}
+    for row in rows:
+        base = by_key.get((row["retention"], False))
+        cost = f"{row['reviews_in_the_lead'] / base['reviews_in_the_lead']:.2f}x" if base and row["plan"] else "1x"
+        lines.append(
+            f"| {row['retention']:.2f} | {'with' if row['plan'] else 'without'} | {row['recall_on_the_day']} | "
+            f"{row['recall_lowest']} | {row['students_below']} of {row['students']} | {row['reviews_in_the_lead']:,} "
+            f"| {row['brought_forward']} | {row['reviews_per_student_day']} | {cost} |"
+        )
+    return lines
 
 
 SECTION = "## Learning"
@@ -490,6 +615,8 @@ def markdown(report, command):
             f"{r['rmse_defaults']} | {r['rmse_fitted']} | {r['lower_log_loss']} of {r['students']} |"
             for r in report["held_out_fit"]
         ]
+    if report.get("exam"):
+        lines += exam_markdown(report["exam"])
     lines += ["", "Fits (per class run):", ""]
     for result in report["classes"]:
         if result["parameters"] == "fitted":
@@ -527,6 +654,9 @@ def main(argv=None):
     parser.add_argument("--variants", nargs="+", default=["fitted", "default"], choices=["fitted", "default"])
     parser.add_argument("--scheduler-only-students", type=int, default=100, help="0: skip that table.")
     parser.add_argument("--held-out-cards", type=int, nargs="*", default=[200, 800, 3000])
+    parser.add_argument("--exam-students", type=int, default=10, help="Per arm (with, without the plan); 0: skip.")
+    parser.add_argument("--exam-before", type=int, default=30, help="Days of study before the exam date is set.")
+    parser.add_argument("--only-exam", action="store_true", help="Run the exam-date table alone (keep the rest).")
     parser.add_argument("--out", default="docs/learning.json")
     parser.add_argument("--markdown", default="docs/performance.md", help="Where to write the Learning section.")
     args = parser.parse_args(argv)
@@ -538,6 +668,8 @@ def main(argv=None):
     from django.db import connection
 
     call_command("migrate", verbosity=0)
+    if args.only_exam:
+        return exam_only(args)
     report = {"fit_times": [], "classes": [], "scheduler_only": [], "held_out_fit": []}
     for retention in args.retention if args.scheduler_only_students else []:
         for regular in (True, False):
@@ -582,11 +714,53 @@ def main(argv=None):
             print(json.dumps(result), file=sys.stderr)
             with open(args.out, "w") as out:
                 json.dump(report, out, indent=1)
+    report["exam"] = exam_rows(args)
     connection.close()
     with open(args.out, "w") as out:
         json.dump(report, out, indent=1)
     if args.markdown:
         write_section(args.markdown, markdown(report, "python -m bench.learning " + " ".join(argv or sys.argv[1:])))
+    return 0
+
+
+def exam_rows(args):
+    rows = []
+    for retention in args.retention if args.exam_students else []:
+        for plan in (False, True):
+            started = time.perf_counter()
+            row = simulate_exam(
+                students=args.exam_students,
+                cards=args.cards,
+                before=args.exam_before,
+                retention=retention,
+                seed=17,
+                plan=plan,
+                new_per_day=args.new_per_day,
+            )
+            row["seconds"] = round(time.perf_counter() - started)
+            print(json.dumps(row), file=sys.stderr)
+            rows.append(row)
+    return rows
+
+
+def exam_only(args):
+    """Rerun the exam-date table alone: the rest of docs/learning.json and of the Learning section is kept."""
+    try:
+        with open(args.out) as existing:
+            report = json.load(existing)
+    except FileNotFoundError:
+        report = {"fit_times": [], "classes": [], "scheduler_only": [], "held_out_fit": []}
+    report["exam"] = exam_rows(args)
+    with open(args.out, "w") as out:
+        json.dump(report, out, indent=1)
+    if args.markdown:
+        # Keep the command the rest of the section was produced by.
+        try:
+            with open(args.markdown) as existing:
+                found = re.search(r"Reproduce: `([^`]*)`", existing.read().split(SECTION, 1)[-1])
+        except FileNotFoundError:
+            found = None
+        write_section(args.markdown, markdown(report, found.group(1) if found else "python -m bench.learning"))
     return 0
 
 

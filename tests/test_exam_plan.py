@@ -363,3 +363,17 @@ DASHBOARD_WITH_FORECAST = 12
 PLAN_PAGE = 11
 # /review/ with a date that matters: the queue's dates and its candidates to bring forward, plus the page's own.
 REVIEW_WITH_DATES = 10
+
+
+def test_the_exam_simulation_runs_through_the_real_services():
+    """A tiny run of ``bench.learning.simulate_exam`` (the full one is in docs/performance.md, "Learning")."""
+    from bench.learning import simulate_exam
+
+    rows = [
+        simulate_exam(students=2, cards=6, before=4, lead=6, retention=0.9, seed=5, plan=plan, new_per_day=6)
+        for plan in (False, True)
+    ]
+    for row in rows:
+        assert row["reviews_in_the_lead"] > 0 and 0.5 < row["recall_on_the_day"] <= 1.0, row
+    assert rows[0]["brought_forward"] == 0  # nothing is brought forward without an exam date
+    assert StudentExam.objects.filter(date__isnull=False).count() == 2  # the planning students' dates
