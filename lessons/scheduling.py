@@ -387,12 +387,11 @@ class Projection:
     retrievability: float  # predicted recall on the day after those reviews
 
 
-def advance_from(memory, day: date, *, desired_retention, parameters=None, clock=None) -> date:
+def advance_from(memory, day: date, *, desired_retention, parameters=None) -> date:
     """The first study day from which one Good review keeps the card above ``desired_retention`` on ``day``.
 
     A Good review never lowers stability, so a review on any day d with ``day - d <= days_kept(S)`` is enough;
     a card kept less than a day is brought forward to the day before."""
-    clock = clock or StudyClock()
     kept = days_kept(memory.stability, desired_retention=desired_retention, parameters=parameters)
     return day - timedelta(days=max(1, math.floor(kept)))
 
@@ -431,7 +430,7 @@ def project(
     recall = retrievability_on(memory, day, parameters=parameters, clock=clock) or 0.0
     if recall >= desired_retention:
         return Projection(reviews=reviews, advanced=False, retrievability=recall)
-    start = advance_from(memory, day, desired_retention=desired_retention, parameters=parameters, clock=clock)
+    start = advance_from(memory, day, desired_retention=desired_retention, parameters=parameters)
     when = max(start, today, clock.date_of(memory.last_review) + timedelta(days=1))
     memory = review(
         user_id=0,
