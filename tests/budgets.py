@@ -18,3 +18,7 @@ LTI_SCORE_CHECK = 1
 # first review (issue 18): study settings, savepoint, lock the item's state, savepoint + insert + release of the
 # new state, the review log, release.
 FIRST_REVIEW = 8
+# The fragment redrawn after a first try or a practice try says whether the item is in the student's reviews and
+# when it comes back (issue 18): its state (with the lesson's review switches, in the same query) and the study
+# settings (the student's zone and study day). Only after a verdict, a solve or "Show answer": never on a wrong check.
+REVIEW_NOTE = 2
