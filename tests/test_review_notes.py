@@ -11,6 +11,8 @@ from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -176,9 +178,6 @@ def test_the_practice_page_with_notes_stays_in_budget(student, student_client, d
 
 
 def test_the_verdict_fragment_costs_the_same_at_two_sizes(student_client, htmx_headers):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     counts = []
     for size in (3, 30):
         lesson = lesson_with(slug=f"judge-{size}", questions=size, cards=size)
