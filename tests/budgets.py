@@ -7,7 +7,8 @@ two data sizes so it cannot grow with data.
 
 # session (from Postgres: it must survive a Redis outage), user, lesson + course, 6 content prefetches,
 # self-check attempts, prediction submissions + their ticks + drafts,
-# flashcard states + reveals, ordering attempts + reveals.
+# flashcard states + reveals, ordering attempts + reveals. The review states of the questions judged and the
+# exercises finished (issue 18: "In your reviews: back on ...") come in the flashcards' state query, no query more.
 PRACTICE_PAGE = 17
 # session, user, courses + lessons, lesson progress (the lesson totals and the kept rows), due-card summary (4),
 # reviews per study day of the last week (the Today page's daily goal, issue 17).
