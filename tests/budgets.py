@@ -7,7 +7,8 @@ two data sizes so it cannot grow with data.
 
 # session (from Postgres: it must survive a Redis outage), user, lesson + course, 6 content prefetches,
 # self-check attempts, prediction submissions + their ticks + drafts,
-# flashcard states + reveals, ordering attempts + reveals.
+# flashcard states + reveals, ordering attempts + reveals. The review states of the questions judged and the
+# exercises finished (issue 18: "In your reviews: back on ...") come in the flashcards' state query, no query more.
 PRACTICE_PAGE = 17
 # session, user, courses + lessons, lesson progress (the lesson totals and the kept rows), due-card summary (4),
 # reviews per study day of the last week (the Today page's daily goal, issue 17),
@@ -23,3 +24,7 @@ EXAM_DATES = 1
 # first review (issue 18): study settings, savepoint, lock the item's state, savepoint + insert + release of the
 # new state, the review log, release.
 FIRST_REVIEW = 8
+# The fragment redrawn after a first try or a practice try says whether the item is in the student's reviews and
+# when it comes back (issue 18): its state (with the lesson's review switches, in the same query) and the study
+# settings (the student's zone and study day). Only after a verdict, a solve or "Show answer": never on a wrong check.
+REVIEW_NOTE = 2

@@ -56,7 +56,7 @@ def test_the_student_page_shows_their_work(instructor, klass, diffusion):
     assert "Missed" in text and "Noise goes in, somehow." in text
     assert "attempt 1, b c d f a e , 14 of 15 pairs in order" in text
     assert "It will be slow and odd with hands." in text and "confidence high" in text
-    assert "1 review of 1 card; Again 1 time (100%)" in text
+    assert "1 review of 1 item (1 flashcard); Again 1 time (100%)" in text
     assert "Behind" in text
 
 

@@ -14,8 +14,9 @@ Definitions shown to instructors (the README's data dictionary repeats them):
 - predicted recall on an expected-by date still to come: FSRS's retrievability of each student's items
   of the lesson on that day, averaged per student, then over the students who studied it; "below" are
   the students whose own average is under their desired retention (``lessons.selectors.exam_plan``);
-- cards due: the student's cards of the class's lessons due now; overdue: due
-  for more than ``OVERDUE_AFTER``.
+- reviews due: the student's review items of the class's lessons (flashcards,
+  self-check questions and ordering exercises, less the kinds they switched out
+  of review) due now; overdue: due for more than ``OVERDUE_AFTER``.
 """
 
 from dataclasses import dataclass, field
@@ -69,8 +70,8 @@ class StudentRow:
 
     student: object
     cells: list[Cell]
-    cards_due: int = 0
-    cards_overdue: int = 0
+    reviews_due: int = 0
+    reviews_overdue: int = 0
     inactive: bool = False
     last_active: datetime | None = None
     completed: int = 0
@@ -183,7 +184,7 @@ def class_dashboard(
     class_lessons = list(ClassLesson.objects.for_classroom(classroom))
     enrollments = list(Enrollment.objects.for_dashboard(classroom))
     lessons = [cl.lesson for cl in class_lessons]
-    # Progress and the cards due come from the same aggregates (one query per kind of activity).
+    # Progress and the reviews due come from the same aggregates (one query per kind of activity).
     table = progress_for(class_students(classroom), lessons, due_at=now, overdue_at=now - OVERDUE_AFTER)
     today = timezone.localdate(now)
     inactive_before = now - INACTIVE_AFTER
@@ -216,8 +217,8 @@ def class_dashboard(
                 row.behind.append(cell)
             if progress.last_active and (row.last_active is None or progress.last_active > row.last_active):
                 row.last_active = progress.last_active
-            row.cards_due += progress.cards_due
-            row.cards_overdue += progress.cards_overdue
+            row.reviews_due += progress.reviews_due
+            row.reviews_overdue += progress.reviews_overdue
             html.append(cell_html(progress, cell.behind, months, tz))
         row.cells_html = mark_safe("".join(html))  # noqa: S308 - cell_html writes only constants, numbers and dates
         row.average_percent = percent_sum // len(row.cells) if row.cells else 0

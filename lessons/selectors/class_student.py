@@ -33,9 +33,16 @@ class LessonWork:
 
 @dataclass
 class ReviewStats:
+    """The student's reviews of the class's lessons, every kind of review item (issue 18): flashcards, self-check
+    questions, ordering exercises. ``reviews`` counts the ratings that scheduled an item (not undone); ratings of
+    practice (an item that was not due, a later try on the practice page) are ``practice``, apart."""
+
     reviews: int = 0
     again: int = 0
-    cards_rated: int = 0
+    practice: int = 0
+    cards: int = 0  # items with a review state, by kind
+    questions: int = 0
+    exercises: int = 0
     due_now: int = 0
     overdue_now: int = 0
     last_review: datetime | None = None
@@ -43,6 +50,20 @@ class ReviewStats:
     @property
     def again_share(self) -> int:
         return round(100 * self.again / self.reviews) if self.reviews else 0
+
+    @property
+    def items(self) -> int:
+        return self.cards + self.questions + self.exercises
+
+    @property
+    def items_by_kind(self) -> str:
+        """ "3 flashcards, 1 self-check question, 2 ordering exercises" (kinds with none left out)."""
+        kinds = [
+            (self.cards, "flashcard", "flashcards"),
+            (self.questions, "self-check question", "self-check questions"),
+            (self.exercises, "ordering exercise", "ordering exercises"),
+        ]
+        return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in kinds if n)
 
 
 @dataclass
@@ -88,17 +109,29 @@ def student_report(classroom, student, *, now: datetime) -> StudentReport:
             seen.add(submission.exercise_id)
             works[submission.exercise.lesson_id].predictions.append(submission)
 
-    logs = ReviewLog.objects.filter(user=student, card__lesson_id__in=lesson_ids, undone_at__isnull=True).aggregate(
-        reviews=Count("pk"),
-        again=Count("pk", filter=Q(rating=Rating.AGAIN)),
+    in_lessons = (
+        Q(card__lesson_id__in=lesson_ids)
+        | Q(question__lesson_id__in=lesson_ids)
+        | Q(exercise__lesson_id__in=lesson_ids)
+    )
+    scheduled = Q(practice=False)
+    logs = ReviewLog.objects.filter(in_lessons, user=student, undone_at__isnull=True).aggregate(
+        reviews=Count("pk", filter=scheduled),
+        again=Count("pk", filter=scheduled & Q(rating=Rating.AGAIN)),
+        practice=Count("pk", filter=Q(practice=True)),
         last_review=Max("reviewed_at"),
     )
-    states = CardState.objects.filter(user=student, card__lesson_id__in=lesson_ids).aggregate(
-        cards_rated=Count("pk"),
-        due_now=Count("pk", filter=Q(due__lte=now)),
-        overdue_now=Count("pk", filter=Q(due__lte=now - OVERDUE_AFTER)),
+    states = CardState.objects.filter(in_lessons, user=student).aggregate(
+        cards=Count("pk", filter=Q(card__isnull=False)),
+        questions=Count("pk", filter=Q(question__isnull=False)),
+        exercises=Count("pk", filter=Q(exercise__isnull=False)),
     )
-    reviews = ReviewStats(**logs, **states)
+    # due now: as on the dashboard (every kind, less the kinds the student switched out of review)
+    due = {"due_now": 0, "overdue_now": 0}
+    for work in works.values():
+        due["due_now"] += work.progress.reviews_due
+        due["overdue_now"] += work.progress.reviews_overdue
+    reviews = ReviewStats(**logs, **states, **due)
     active = [work.progress.last_active for work in works.values() if work.progress.last_active]
     return StudentReport(
         student=student,

@@ -11,13 +11,14 @@ import heapq
 from datetime import UTC
 
 from django.contrib.auth.models import User
-from django.db.models import Count, TextField
+from django.db.models import Case, Count, Q, TextField, Value, When
 from django.db.models.functions import Coalesce
 
 from lessons.models import (
     ClassLesson,
     Classroom,
     Enrollment,
+    ItemKind,
     OrderingAttempt,
     OrderingReveal,
     PredictionSubmission,
@@ -45,6 +46,8 @@ LONG_HEADER = [
     "score",
     "correct",
     "item_archived",
+    "item_kind",
+    "item",
 ]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -92,21 +95,22 @@ def _selfcheck_events(attempts, event):
     for pk, user_id, username, lesson_id, slug, question_id, position, verdict, at in attempts:
         row = [user_id, username, lesson_id, slug, "self_check", question_id, position, event, ""]
         if event == "reveal":
-            yield (parse_timestamp(at), 0, pk), [*row, "", "", ""]
+            yield (parse_timestamp(at), 0, pk), [*row, "", "", "", ItemKind.QUESTION, ""]
         else:
-            yield (parse_timestamp(at), 1, pk), [*row, verdict, "", ""]
+            yield (parse_timestamp(at), 1, pk), [*row, verdict, "", "", ItemKind.QUESTION, ""]
 
 
 def _ordering_events(attempts):
     for pk, user_id, username, lesson_id, slug, exercise_id, position, number, order, score, correct, at in attempts:
         row = [user_id, username, lesson_id, slug, "ordering", exercise_id, position, "attempt"]
-        yield (parse_timestamp(at), 2, pk), [*row, number, " ".join(order), f"{score:.3f}", str(correct).lower()]
+        cells = [number, " ".join(order), f"{score:.3f}", str(correct).lower(), ItemKind.EXERCISE, ""]
+        yield (parse_timestamp(at), 2, pk), [*row, *cells]
 
 
 def _reveal_events(reveals):
     for pk, user_id, username, lesson_id, slug, exercise_id, position, at in reveals:
         row = [user_id, username, lesson_id, slug, "ordering", exercise_id, position]
-        yield (parse_timestamp(at), 3, pk), [*row, "answer_shown", "", "", "", ""]
+        yield (parse_timestamp(at), 3, pk), [*row, "answer_shown", "", "", "", "", ItemKind.EXERCISE, ""]
 
 
 def _prediction_events(submissions):
@@ -125,14 +129,20 @@ def _prediction_events(submissions):
         at,
     ) in submissions:
         row = [user_id, username, lesson_id, slug, "prediction", exercise_id, position]
-        yield (parse_timestamp(at), 4, pk), [*row, "submission", number, confidence, named if marked else "", ""]
+        cells = ["submission", number, confidence, named if marked else "", "", "prediction", ""]
+        yield (parse_timestamp(at), 4, pk), [*row, *cells]
+
+
+# A review log's item as the long export names it: its activity (as the other rows of that item) and kind.
+REVIEW_ACTIVITY = {ItemKind.CARD: "flashcard", ItemKind.QUESTION: "self_check", ItemKind.EXERCISE: "ordering"}
 
 
 def _review_events(logs):
-    for pk, user_id, username, lesson_id, slug, card_id, position, undone, rating, at in logs:
-        row = [user_id, username, lesson_id, slug, "flashcard", card_id, position]
-        event = "review_undone" if undone else "review"
-        yield (parse_timestamp(at), 5, pk), [*row, event, "", RATING_WORDS.get(rating, str(rating)), "", ""]
+    for pk, user_id, username, lesson_id, slug, item_id, position, kind, text, undone, practice, rating, at in logs:
+        row = [user_id, username, lesson_id, slug, REVIEW_ACTIVITY[kind], item_id, position]
+        event = "review_undone" if undone else "practice" if practice else "review"
+        cells = [event, "", RATING_WORDS.get(rating, str(rating)), "", "", kind, safe_text(text)]
+        yield (parse_timestamp(at), 5, pk), [*row, *cells]
 
 
 def long_rows(classroom: Classroom):
@@ -147,7 +157,8 @@ def long_rows(classroom: Classroom):
     person = ("user_id", "user__username")
     question = ("question__lesson_id", "question__lesson__slug", "question_id", "question__position")
     exercise = ("exercise__lesson_id", "exercise__lesson__slug", "exercise_id", "exercise__position")
-    card = ("card__lesson_id", "card__lesson__slug", "card_id", "card__position")
+    # A review log's item is a card, a question or an exercise (issue 18): one of the three is set.
+    item = ("item_lesson_id", "item_lesson_slug", "item_id", "item_position", "item_kind", "item_text")
     attempts = SelfCheckAttempt.objects.filter(user__in=students, question__lesson__in=lessons)
     sources = [
         _selfcheck_events(_events(attempts, *person, *question, "verdict", "revealed_at"), "reveal"),
@@ -193,10 +204,27 @@ def long_rows(classroom: Classroom):
         ),
         _review_events(
             _events(
-                ReviewLog.objects.filter(user__in=students, card__lesson__in=lessons),
+                ReviewLog.objects.filter(
+                    Q(card__lesson__in=lessons) | Q(question__lesson__in=lessons) | Q(exercise__lesson__in=lessons),
+                    user__in=students,
+                ).annotate(
+                    item_lesson_id=Coalesce("card__lesson_id", "question__lesson_id", "exercise__lesson_id"),
+                    item_lesson_slug=Coalesce("card__lesson__slug", "question__lesson__slug", "exercise__lesson__slug"),
+                    item_id=Coalesce("card_id", "question_id", "exercise_id"),
+                    item_position=Coalesce("card__position", "question__position", "exercise__position"),
+                    item_kind=Case(
+                        When(card__isnull=False, then=Value(ItemKind.CARD)),
+                        When(question__isnull=False, then=Value(ItemKind.QUESTION)),
+                        default=Value(ItemKind.EXERCISE),
+                    ),
+                    item_text=Coalesce(
+                        "card__front", "question__question", "exercise__title", output_field=TextField()
+                    ),
+                ),
                 *person,
-                *card,
+                *item,
                 "undone_at",
+                "practice",
                 "rating",
                 "reviewed_at",
             )
@@ -209,7 +237,8 @@ def long_rows(classroom: Classroom):
         archived = row[6] >= ARCHIVED_POSITION_BASE
         if archived:
             row[6] = ""
-        yield [iso(moment), row[0], row[1], names.get(row[0], ""), *row[2:], "true" if archived else ""]
+        kind, text = row[12:]
+        yield [iso(moment), row[0], row[1], names.get(row[0], ""), *row[2:12], "true" if archived else "", kind, text]
 
 
 # The review history in the FSRS optimizer's own columns (open-spaced-repetition's fsrs-optimizer and

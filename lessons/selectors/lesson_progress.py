@@ -9,7 +9,7 @@ Progress is kept as it happens: one ``StudentProgress`` row per (student,
 lesson), written by ``lessons.services.progress`` in the same transaction as
 each activity and content edit that changes it. ``progress_for(users, lessons)``
 reads those rows (one query, plus one for the lesson totals of pairs without a
-row, plus one for the cards due when asked), whatever the number of students or
+row, plus one for the reviews due when asked), whatever the number of students or
 lessons. ``progress_recompute`` computes the same table from the raw records
 (one aggregate query per kind of activity); the services use it to write the
 rows, and ``manage.py verify_progress`` to check them.
@@ -31,11 +31,12 @@ from datetime import UTC, datetime
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, TextField, Value
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 
 from lessons.models import (
     CardState,
     Flashcard,
+    ItemKind,
     Lesson,
     LessonCompletion,
     OrderingAttempt,
@@ -43,6 +44,7 @@ from lessons.models import (
     OrderingReveal,
     PredictionExercise,
     PredictionSubmission,
+    ReviewOptOut,
     SelfCheckAttempt,
     SelfCheckQuestion,
     StudentProgress,
@@ -65,8 +67,10 @@ class LessonProgress:
     started: bool = False
     last_active: datetime | None = None
     completed_at: datetime | None = None
-    cards_due: int = 0  # counted only when ``progress_for`` is given ``due_at``
-    cards_overdue: int = 0
+    # The student's review items of the lesson (flashcards, self-check questions, ordering exercises: issue 18) due
+    # now and overdue, less the kinds they switched out of review; counted only when given ``due_at``.
+    reviews_due: int = 0
+    reviews_overdue: int = 0
     recorded: bool = False  # completed_at is a recorded ``LessonCompletion`` (set by the recomputations only)
 
     @property
@@ -180,8 +184,8 @@ def progress_recompute(
     """Progress of every (user, lesson) pair from the raw records, in seven queries whatever the sizes.
 
     ``users`` is a list of users or ids, or a queryset of user ids (kept as a
-    subquery); ``lessons`` a list of lessons. With ``due_at`` (and ``overdue_at``), each entry also counts the student's cards
-    of the lesson due at ``due_at`` (and due before ``overdue_at``), in the same query.
+    subquery); ``lessons`` a list of lessons. With ``due_at`` (and ``overdue_at``), each entry also counts the student's
+    review items of the lesson due at ``due_at`` (and due before ``overdue_at``), in one more query (``_reviews_due``).
     """
     lessons = list(lessons)
     lesson_ids = [lesson.pk for lesson in lessons]
@@ -257,7 +261,6 @@ def progress_recompute(
         progress.touch(parse_timestamp(last_marked))
 
     # Count a column of the covering index (not the id) so the index alone answers.
-    # Without ``due_at``/``overdue_at`` the counts are of no rows (a constant the database folds away).
     cards = (
         CardState.objects.filter(card__lesson__in=lesson_ids, card__archived_at=None, **user_filter)
         .order_by()
@@ -265,18 +268,17 @@ def progress_recompute(
         .annotate(
             cards=Count("last_review"),
             last=timestamp_text(Max("last_review")),
-            n_due=Count("due", filter=Q(due__lte=due_at)) if due_at else Value(0),
-            n_overdue=Count("due", filter=Q(due__lt=overdue_at)) if overdue_at else Value(0),
         )
-        .values_list("user_id", "lesson_id", "cards", "last", "n_due", "n_overdue")
+        .values_list("user_id", "lesson_id", "cards", "last")
     )
-    for user_id, lesson_id, n_cards, last, n_due, n_overdue in cards:
+    for user_id, lesson_id, n_cards, last in cards:
         progress = entry(user_id, lesson_id)
         progress.touch(parse_timestamp(last))
-        progress.cards_due = n_due
-        progress.cards_overdue = n_overdue
         if n_cards >= counts[lesson_id]["n_cards"] > 0:
             progress.done += 1
+    if due_at:
+        for user_id, lesson_id, n_due, n_overdue in _reviews_due(user_filter, lesson_ids, due_at, overdue_at):
+            entry(user_id, lesson_id).reviews_due, entry(user_id, lesson_id).reviews_overdue = n_due, n_overdue
 
     completions = (
         LessonCompletion.objects.filter(lesson__in=lesson_ids, **user_filter)
@@ -341,21 +343,43 @@ def progress_for(
             completed_at=parse_timestamp(completed_at),
         )
     if due_at:
-        cards = (
-            CardState.objects.filter(card__lesson__in=lesson_ids, user__in=user_ids)
-            .order_by()
-            .values("user_id", lesson_id=F("card__lesson_id"))
-            .annotate(
-                n_due=Count("due", filter=Q(due__lte=due_at)),
-                n_overdue=Count("due", filter=Q(due__lt=overdue_at)) if overdue_at else Value(0),
-            )
-            .values_list("user_id", "lesson_id", "n_due", "n_overdue")
-        )
-        for user_id, lesson_id, n_due, n_overdue in cards:
+        for user_id, lesson_id, n_due, n_overdue in _reviews_due(
+            {"user__in": user_ids}, lesson_ids, due_at, overdue_at
+        ):
             progress = entries.get((user_id, lesson_id))
-            if progress is not None:  # a card state always comes with a row (its rating wrote it)
-                progress.cards_due, progress.cards_overdue = n_due, n_overdue
+            if progress is not None:  # a state always comes with a row (its rating wrote it)
+                progress.reviews_due, progress.reviews_overdue = n_due, n_overdue
     return ProgressTable(lessons, totals, entries)
+
+
+def _reviews_due(user_filter, lesson_ids, due_at, overdue_at):
+    """(user id, lesson id, due, overdue) of the students' review items of the lessons, every kind (one query).
+
+    Live items only, and less the kinds a student switched out of review for a lesson: what their /review/
+    would bring them. Counts a column (not the id) so the partial (user, due) index can answer.
+    """
+    off = ReviewOptOut.objects.filter(user=OuterRef("user"))
+    return (
+        CardState.objects.filter(**user_filter)
+        .filter(
+            Q(card__lesson__in=lesson_ids, card__archived_at=None)
+            | Q(question__lesson__in=lesson_ids, question__archived_at=None)
+            | Q(exercise__lesson__in=lesson_ids, exercise__archived_at=None)
+        )
+        .exclude(
+            Q(question__isnull=False) & Exists(off.filter(lesson=OuterRef("question__lesson"), kind=ItemKind.QUESTION))
+        )
+        .exclude(
+            Q(exercise__isnull=False) & Exists(off.filter(lesson=OuterRef("exercise__lesson"), kind=ItemKind.EXERCISE))
+        )
+        .order_by()
+        .values("user_id", lesson_id=Coalesce("card__lesson_id", "question__lesson_id", "exercise__lesson_id"))
+        .annotate(
+            n_due=Count("due", filter=Q(due__lte=due_at)),
+            n_overdue=Count("due", filter=Q(due__lt=overdue_at)) if overdue_at else Value(0),
+        )
+        .values_list("user_id", "lesson_id", "n_due", "n_overdue")
+    )
 
 
 def _per_lesson(queryset, path, aggregate):

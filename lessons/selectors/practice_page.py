@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from lessons import grading, scheduling
@@ -21,6 +22,7 @@ from lessons.models import (
     Confidence,
     Flashcard,
     FlashcardReveal,
+    ItemKind,
     OrderingAttempt,
     OrderingItem,
     PredictionDraft,
@@ -28,10 +30,12 @@ from lessons.models import (
     PredictionSubmission,
     Rating,
     ReviewLog,
+    ReviewOptOut,
     SelfCheckAttempt,
     StudentSettings,
     Verdict,
 )
+from lessons.models.review import item_filter
 from lessons.selectors.practice_outline import practice_outline
 
 
@@ -40,8 +44,10 @@ def practice_page(user, lesson) -> dict:
     context = {"lesson": lesson, "form": SelfCheckRevealForm(), "verdicts": Verdict.choices}
     context.update(selfcheck_states(user, lesson))
     context.update(prediction_states(user, lesson))
-    context.update(flashcard_states(user, lesson))
     context.update(ordering_states(user, lesson))
+    context.update(
+        flashcard_states(user, lesson, attempts=context["selfcheck_attempts"], ordering=context["ordering_states"])
+    )
     context.update(practice_outline(context))
     return context
 
@@ -55,15 +61,74 @@ def selfcheck_states(user, lesson) -> dict:
     return {"selfcheck_attempts": {attempt.question_id: attempt for attempt in attempts}}
 
 
-def selfcheck_question(question, attempt, *, form=None) -> dict:
-    """One question redrawn after a reveal or a verdict, with the attempt the service returned."""
+def selfcheck_question(question, attempt, *, form=None, user=None) -> dict:
+    """One question redrawn after a reveal or a verdict, with the attempt the service returned.
+
+    With ``user``, after a verdict: what the question's review state now is (``note``, two queries)."""
+    note = None
+    if user is not None and attempt is not None and attempt.verdict:
+        note = review_note_of(user, question, latest_try_at=attempt.judged_at)
     return {
         "lesson": question.lesson,
         "question": question,
         "attempt": attempt,
+        "note": note,
         "form": form or SelfCheckRevealForm(),
         "verdicts": Verdict.choices,
     }
+
+
+# ---------------------------------------------------------------- in your reviews (issue 18)
+
+
+@dataclass(frozen=True)
+class ReviewNote:
+    """What the practice page says under a question or an exercise once it is one of the student's review items.
+
+    ``practice``: the latest try here came after the item's last scheduled review, so it was practice and left
+    the schedule alone. ``when``: when the item comes back ("back on Tue 9 Dec", "back in 10m", "due now").
+    ``switched_off``: the student switched this kind out of review for the lesson (in Settings).
+    """
+
+    practice: bool
+    when: str
+    switched_off: bool = False
+
+
+def review_note(state, *, latest_try_at, clock, now=None, switched_off=False) -> ReviewNote | None:
+    """The note for one item's ``state`` (None before its first review: nothing to say)."""
+    if state is None or state.last_review is None:
+        return None
+    now = now or timezone.now()
+    if state.due <= now:
+        when = "due now"
+    elif state.state == CardStateKind.REVIEW:  # due at a study day's rollover: name the day
+        when = f"back on {clock.date_of(state.due):%a %-d %b}"
+    else:  # a learning step: whole minutes, rounded up, as a card's "Next review in 10m"
+        minutes = math.ceil((state.due - now).total_seconds() / 60)
+        when = "back in " + scheduling.format_interval(timedelta(minutes=minutes))
+    practice = latest_try_at is not None and latest_try_at > state.last_review
+    return ReviewNote(practice=practice, when=when, switched_off=switched_off)
+
+
+def _with_switches(states, user, lesson_id):
+    """Annotate whether the student switched the lesson's questions / exercises out of review (no extra query)."""
+    off = ReviewOptOut.objects.filter(user=user, lesson_id=lesson_id)
+    return states.annotate(
+        questions_off=Exists(off.filter(kind=ItemKind.QUESTION)),
+        exercises_off=Exists(off.filter(kind=ItemKind.EXERCISE)),
+    )
+
+
+def review_note_of(user, item, *, latest_try_at) -> ReviewNote | None:
+    """One question's or exercise's note, for its fragment after a try (two queries: its state, the settings)."""
+    which = item_filter(item)
+    state = _with_switches(CardState.objects.filter(user=user, **which), user, item.lesson_id).first()
+    if state is None:
+        return None
+    clock = scheduling.StudyClock.of(StudentSettings.objects.for_user(user))
+    off = state.questions_off if "question" in which else state.exercises_off
+    return review_note(state, latest_try_at=latest_try_at, clock=clock, switched_off=off)
 
 
 # ---------------------------------------------------------------- ordering
@@ -113,6 +178,13 @@ def ordering_state(exercise, attempt=None, *, error="", positions=None) -> dict:
         "answer": [by_label[label] for label in exercise.correct_labels()] if revealed else [],
         "error": error,
     }
+
+
+def ordering_note(user, exercise, state) -> ReviewNote | None:
+    """The exercise's review note for its fragment, once solved or revealed (else None, no query)."""
+    if not (state["solved"] or state["revealed"]):
+        return None
+    return review_note_of(user, exercise, latest_try_at=state["attempt"].created_at if state["solved"] else None)
 
 
 def ordering_latest(user, exercise):
@@ -327,14 +399,52 @@ def last_live_log(user):
     return ReviewLog.objects.filter(user=user).live().order_by("-reviewed_at", "-pk").first()
 
 
-def flashcard_states(user, lesson) -> dict:
-    """The student's state of each of the lesson's cards (four queries, whatever the number of cards)."""
+def flashcard_states(user, lesson, *, attempts=None, ordering=None) -> dict:
+    """The student's state of each of the lesson's cards, and the review notes of the questions they judged and
+    the exercises they finished (``attempts``, ``ordering``: from ``selfcheck_states`` and ``ordering_states``).
+
+    Four queries whatever the number of items (the states of every kind are one query); none without cards
+    or finished tries.
+    """
     cards = list(lesson.flashcards.all())
-    if not cards:
-        return {"flashcard_views": {}}
-    states = {state.card_id: state for state in CardState.objects.filter(user=user, card__lesson=lesson)}
-    reveals = dict(FlashcardReveal.objects.filter(user=user, card__lesson=lesson).values_list("card_id", "revealed_at"))
+    tried_questions = {pk: a.judged_at for pk, a in (attempts or {}).items() if a.verdict}
+    tried_exercises = {
+        pk: s["attempt"].created_at if s["solved"] else None
+        for pk, s in (ordering or {}).items()
+        if s["solved"] or s["revealed"]
+    }
+    empty = {"flashcard_views": {}, "question_notes": {}, "exercise_notes": {}}
+    if not (cards or tried_questions or tried_exercises):
+        return empty
+    which = Q(question_id__in=list(tried_questions)) | Q(exercise_id__in=list(tried_exercises))
+    if cards:
+        which |= Q(card__lesson=lesson)
+    rows = list(_with_switches(CardState.objects.filter(which, user=user), user, lesson.pk))
     study_settings = StudentSettings.objects.for_user(user)
+    clock = scheduling.StudyClock.of(study_settings)
+    now = timezone.now()
+    notes = {"question_notes": {}, "exercise_notes": {}}
+    for row in rows:
+        if row.question_id is not None:
+            notes["question_notes"][row.question_id] = review_note(
+                row,
+                latest_try_at=tried_questions.get(row.question_id),
+                clock=clock,
+                now=now,
+                switched_off=row.questions_off,
+            )
+        elif row.exercise_id is not None:
+            notes["exercise_notes"][row.exercise_id] = review_note(
+                row,
+                latest_try_at=tried_exercises.get(row.exercise_id),
+                clock=clock,
+                now=now,
+                switched_off=row.exercises_off,
+            )
+    if not cards:
+        return {**empty, **notes}
+    states = {state.card_id: state for state in rows if state.card_id is not None}
+    reveals = dict(FlashcardReveal.objects.filter(user=user, card__lesson=lesson).values_list("card_id", "revealed_at"))
     last_log = last_live_log(user)
     return {
         "flashcard_views": {
@@ -347,7 +457,8 @@ def flashcard_states(user, lesson) -> dict:
                 last_log=last_log,
             )
             for card in cards
-        }
+        },
+        **notes,
     }
 
 

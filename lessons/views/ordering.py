@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 from lessons.forms.ordering import FixableOrder, InvalidOrder, read_submission
 from lessons.models import Lesson, OrderingExercise, OrderingItem
 from lessons.selectors.content import practice_lesson
-from lessons.selectors.practice_page import ordering_latest, ordering_state, practice_page
+from lessons.selectors.practice_page import ordering_latest, ordering_note, ordering_state, practice_page
 from lessons.services import ordering as services
 
 from .htmx import alert_response, fragment_or_redirect, wants_fragment
@@ -26,7 +26,8 @@ def _exercise(exercise_id):
 
 def _fragment(request, exercise):
     state = ordering_state(exercise, ordering_latest(request.user, exercise))
-    context = {"lesson": exercise.lesson, "exercise": exercise, "state": state}
+    note = ordering_note(request.user, exercise, state)
+    context = {"lesson": exercise.lesson, "exercise": exercise, "state": state, "note": note}
     return fragment_or_redirect(request, TEMPLATE, context, anchor=f"ordering-{exercise.pk}")
 
 

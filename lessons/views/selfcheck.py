@@ -18,7 +18,7 @@ def _question(question_id):
 
 
 def _fragment(request, question, attempt):
-    context = selfcheck_question(question, attempt)
+    context = selfcheck_question(question, attempt, user=request.user)
     return fragment_or_redirect(request, TEMPLATE, context, anchor=f"question-{question.pk}")
 
 

@@ -169,3 +169,32 @@ def test_the_review_screens_and_the_switches_fit_a_dark_phone(browser, browser_c
     expect(page.get_by_label("1 question of Lesson q-review")).not_to_be_checked()
     assert_accessible(page)
     context.close()
+
+
+def test_the_practice_page_says_an_item_is_in_review_on_a_dark_phone(
+    browser, browser_context_args, live_server, student
+):
+    """The note under a judged question and a revealed exercise (htmx fragments), readable and accessible at 360 px
+    in the dark theme; a second verdict says it was practice."""
+    lesson = factory.make_lesson(slug="notes", questions=1, cards=0, prediction=False)
+    context = browser.new_context(**browser_context_args, viewport={"width": 360, "height": 740}, color_scheme="dark")
+    login_context(context, live_server, student)
+    page = context.new_page()
+    page.goto(f"{live_server.url}{lesson.get_absolute_url()}")
+    question = page.locator(f"#question-{lesson.questions.get().pk}")
+    question.locator("summary").click()
+    question.get_by_role("button", name="Show answer").click()
+    question.get_by_role("button", name="Got it").click()
+    expect(question.locator(".review-note")).to_have_text("In your reviews: back in 10m.")
+    question.get_by_role("button", name="Partly").click()
+    expect(question.locator(".review-note")).to_have_text("Practice: your review schedule is unchanged (back in 10m).")
+    exercise = page.locator(f"#ordering-{lesson.ordering_exercises.get().pk}")
+    exercise.get_by_label("Keep this order").check()
+    exercise.get_by_role("button", name="Check order").click()  # the order as shown: not yet
+    expect(exercise).to_contain_text("Not yet")
+    expect(exercise.locator(".review-note")).to_have_count(0)
+    exercise.get_by_role("button", name="Show answer").click()  # the first review: Again, a minute away
+    expect(exercise.locator(".review-note")).to_have_text("In your reviews: back in 1m.")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_accessible(page)
+    context.close()
