@@ -123,7 +123,9 @@ class MemoryState:
 
     @property
     def is_new(self):
-        return self.state is None
+        # A state without a stability (written by hand or by an import, never by a rating) is scheduled
+        # as a new card rather than handed to fsrs, which asserts on it.
+        return self.state is None or self.stability is None or self.difficulty is None
 
 
 @dataclass(frozen=True)

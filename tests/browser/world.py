@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from lessons.lessonfile import import_paths
-from lessons.models import Flashcard, Lesson, Rating, SelfCheckQuestion, StudentSettings
+from lessons.models import Flashcard, Lesson, Rating, SelfCheckQuestion, StudentExam, StudentSettings
 from lessons.roles import instructors_group
 from lessons.services.accounts import email_verification_token
 from tests.factory import DIFFUSION_FILE, card_state, make_class, ordering_attempt, prediction, reveal, review
@@ -73,8 +73,10 @@ def build_world():
         instructor, lessons, name="Generative models", section="Autumn", students=[student, *others],
         expected_by=now.date() - timedelta(days=1),
     )  # fmt: skip
+    StudentExam.objects.create(user=student, course=course, date=now.date() + timedelta(days=21))
     student_pages = {
         "home": "/",
+        "plan": "/plan/",
         "lesson": diffusion.get_absolute_url(),
         "course": course.get_absolute_url(),
         "review": "/review/",
