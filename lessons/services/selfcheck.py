@@ -28,7 +28,7 @@ def selfcheck_reveal(*, user, question: SelfCheckQuestion, answer_text: str) -> 
 def selfcheck_judge(*, user, question: SelfCheckQuestion, verdict: Verdict) -> SelfCheckAttempt:
     """Store the student's own verdict on a revealed question; refused (409) before the reveal."""
     with transaction.atomic():
-        attempt = SelfCheckAttempt.objects.select_for_update().filter(user=user, question=question).first()
+        attempt = SelfCheckAttempt.objects.select_for_update(of=("self",)).filter(user=user, question=question).first()
         if attempt is None:
             raise ApplicationError("Show the answer before judging yourself.", status=409)
         attempt.verdict = verdict
