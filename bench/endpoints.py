@@ -90,15 +90,15 @@ class BenchData:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT user_id, card_id, version FROM lessons_cardstate "
-                "WHERE user_id = ANY(%s) AND due <= %s ORDER BY due LIMIT %s",
+                "WHERE user_id = ANY(%s) AND due <= %s AND card_id IS NOT NULL ORDER BY due LIMIT %s",
                 [user_ids, self.now, self.limit],
             )
             rows = cursor.fetchall()
             cursor.execute(
                 """
-                INSERT INTO lessons_flashcardreveal (user_id, card_id, revealed_at)
-                SELECT s.user_id, s.card_id, %s FROM lessons_cardstate s
-                WHERE s.user_id = ANY(%s) AND s.due <= %s
+                INSERT INTO lessons_flashcardreveal (user_id, card_id, revealed_at, answer_text, tries)
+                SELECT s.user_id, s.card_id, %s, '', 0 FROM lessons_cardstate s
+                WHERE s.user_id = ANY(%s) AND s.due <= %s AND s.card_id IS NOT NULL
                 ON CONFLICT (user_id, card_id) DO UPDATE SET revealed_at = EXCLUDED.revealed_at
                 """,
                 [self.now, user_ids, self.now],

@@ -1,4 +1,4 @@
-"""Look-alike usernames: Unicode's confusables, from the ``confusable_homoglyphs`` package.
+"""Account names: look-alike usernames (Unicode's confusables, from ``confusable_homoglyphs``) and taken emails.
 
 A new username is refused when it mixes scripts ("stu_а" with a Cyrillic "а") or when its
 skeleton equals an existing username's. The skeleton follows Unicode TS #39: decompose (NFD) and
@@ -70,3 +70,8 @@ def lookalike_of(name, *, exclude_pk=None):
         if existing != name and skeleton(existing) == target:
             return existing
     return None
+
+
+def email_taken(email, *, exclude_pk=None) -> bool:
+    """Whether another account has this email address (emails are unique, whatever their case)."""
+    return get_user_model().objects.filter(email__iexact=email).exclude(pk=exclude_pk).exists()

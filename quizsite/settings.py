@@ -162,6 +162,7 @@ RATE_LIMITS = {
     "login_failure": "20/10m",  # wrong passwords or unknown usernames, any username
     "signup": "20/h",
     "password_reset": "10/h",
+    "email_verification": "10/h",  # "send a new link" on the account page
     "join_failure": "20/10m",  # wrong class codes, typed or in a join link
 }
 RATELIMIT_IP_META_KEY = "lessons.throttle.client_address"

@@ -18,3 +18,7 @@ PRACTICE_PAGE_WARM = 8
 HOME = 11
 # After any activity: is the lesson linked to an LMS gradebook for this student? (services.lti.scores_enqueue)
 LTI_SCORE_CHECK = 1
+# A first try on the practice page (a self-check verdict, an ordering exercise solved or revealed) is the item's
+# first review (issue 18): study settings, savepoint, lock the item's state, savepoint + insert + release of the
+# new state, the review log, release.
+FIRST_REVIEW = 8

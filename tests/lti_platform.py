@@ -290,3 +290,25 @@ class Platform:
                 return self._send(200, page, "text/html")
 
         return Handler
+
+
+def register(platform, client):
+    """Register ``platform`` with the tool, as an admin would, and hand it the tool's key set as the tool
+    publishes it (``client`` fetches ``/lti/jwks.json``). Returns the registration."""
+    from lti_tool.models import LtiDeployment, LtiRegistration
+
+    from lessons.services import lti as services
+
+    registration = LtiRegistration.objects.create(
+        name="Test LMS",
+        issuer=platform.issuer,
+        client_id=platform.client_id,
+        auth_url=platform.auth_url,
+        token_url=platform.token_url,
+        keyset_url=platform.keyset_url,
+    )
+    LtiDeployment.objects.create(registration=registration, deployment_id=platform.deployment_id, is_active=True)
+    services.tool_key_ensure()
+    services.frame_origins_forget()
+    platform.tool_jwks = client.get("/lti/jwks.json").json()
+    return registration

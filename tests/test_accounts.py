@@ -95,6 +95,7 @@ def test_a_new_account_resets_its_password_through_the_mail_it_signed_up_with():
     client = Client()
     client.post("/accounts/signup/", SIGNUP)
     client.post("/accounts/logout/")
+    mail.outbox.clear()  # the (optional) verification link sent at sign-up
     client.post("/accounts/password_reset/", {"email": "ada@example.com"})
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["Ada@example.com"]
     link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
@@ -152,6 +153,111 @@ def test_sign_up_takes_the_time_zone_from_the_browser(client):
     bo = data | {"username": "bo", "email": "bo@example.com", "time_zone": "Mars/Olympus"}
     assert client.post(reverse("signup"), bo).status_code == 302
     assert not StudentSettings.objects.filter(user__username="bo").exists()  # the site's zone, until they choose
+
+
+# ---------------------------------------------------------------- the optional email verification link (issue 17)
+
+VERIFY_LINK = re.compile(r"http://testserver(/accounts/verify/[^/\s]+/)")
+
+
+def verify_link(message):
+    return VERIFY_LINK.search(message.body).group(1)
+
+
+def test_signup_mails_a_link_that_verifies_the_address_after_a_confirm_click():
+    client = Client()
+    response = client.post("/accounts/signup/", SIGNUP, follow=True)
+    assert "We sent a link to Ada@example.com" in page_text(response)
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["Ada@example.com"]
+    assert "Ada@example.com" not in verify_link(mail.outbox[0])  # the address stays out of URLs and logs
+    assert "Not verified" in page_text(client.get("/accounts/"))
+    link = verify_link(mail.outbox[0])
+    # Opening the link (as a mail scanner would) only asks to confirm.
+    assert "Confirm Ada@example.com" in page_text(client.get(link))
+    assert not StudentSettings.objects.filter(user__username="ada").exists()
+    response = client.post(link, follow=True)
+    assert "Ada@example.com is confirmed" in page_text(response)
+    text = page_text(client.get("/accounts/"))
+    assert "Verified" in text and "Not verified" not in text
+    assert StudentSettings.objects.get(user__username="ada").verified_email == "Ada@example.com"
+
+
+def test_the_link_works_logged_out_and_never_blocks_log_in(student):
+    client = Client()
+    client.force_login(student)
+    client.post("/accounts/verify/")
+    link = verify_link(mail.outbox[0])
+    anonymous = Client()
+    response = anonymous.post(link, follow=True)
+    assert "student@example.com is confirmed" in page_text(response)
+    # Unverified accounts log in as ever.
+    assert Client().post("/accounts/login/", {"username": "student", "password": "a-Long-passw0rd"}).status_code == 302
+
+
+def test_changing_the_email_unverifies_it_and_mails_the_new_address(student):
+    client = Client()
+    client.force_login(student)
+    client.post("/accounts/verify/")
+    old_link = verify_link(mail.outbox[0])
+    client.post(old_link)
+    assert "Verified" in page_text(client.get("/accounts/"))
+    response = client.post("/accounts/", {"first_name": "Sam", "email": "sam@example.com"}, follow=True)
+    assert "We sent a link to sam@example.com" in page_text(response)
+    assert mail.outbox[-1].to == ["sam@example.com"]
+    assert "Not verified" in page_text(response)
+    # The old address's link no longer verifies anything.
+    response = client.post(old_link)
+    assert response.status_code == 400 and "no longer has" in page_text(response)
+    assert StudentSettings.objects.get(user=student).verified_email == "student@example.com"
+    client.post(verify_link(mail.outbox[-1]))
+    assert StudentSettings.objects.get(user=student).verified_email == "sam@example.com"
+    # Saving the name alone sends nothing.
+    sent = len(mail.outbox)
+    client.post("/accounts/", {"first_name": "Samuel", "email": "SAM@example.com"})
+    assert len(mail.outbox) == sent
+
+
+def test_a_mail_server_that_is_down_does_not_stop_sign_up(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2  # nothing listens there
+    client = Client()
+    response = client.post("/accounts/signup/", SIGNUP, follow=True)
+    text = page_text(response)
+    assert "Your account is ready." in text and "We could not send the confirmation link just now" in text
+    assert User.objects.filter(username="ada").exists()
+    response = client.post("/accounts/verify/", follow=True)
+    assert response.status_code == 200 and "We could not send the link just now" in page_text(response)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_forged_or_tampered_link_says_so_and_changes_nothing(student, method):
+    from django.core import signing
+
+    client = Client()
+    client.force_login(student)
+    client.post("/accounts/verify/")
+    link = verify_link(mail.outbox[0])
+    forged = signing.dumps({"u": student.pk, "e": "x"}, salt="not-ours")
+    for bad in (link[:-3] + "xx/", f"/accounts/verify/{forged}/", "/accounts/verify/nonsense/"):
+        response = getattr(client, method)(bad)
+        assert response.status_code == 400 and "not valid" in page_text(response)
+    assert not StudentSettings.objects.filter(user=student).exists()
+
+
+def test_an_expired_link_says_so_and_changes_nothing(student, monkeypatch):
+    import time
+
+    from lessons.services.accounts import email_verification_token
+
+    now = time.time()
+    with monkeypatch.context() as past:
+        past.setattr(time, "time", lambda: now - 4 * 24 * 3600)  # a link mailed four days ago
+        token = email_verification_token(user=student)
+    client = Client()
+    client.force_login(student)
+    response = client.post(f"/accounts/verify/{token}/")
+    assert response.status_code == 400 and "expired" in page_text(response)
+    assert not StudentSettings.objects.filter(user=student).exists()
 
 
 # ---------------------------------------------------------------- look-alike usernames

@@ -96,3 +96,30 @@ def test_every_admin_of_student_records_is_scoped():
         if points_at_students and not isinstance(admin.site.get_model_admin(model), StudentRecordsAdmin):
             unscoped.append(model.__name__)
     assert unscoped == []
+
+
+# ---------------------------------------------------------------- display names with usernames (issue 17)
+
+
+def test_the_user_admin_calls_the_name_a_display_name_lists_it_and_searches_it(admin_client, make_user):
+    ada = make_user("ada")
+    get_user_model().objects.filter(pk=ada.pk).update(first_name="Ada Lovelace")
+    changelist = reverse("admin:auth_user_changelist")
+    page = admin_client.get(changelist).content.decode()
+    assert "Display name" in page and "Ada Lovelace" in page and "First name" not in page
+    found = admin_client.get(changelist, {"q": "Lovelace"})
+    assert [user.username for user in found.context["cl"].result_list] == ["ada"]
+    change = admin_client.get(reverse("admin:auth_user_change", args=[ada.pk])).content.decode()
+    assert 'for="id_first_name">Display name:</label>' in change
+    assert "First name" not in change
+
+
+def test_student_records_in_the_admin_name_the_student_with_the_username(two_classes):
+    get_user_model().objects.filter(username="pupil_a").update(first_name="Pia Park")
+    client = client_of(two_classes["teacher_a"])
+    page = client.get(CHANGELIST).content.decode()
+    assert "Pia Park (pupil_a)" in page and "pupil_a2" in page
+    classroom = Classroom.objects.get(name="Class of teacher_a")
+    get_user_model().objects.filter(username="teacher_a").update(first_name="Tess Avery")
+    form = client.get(reverse("admin:lessons_classroom_change", args=[classroom.pk])).content.decode()
+    assert "Pia Park (pupil_a)" in form and ">Tess Avery (teacher_a)</option>" in form

@@ -185,7 +185,7 @@ BUDGETS = {
     "practice page": budgets.PRACTICE_PAGE,
     "review page": 10,  # 9 with a card to show; the empty state adds the "next card due at" query
     "progress page": 8,
-    "settings page": 4,  # main's 3, plus the latest parameter fit (the workload estimate is computed, not read)
+    "settings page": 5,  # main's 3, the latest parameter fit, the lessons with review switches (issue 18)
     "home": budgets.HOME,
     "print": 4,
     "anki deck": 4,  # as the print layout: the lesson, its live cards

@@ -228,6 +228,7 @@ def test_signup_and_password_reset_are_limited_per_address(make_user, settings):
     assert not User.objects.filter(username="new2").exists()
 
     make_user("victim")
+    mail.outbox.clear()  # the two sign-ups' (optional) verification links
     resets = [client.post(reverse("password_reset"), {"email": "victim@example.com"}) for _ in range(3)]
     assert [r.status_code for r in resets] == [302, 302, 429]
     assert len(mail.outbox) == 2
@@ -263,3 +264,12 @@ def test_an_overlong_username_is_a_form_error_not_a_500(make_user):
     assert response.status_code == 200
     assert "A username has at most 150 characters." in response.content.decode()
     assert not AccessAttempt.objects.exists()
+
+
+def test_new_verification_links_are_limited_per_address(make_user, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "email_verification": "2/h"}
+    client = Client(REMOTE_ADDR="198.51.100.21")
+    client.force_login(make_user("student", password=PASSWORD))
+    statuses = [client.post(reverse("email_verification_resend")).status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]
+    assert len(mail.outbox) == 2

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from lti_tool.models import Key, LtiDeployment, LtiRegistration, LtiUser
+from lti_tool.models import Key, LtiDeployment, LtiUser
 
 from lessons.models import (
     ClassContext,
@@ -30,7 +30,7 @@ from lessons.models import (
 )
 from lessons.services import lti as services
 from tests.factory import make_class
-from tests.lti_platform import LTI, ROLE_INSTRUCTOR, Platform, new_key
+from tests.lti_platform import LTI, ROLE_INSTRUCTOR, Platform, new_key, register
 
 pytestmark = pytest.mark.django_db
 
@@ -68,20 +68,7 @@ def platform():
 
 @pytest.fixture
 def registration(platform, client):
-    registration = LtiRegistration.objects.create(
-        name="Test LMS",
-        issuer=platform.issuer,
-        client_id=platform.client_id,
-        auth_url=platform.auth_url,
-        token_url=platform.token_url,
-        keyset_url=platform.keyset_url,
-    )
-    LtiDeployment.objects.create(registration=registration, deployment_id=platform.deployment_id, is_active=True)
-    services.tool_key_ensure()
-    services.frame_origins_forget()
-    # The platform reads our key set where we publish it, as a real one does.
-    platform.tool_jwks = client.get(reverse("lti_jwks")).json()
-    return registration
+    return register(platform, client)
 
 
 def oidc_login(client, platform, **extra):

@@ -277,6 +277,13 @@ def replaced(index, label):
 
 FORGED_ID = 2_000_000_000
 
+
+def verification_token(user):
+    from lessons.services.accounts import email_verification_token
+
+    return email_verification_token(user=user)
+
+
 MATRIX: dict[str, list[Case]] = {
     # Public pages.
     "home": [Case("GET", everyone(200))],
@@ -290,6 +297,18 @@ MATRIX: dict[str, list[Case]] = {
         Case("GET", everyone(200), kwargs=lambda w: {"uidb64": "MQ", "token": "forged-token"}, note="invalid link")
     ],
     "password_reset_complete": [Case("GET", everyone(200))],
+    "email_verify": [
+        Case(
+            "GET",
+            everyone(200),
+            kwargs=lambda w: {"token": verification_token(w.users["student"])},
+            note="asks to confirm",
+        ),
+        Case("POST", everyone(302), kwargs=lambda w: {"token": verification_token(w.users["student"])}),
+        Case("GET", everyone(400), kwargs=lambda w: {"token": "forged-token"}, note="invalid link"),
+        Case("POST", everyone(400), kwargs=lambda w: {"token": "forged-token"}),
+    ],
+    "email_verification_resend": [Case("GET", logged_in(405)), Case("POST", logged_in(302))],
     # Accounts.
     "password_change": [Case("GET", logged_in(200))],
     "password_change_done": [Case("GET", logged_in(200))],
@@ -528,6 +547,50 @@ MATRIX: dict[str, list[Case]] = {
         Case("POST", logged_in(404), kwargs=lambda w: {"log_id": FORGED_ID}),
     ],
     "review": [Case("GET", logged_in(200))],
+    # Self-check questions and ordering exercises in /review/ (issue 18). In the world nobody has them in review
+    # yet (the question is revealed but not judged, the exercise tried once and not solved): refused, 409.
+    "review_question_reveal": [
+        Case("GET", logged_in(405), kwargs=question_kwargs),
+        Case("POST", logged_in(409), kwargs=question_kwargs, data=lambda w: {}, note="not in anyone's reviews"),
+        Case("POST", logged_in(404), kwargs=hidden_question_kwargs, data=lambda w: {}),
+        Case("POST", logged_in(404), kwargs=lambda w: {"question_id": FORGED_ID}, data=lambda w: {}),
+    ],
+    "review_question_rate": [
+        Case("GET", logged_in(405), kwargs=question_kwargs),
+        Case("POST", logged_in(409), kwargs=question_kwargs, data=lambda w: {"verdict": "got_it", "version": 0}),
+        Case("POST", logged_in(400), kwargs=question_kwargs, data=lambda w: {"verdict": "easy", "version": 0}),
+        Case("POST", logged_in(400), kwargs=question_kwargs, data=lambda w: {"verdict": "got_it"}),
+        Case("POST", logged_in(404), kwargs=hidden_question_kwargs, data=lambda w: {"verdict": "got_it", "version": 0}),
+    ],
+    "review_exercise_check": [
+        Case("GET", logged_in(405), kwargs=exercise_kwargs("ordering")),
+        Case(
+            "POST",
+            logged_in(409),
+            kwargs=exercise_kwargs("ordering"),
+            data=lambda w: {"version": 0, "attempt": 1, "keep_order": "1", "order": shown_order(w.ordering)},
+            note="not in anyone's reviews",
+        ),
+        Case("POST", logged_in(400), kwargs=exercise_kwargs("ordering"), data=lambda w: {"attempt": 1}),
+        Case("POST", logged_in(404), kwargs=exercise_kwargs("hidden_ordering"), data=lambda w: {"version": 0}),
+    ],
+    "review_exercise_reveal": [
+        Case("GET", logged_in(405), kwargs=exercise_kwargs("ordering")),
+        Case("POST", logged_in(409), kwargs=exercise_kwargs("ordering"), data=lambda w: {"version": 0}),
+        Case("POST", logged_in(400), kwargs=exercise_kwargs("ordering"), data=lambda w: {}),
+        Case("POST", logged_in(404), kwargs=exercise_kwargs("hidden_ordering"), data=lambda w: {"version": 0}),
+    ],
+    "review_exercise_rate": [
+        Case("GET", logged_in(405), kwargs=exercise_kwargs("ordering")),
+        Case("POST", logged_in(409), kwargs=exercise_kwargs("ordering"), data=lambda w: {"version": 0}),
+        Case("POST", logged_in(400), kwargs=exercise_kwargs("ordering"), data=lambda w: {}),
+        Case("POST", logged_in(404), kwargs=exercise_kwargs("hidden_ordering"), data=lambda w: {"version": 0}),
+    ],
+    "review_items_settings": [
+        Case("GET", logged_in(405)),
+        Case("POST", logged_in(302), data=lambda w: {"lesson": [w.lesson.pk]}, note="switches the student's own"),
+        Case("POST", logged_in(400), data=lambda w: {"lesson": ["x"]}),
+    ],
     "account": [
         Case("GET", logged_in(200)),
         Case("POST", logged_in(302), data=lambda w: {"first_name": "New Name", "email": "renamed@example.com"}),

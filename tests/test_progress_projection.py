@@ -189,7 +189,7 @@ def test_every_kind_of_write_moves_the_row(make_user):
             review_reveal(user=student, card=card),
             review_record(user=student, card=card, rating=Rating.GOOD, version=0),
         ),
-        lambda: review_undo(user=student, log_id=ReviewLog.objects.get(user=student).pk),
+        lambda: review_undo(user=student, log_id=ReviewLog.objects.get(user=student, card=card).pk),
     ]
     before = version() or 0
     for write in writes:

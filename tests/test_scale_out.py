@@ -350,7 +350,9 @@ class FlashcardScenario:
         names = {user_id: name for name, user_id in self.ids.items()}
         logs = db.execute(
             "SELECT user_id, card_id, rating, reps_before, due_before, due_after, reviewed_at, practice FROM lessons_reviewlog "
-            "WHERE user_id = ANY(%s) AND undone_at IS NULL ORDER BY user_id, card_id, reviewed_at, id",
+            # flashcards only: the self-check workload's verdicts are the questions' own reviews (issue 18)
+            "WHERE user_id = ANY(%s) AND undone_at IS NULL AND card_id IS NOT NULL "
+            "ORDER BY user_id, card_id, reviewed_at, id",
             [list(names)],
         ).fetchall()
         by_card = {}
@@ -362,7 +364,8 @@ class FlashcardScenario:
         states = {
             (names[user_id], card): (version, reps, due, last_review)
             for user_id, card, version, reps, due, last_review in db.execute(
-                "SELECT user_id, card_id, version, reps, due, last_review FROM lessons_cardstate WHERE user_id = ANY(%s)",
+                "SELECT user_id, card_id, version, reps, due, last_review FROM lessons_cardstate "
+                "WHERE user_id = ANY(%s) AND card_id IS NOT NULL",
                 [list(names)],
             )
         }

@@ -48,6 +48,15 @@ class ContentFormSet(CustomInlineFormSet):
         order_field.is_hidden = False
         order_field.label = self.order_label
 
+    def add_fields(self, form, index):
+        """A tabular row's boxes are named by their column header only, which screen readers (and axe-core) do not
+        count as a label: each box gets one, "Question, row 2", so it says what it is and where."""
+        super().add_fields(form, index)
+        row = "new row" if index is None else f"row {index + 1}"
+        for field in form.fields.values():
+            if not field.widget.is_hidden:
+                field.widget.attrs.setdefault("aria-label", f"{field.label}, {row}")
+
     def kept_forms(self):
         """Forms whose object will exist after saving: existing and not deleted, or new and filled in."""
         kept = []

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from lessons.models import ClassLesson, Classroom, Enrollment, LessonCompletion
 
 from .responses import StudentRecordsAdmin
+from .users import student_label
 
 
 class ClassLessonInline(admin.TabularInline):
@@ -32,9 +33,13 @@ class EnrollmentInline(admin.TabularInline):
 
     model = Enrollment
     extra = 0
-    fields = ["student", "joined_at"]
-    readonly_fields = ["student", "joined_at"]
+    fields = ["student_name", "joined_at"]
+    readonly_fields = ["student_name", "joined_at"]
     verbose_name_plural = "students (they join with the class code)"
+
+    @admin.display(description="Student")
+    def student_name(self, obj):
+        return student_label(obj.student)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("student", "classroom")
@@ -60,6 +65,9 @@ class ClassroomAdmin(admin.ModelAdmin):
         if db_field.name == "instructors":
             # Offer staff accounts, not every student of the site.
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+            field = super().formfield_for_manytomany(db_field, request, **kwargs)
+            field.label_from_instance = student_label  # "Rosalind Franklin (teacher)"
+            return field
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_related(self, request, form, formsets, change):
@@ -76,8 +84,7 @@ class LessonCompletionAdmin(StudentRecordsAdmin):
 
     @admin.display(description="Student", ordering="user__username")
     def student(self, obj):
-        name = obj.user.get_full_name()
-        return f"{name} ({obj.user.username})" if name else obj.user.username
+        return student_label(obj.user)
 
     date_hierarchy = "completed_at"
 

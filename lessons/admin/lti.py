@@ -15,6 +15,8 @@ from lti_tool.models import Key, LtiDeployment, LtiRegistration
 from lessons.models import ClassContext, LessonLink, PlatformFrame, ScoreOutbox
 from lessons.services import lti as services
 
+from .users import student_label
+
 
 class SuperuserOnly:
     def has_module_permission(self, request):
@@ -119,7 +121,16 @@ class LessonLinkAdmin(SuperuserOnly, admin.ModelAdmin):
 class ScoreOutboxAdmin(SuperuserOnly, admin.ModelAdmin):
     """What the LMS gradebooks should show; pending rows are sent by ``manage.py lti_send_scores``."""
 
-    list_display = ["student", "link", "progress", "completed", "pending", "attempts", "next_attempt_at", "sent_at"]
+    list_display = [
+        "student_name",
+        "link",
+        "progress",
+        "completed",
+        "pending",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+    ]
     list_filter = ["pending", "completed"]
     list_select_related = ["student", "link__lesson", "link__resource_link"]
     readonly_fields = [f.name for f in ScoreOutbox._meta.fields]
@@ -127,6 +138,10 @@ class ScoreOutboxAdmin(SuperuserOnly, admin.ModelAdmin):
 
     def has_add_permission(self, request, *args):
         return False
+
+    @admin.display(description="Student", ordering="student__username")
+    def student_name(self, obj):
+        return student_label(obj.student)
 
     @admin.action(description="Send again at the next run")
     def retry_now(self, request, queryset):

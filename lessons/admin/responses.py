@@ -17,6 +17,8 @@ from django.utils.text import Truncator
 
 from lessons.models import Classroom, PredictionSubmission
 
+from .users import student_label
+
 
 def students_taught_by(user):
     """The students enrolled in any class ``user`` teaches (a subquery)."""
@@ -94,8 +96,7 @@ class PredictionSubmissionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Student", ordering="user__username")
     def student(self, obj):
-        name = obj.user.get_full_name()
-        return f"{name} ({obj.user.username})" if name else obj.user.username
+        return student_label(obj.user)
 
     @admin.display(description="Lesson", ordering="exercise__lesson__title")
     def lesson(self, obj):

@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 
 from lessons.forms.review import BrowserZoneField
-from lessons.usernames import is_mixed_script, lookalike_of
+from lessons.usernames import email_taken, is_mixed_script, lookalike_of
 
 
 class LoginForm(AuthenticationForm):
@@ -25,10 +25,6 @@ class LoginForm(AuthenticationForm):
 
 DISPLAY_NAME_HELP = "How your instructors see you, e.g. Ada Lovelace."
 EMAIL_HELP = "Used only to reset your password. Nobody else in your classes sees it."
-
-
-def email_taken(email, *, exclude_pk=None):
-    return User.objects.filter(email__iexact=email).exclude(pk=exclude_pk).exists()
 
 
 class EmailUniqueMixin:

@@ -25,6 +25,17 @@ class RateForm(forms.Form):
     next = forms.ChoiceField(choices=NEXT_CHOICES, required=False)
 
 
+class ItemVersionForm(forms.Form):
+    """A review item's form in /review/: the state's version it was drawn for (stale forms are refused)."""
+
+    version = forms.IntegerField(min_value=0, max_value=2**31 - 1)
+    shown = forms.IntegerField(required=False, min_value=0, max_value=2**53)
+
+    def shown_at(self):
+        shown = self.cleaned_data.get("shown")
+        return datetime.fromtimestamp(shown / 1000, tz=UTC) if shown else None
+
+
 class UndoForm(forms.Form):
     next = forms.ChoiceField(choices=NEXT_CHOICES, required=False)
 
@@ -109,3 +120,22 @@ class ThemeForm(forms.Form):
 
 class GoalForm(forms.Form):
     daily_goal = forms.IntegerField(label="Daily goal", min_value=0, max_value=500)
+
+
+def _ids(values) -> set[int]:
+    if len(values) > 1000 or not all(v.isascii() and v.isdigit() and len(v) <= 12 for v in values):
+        raise forms.ValidationError("Not a list of lessons.")
+    return {int(v) for v in values}
+
+
+class ReviewSwitchesForm(forms.Form):
+    """The settings' per-lesson switches: ``lesson`` lists the lessons shown, ``questions`` / ``exercises``
+    the ones ticked (an unticked box sends nothing, so the shown list says what was switched off)."""
+
+    def clean(self):
+        data = self.data
+        return {
+            "lesson_ids": sorted(_ids(data.getlist("lesson"))),
+            "questions_on": _ids(data.getlist("questions")),
+            "exercises_on": _ids(data.getlist("exercises")),
+        }

@@ -25,24 +25,18 @@ from django.utils.text import slugify
 
 from lessons import grading
 from lessons.models import (
-    CardState,
     Course,
     Flashcard,
-    FlashcardReveal,
     Lesson,
     OrderingAttempt,
     OrderingExercise,
     OrderingItem,
-    OrderingReveal,
-    PredictionDraft,
     PredictionExercise,
-    PredictionSubmission,
-    ReviewLog,
     RubricPoint,
-    SelfCheckAttempt,
     SelfCheckQuestion,
 )
 from lessons.models.content import ARCHIVED_POSITION_BASE, new_uid
+from lessons.models.records import ITEM_RECORDS
 
 from .errors import LessonFileError
 
@@ -63,32 +57,8 @@ PREDICTION = Kind("prediction", PredictionExercise, "p", ("title", "prompt", "mo
 RUBRIC = Kind("rubric point", RubricPoint, "r", ("text",), "text")
 CARD = Kind("flashcard", Flashcard, "c", ("front", "back"), "front")
 
-# Who has records on an item: (record model, its foreign key to the item, the path to the student,
-# the path to the lesson).
-USAGE = {
-    QUESTION: [(SelfCheckAttempt, "question", "user", "question__lesson")],
-    ORDERING: [
-        (OrderingAttempt, "exercise", "user", "exercise__lesson"),
-        (OrderingReveal, "exercise", "user", "exercise__lesson"),
-    ],
-    PREDICTION: [
-        (PredictionSubmission, "exercise", "user", "exercise__lesson"),
-        (PredictionDraft, "exercise", "user", "exercise__lesson"),
-    ],
-    RUBRIC: [
-        (
-            PredictionSubmission.named_points.through,
-            "rubricpoint",
-            "predictionsubmission__user",
-            "rubricpoint__exercise__lesson",
-        )
-    ],
-    CARD: [
-        (CardState, "card", "user", "card__lesson"),
-        (ReviewLog, "card", "user", "card__lesson"),
-        (FlashcardReveal, "card", "user", "card__lesson"),
-    ],
-}
+# Who has records on an item of each kind.
+USAGE = {kind: ITEM_RECORDS[kind.model] for kind in (QUESTION, ORDERING, PREDICTION, RUBRIC, CARD)}
 
 
 @dataclass
@@ -298,8 +268,9 @@ def _usage(kind, lesson):
     One query per record type, joined to the lesson in the database (not a list of 10,000 item ids).
     """
     students = {}
-    for model, fk, user, lesson_path in USAGE[kind]:
-        for item, student in model.objects.filter(**{lesson_path: lesson}).values_list(fk, user).distinct():
+    for record in USAGE[kind]:
+        rows = record.model.objects.filter(**{record.lesson: lesson}).values_list(record.item, record.user)
+        for item, student in rows.distinct():
             students.setdefault(item, set()).add(student)
     return {pk: len(users) for pk, users in students.items()}
 

@@ -1,4 +1,14 @@
-"""Spaced-repetition state: one FSRS card state per (student, card), an append-only log."""
+"""Spaced-repetition state: one FSRS card state per (student, review item), an append-only log.
+
+One model for every kind of retrieval item (issue 18). A review item is a flashcard, a self-check
+question or an ordering exercise: ``CardState``, ``ReviewLog`` and ``FlashcardReveal`` each carry three
+nullable foreign keys (``card``, ``question``, ``exercise``) and a check constraint that exactly one is
+set. Why one table and not one per kind: the queue, the daily caps, the statistics, the optimizer and exam
+planning all read "the student's items" and their ratings; with one table each of them is one query and
+one code path, and FSRS does not care what was retrieved. Readers that mean flashcards only (the
+flashcard dashboards, the .apkg, the progress of the flashcards activity) say so with ``card__isnull=False``
+or a ``card__...`` filter.
+"""
 
 from zoneinfo import ZoneInfo
 
@@ -6,7 +16,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from .content import Flashcard
+from .content import Flashcard, Lesson, OrderingExercise, SelfCheckQuestion
 
 
 class Rating(models.IntegerChoices):
@@ -24,10 +34,93 @@ class CardStateKind(models.IntegerChoices):
     RELEARNING = 3, "Relearning"
 
 
+class ItemKind(models.TextChoices):
+    """The kinds of review item (which of the three foreign keys is set)."""
+
+    CARD = "card", "Flashcard"
+    QUESTION = "question", "Self-check question"
+    EXERCISE = "exercise", "Ordering exercise"
+
+
+ITEM_FIELDS = ("card", "question", "exercise")
+
+
+def exactly_one_item(name):
+    """The check constraint of every review model: exactly one of card, question, exercise is set."""
+    return models.CheckConstraint(
+        condition=(
+            models.Q(card__isnull=False, question__isnull=True, exercise__isnull=True)
+            | models.Q(card__isnull=True, question__isnull=False, exercise__isnull=True)
+            | models.Q(card__isnull=True, question__isnull=True, exercise__isnull=False)
+        ),
+        name=name,
+    )
+
+
+def item_filter(item) -> dict:
+    """The filter that picks ``item``'s rows: ``{"card": card}``, ``{"question": q}`` or ``{"exercise": e}``."""
+    if isinstance(item, Flashcard):
+        return {"card": item}
+    if isinstance(item, SelfCheckQuestion):
+        return {"question": item}
+    if isinstance(item, OrderingExercise):
+        return {"exercise": item}
+    raise TypeError(f"not a review item: {item!r}")
+
+
+class ItemRowMixin:
+    """What the three review models share: which item a row is about."""
+
+    @property
+    def kind(self) -> str:
+        if self.card_id is not None:
+            return ItemKind.CARD
+        if self.question_id is not None:
+            return ItemKind.QUESTION
+        return ItemKind.EXERCISE
+
+    @property
+    def item(self):
+        return getattr(self, self.kind)
+
+    @property
+    def item_id(self) -> int:
+        return getattr(self, f"{self.kind}_id")
+
+
+def published_items():
+    """Q: rows whose item students may see (live, in a published lesson), whatever its kind."""
+    return (
+        models.Q(card__lesson__published=True, card__archived_at=None)
+        | models.Q(question__lesson__published=True, question__archived_at=None)
+        | models.Q(exercise__lesson__published=True, exercise__archived_at=None)
+    )
+
+
 class CardStateQuerySet(models.QuerySet):
     def published(self):
-        """States of the cards students may see: live (not archived), in published lessons."""
-        return self.filter(card__lesson__published=True, card__archived_at=None)
+        """States of the items students may see (every kind): live (not archived), in published lessons."""
+        return self.filter(published_items())
+
+    def flashcards(self):
+        """States of flashcards only."""
+        return self.filter(card__isnull=False)
+
+    def reviewing(self, user):
+        """The user's published states, less the kinds they switched out of review for a lesson."""
+        off = ReviewOptOut.objects.filter(user=user)
+        return (
+            self.published()
+            .filter(user=user)
+            .exclude(
+                models.Q(question__isnull=False)
+                & models.Exists(off.filter(lesson=models.OuterRef("question__lesson"), kind=ItemKind.QUESTION))
+            )
+            .exclude(
+                models.Q(exercise__isnull=False)
+                & models.Exists(off.filter(lesson=models.OuterRef("exercise__lesson"), kind=ItemKind.EXERCISE))
+            )
+        )
 
     def due_for(self, user, *, now, day_end):
         """The user's cards to study at ``now``, oldest due first.
@@ -43,11 +136,18 @@ class CardStateQuerySet(models.QuerySet):
         )
 
 
-class CardState(models.Model):
-    """A student's FSRS memory state for one flashcard."""
+class CardState(ItemRowMixin, models.Model):
+    """A student's FSRS memory state for one review item (a flashcard, a self-check question or an ordering
+    exercise: exactly one of the three keys is set)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="card_states")
-    card = models.ForeignKey(Flashcard, on_delete=models.CASCADE, related_name="states")
+    card = models.ForeignKey(Flashcard, on_delete=models.CASCADE, related_name="states", null=True, blank=True)
+    question = models.ForeignKey(
+        SelfCheckQuestion, on_delete=models.CASCADE, related_name="review_states", null=True, blank=True
+    )
+    exercise = models.ForeignKey(
+        OrderingExercise, on_delete=models.CASCADE, related_name="review_states", null=True, blank=True
+    )
     state = models.PositiveSmallIntegerField(choices=CardStateKind.choices)
     step = models.PositiveSmallIntegerField(null=True, blank=True)
     stability = models.FloatField(null=True, blank=True)
@@ -64,6 +164,9 @@ class CardState(models.Model):
         ordering = ["due"]
         constraints = [
             models.UniqueConstraint(fields=["user", "card"], name="cardstate_one_per_user_card"),
+            models.UniqueConstraint(fields=["user", "question"], name="cardstate_one_per_user_question"),
+            models.UniqueConstraint(fields=["user", "exercise"], name="cardstate_one_per_user_exercise"),
+            exactly_one_item("cardstate_exactly_one_item"),
         ]
         indexes = [
             models.Index(fields=["user", "due"], name="cardstate_user_due", condition=models.Q(due__isnull=False)),
@@ -74,7 +177,7 @@ class CardState(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} card {self.card_id} due {self.due:%Y-%m-%d %H:%M}"
+        return f"{self.user} {self.kind} {self.item_id} due {self.due:%Y-%m-%d %H:%M}"
 
 
 class ReviewLogQuerySet(models.QuerySet):
@@ -87,11 +190,17 @@ class ReviewLogQuerySet(models.QuerySet):
         return self.live().filter(practice=False)
 
 
-class ReviewLog(models.Model):
-    """One rating, never edited except to mark it undone. Keeps the state before it, for undo."""
+class ReviewLog(ItemRowMixin, models.Model):
+    """One rating of a review item, never edited except to mark it undone. Keeps the state before it, for undo."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_logs")
-    card = models.ForeignKey(Flashcard, on_delete=models.CASCADE, related_name="review_logs")
+    card = models.ForeignKey(Flashcard, on_delete=models.CASCADE, related_name="review_logs", null=True, blank=True)
+    question = models.ForeignKey(
+        SelfCheckQuestion, on_delete=models.CASCADE, related_name="review_logs", null=True, blank=True
+    )
+    exercise = models.ForeignKey(
+        OrderingExercise, on_delete=models.CASCADE, related_name="review_logs", null=True, blank=True
+    )
     rating = models.PositiveSmallIntegerField(choices=Rating.choices)
     reviewed_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(
@@ -122,6 +231,7 @@ class ReviewLog(models.Model):
 
     class Meta:
         ordering = ["-reviewed_at"]
+        constraints = [exactly_one_item("reviewlog_exactly_one_item")]
         indexes = [
             models.Index(fields=["user", "reviewed_at"], name="reviewlog_user_time"),
             models.Index(fields=["card", "rating"], name="reviewlog_card_rating"),
@@ -136,29 +246,81 @@ class ReviewLog(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} rated card {self.card_id} {self.get_rating_display()}"
+        return f"{self.user} rated {self.kind} {self.item_id} {self.get_rating_display()}"
 
 
-class FlashcardReveal(models.Model):
-    """The last time a student turned a card over, and when its front was shown before that.
+class FlashcardReveal(ItemRowMixin, models.Model):
+    """The student's sitting with a review item in /review/: when its answer was shown, and when its front.
 
-    A reveal counts for the rating that follows it in the same sitting only (see
-    ``lessons.services.review.REVEAL_EXPIRES_AFTER``).
+    For a flashcard: the last time the card was turned over. For a self-check question: "Show answer",
+    with what the student typed. For an ordering exercise: the sitting's tries so far and the last order
+    (``revealed_at`` is set by "Show answer" or by the solving check). A reveal counts for the rating
+    that follows it in the same sitting only (``scheduling.reveal_counts``).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flashcard_reveals")
-    card = models.ForeignKey(Flashcard, on_delete=models.CASCADE, related_name="reveals")
-    revealed_at = models.DateTimeField()
+    card = models.ForeignKey(Flashcard, on_delete=models.CASCADE, related_name="reveals", null=True, blank=True)
+    question = models.ForeignKey(
+        SelfCheckQuestion, on_delete=models.CASCADE, related_name="review_reveals", null=True, blank=True
+    )
+    exercise = models.ForeignKey(
+        OrderingExercise, on_delete=models.CASCADE, related_name="review_reveals", null=True, blank=True
+    )
+    revealed_at = models.DateTimeField(null=True, blank=True, help_text="When the answer was shown.")
     shown_at = models.DateTimeField(null=True, blank=True, help_text="When the front was shown (the duration starts).")
+    answer_text = models.TextField(blank=True, help_text="A self-check question: what the student typed.")
+    tries = models.PositiveSmallIntegerField(default=0, help_text="An ordering exercise: checks in this sitting.")
+    order = models.JSONField(null=True, blank=True, help_text="An ordering exercise: the sitting's last order.")
 
     class Meta:
         ordering = ["-revealed_at"]
         constraints = [
             models.UniqueConstraint(fields=["user", "card"], name="flashcard_one_reveal_per_user_card"),
+            models.UniqueConstraint(fields=["user", "question"], name="reveal_one_per_user_question"),
+            models.UniqueConstraint(fields=["user", "exercise"], name="reveal_one_per_user_exercise"),
+            exactly_one_item("reveal_exactly_one_item"),
         ]
 
     def __str__(self):
-        return f"{self.user} revealed card {self.card_id}"
+        return f"{self.user} revealed {self.kind} {self.item_id}"
+
+
+def current_sitting(*, state, sitting, now, clock):
+    """An exercise's sitting row if it belongs to the current review of it, else None (start afresh).
+
+    A sitting begun before the item's last rating, or on an earlier study day (``clock``: the student's
+    ``scheduling.StudyClock``), is over.
+    """
+    if sitting is None or state is None:
+        return None
+    started = sitting.shown_at or sitting.revealed_at
+    if started is None or (state.last_review and started <= state.last_review):
+        return None
+    if clock.date_of(started) != clock.date_of(now):
+        return None
+    return sitting
+
+
+class ReviewOptOut(models.Model):
+    """A lesson's self-check questions or ordering exercises that a student switched out of review.
+
+    Per lesson, as the issue asks. The row's existence is the switch: their states and logs stay (nothing
+    is deleted), the queue leaves them out, and switching back brings them back as they were.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_opt_outs")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="review_opt_outs")
+    kind = models.CharField(max_length=16, choices=[c for c in ItemKind.choices if c[0] != ItemKind.CARD])
+
+    class Meta:
+        ordering = ["user", "lesson", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson", "kind"], name="optout_one_per_user_lesson_kind"),
+            models.CheckConstraint(condition=models.Q(kind__in=["question", "exercise"]), name="optout_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} does not review the {self.kind}s of {self.lesson}"
 
 
 class Theme(models.TextChoices):
@@ -189,6 +351,9 @@ class StudentSettings(models.Model):
     )
     reviews_per_day = models.PositiveSmallIntegerField(default=200, validators=[MaxValueValidator(9999)])
     learn_ahead_minutes = models.PositiveSmallIntegerField(default=20, validators=[MaxValueValidator(720)])
+    # The address a verification link proved the student reads (issue 17); the email counts as verified while
+    # it is still the account's email, so changing the email needs a new link and no other write.
+    verified_email = models.EmailField(max_length=254, blank=True)
     # The FSRS weights this student is scheduled with (None: FSRS's defaults); set by the optimizer.
     fsrs_parameters = models.JSONField(null=True, blank=True)
 
@@ -207,6 +372,12 @@ class StudentSettings(models.Model):
 
     def __str__(self):
         return f"Settings of {self.user}"
+
+    @property
+    def email_verified(self) -> bool:
+        """Whether the account's current email is the one a verification link confirmed."""
+        email = self.user.email
+        return bool(email) and email.casefold() == self.verified_email.casefold()
 
     @property
     def zone(self) -> ZoneInfo:

@@ -10,7 +10,9 @@ dictionary. Text cells that a spreadsheet would run as a formula (starting with
 import heapq
 from datetime import UTC
 
-from django.db.models import Count
+from django.contrib.auth.models import User
+from django.db.models import Count, TextField
+from django.db.models.functions import Coalesce
 
 from lessons.models import (
     ClassLesson,
@@ -31,6 +33,7 @@ LONG_HEADER = [
     "occurred_at",
     "student_id",
     "username",
+    "name",
     "lesson_id",
     "lesson_slug",
     "activity",
@@ -133,8 +136,13 @@ def _review_events(logs):
 
 
 def long_rows(classroom: Classroom):
-    """Header then every recorded event of the class's students on its lessons, oldest first (six queries)."""
+    """Header then every recorded event of the class's students on its lessons, oldest first (seven queries)."""
     students = class_students(classroom)
+    # The display name (issue 17) next to the username, read once per student rather than joined per event.
+    names = {
+        pk: safe_text(f"{first} {last}".strip())
+        for pk, first, last in User.objects.filter(pk__in=students).values_list("pk", "first_name", "last_name")
+    }
     lessons = ClassLesson.objects.filter(classroom=classroom).values("lesson_id")
     person = ("user_id", "user__username")
     question = ("question__lesson_id", "question__lesson__slug", "question_id", "question__position")
@@ -201,13 +209,15 @@ def long_rows(classroom: Classroom):
         archived = row[6] >= ARCHIVED_POSITION_BASE
         if archived:
             row[6] = ""
-        yield [iso(moment), *row, "true" if archived else ""]
+        yield [iso(moment), row[0], row[1], names.get(row[0], ""), *row[2:], "true" if archived else ""]
 
 
 # The review history in the FSRS optimizer's own columns (open-spaced-repetition's fsrs-optimizer and
 # fsrs-rs read ``card_id, review_time, review_rating, review_state, review_duration``), then readable ones.
 # ``review_state`` is the card's state when it was rated: 0 New, 1 Learning, 2 Review, 3 Relearning.
-# ``card_id`` is the card's database id (what the optimizer groups by); ``card_uid`` its id in lesson files.
+# ``card_id`` names the review item: a flashcard's database id (as before self-check questions and ordering
+# exercises were reviewed too), a question's or an exercise's stable uid ("q-7kx2mp", "o-3hd9qa": never a
+# number, so never a card's id); ``card_uid`` is the item's id in lesson files, ``card_front`` its text.
 # Practice ratings (which left the schedule alone) are not scheduling history and are left out.
 REVIEW_HISTORY_HEADER = [
     "card_id",
@@ -230,22 +240,30 @@ def review_history_rows(user):
         ReviewLog.objects.scheduled()
         .filter(user=user)
         .order_by("reviewed_at", "pk")
+        .annotate(
+            item_lesson=Coalesce(
+                "card__lesson__title", "question__lesson__title", "exercise__lesson__title", output_field=TextField()
+            ),
+            item_front=Coalesce("card__front", "question__question", "exercise__title", output_field=TextField()),
+            item_uid=Coalesce("card__uid", "question__uid", "exercise__uid", output_field=TextField()),
+            item_archived=Coalesce("card__archived_at", "question__archived_at", "exercise__archived_at"),
+        )
         .values_list(
             "card_id",
             "reviewed_at",
             "rating",
             "state_before",
             "duration_ms",
-            "card__lesson__title",
-            "card__front",
-            "card__uid",
-            "card__archived_at",
+            "item_lesson",
+            "item_front",
+            "item_uid",
+            "item_archived",
         )
     )
     rows = logs.iterator(chunk_size=2000)
     for card_id, reviewed_at, rating, state_before, duration_ms, lesson, front, uid, archived_at in rows:
         yield [
-            card_id,
+            uid if card_id is None else card_id,
             round(reviewed_at.timestamp() * 1000),
             rating,
             state_before or 0,

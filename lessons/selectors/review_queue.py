@@ -9,6 +9,15 @@ Anki's queue rules (its v3 scheduler):
    one study day in an order shuffled with a seed of (student, day), so cards learnt
    together do not always come back together; at most ``reviews_per_day`` a day.
 3. Then new cards, in lesson order, at most ``new_cards_per_day`` a day.
+
+Every review item is in this queue (issue 18): flashcards, and the self-check questions and ordering
+exercises a student has tried once on the practice page (that first try is their first review, so they
+are never "new" here; it counts toward the day's new limit all the same). Kinds a student switched out of
+review for a lesson (``ReviewOptOut``) are left out. The counts and the caps count every kind.
+
+Twin flashcards: a lesson's new flashcards are introduced from the study day after the student's first
+self-check answer in that lesson, not the same day: the answer read minutes earlier would inflate the
+card's first rating (its twin question often asks the same thing).
 4. When nothing else is left, (re)learning cards due within the learn-ahead limit
    (default 20 minutes) are shown early, instead of "Nothing due" for a few minutes.
 """
@@ -16,7 +25,19 @@ Anki's queue rules (its v3 scheduler):
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import CharField, Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.functions import MD5, Cast, Concat, TruncDate
 
 from lessons.models import (
@@ -54,10 +75,12 @@ def study_date(moment, *, zone, rollover_hour):
     return (moment.astimezone(zone) - timedelta(hours=rollover_hour)).date()
 
 
-def new_cards(user):
+def new_cards(user, *, today_start=None):
     """Cards the student has never rated, in lessons they started or that a class of theirs assigns.
 
     "Started" is what the home page calls started (``lessons.selectors.lesson_progress``): any activity of the lesson done.
+    With ``today_start`` (the start of the student's study day), a lesson whose first self-check answer
+    was given today keeps its new cards until tomorrow (the twin-card rule, see the module's docstring).
     """
     lesson = OuterRef("lesson")
     started = (
@@ -70,12 +93,18 @@ def new_cards(user):
         | Exists(LessonCompletion.objects.filter(user=user, lesson=lesson))
         | Exists(ClassLesson.objects.filter(lesson=lesson, classroom__enrollments__student=user))
     )
-    return (
+    cards = (
         Flashcard.objects.published()
         .filter(started)
         .exclude(Exists(CardState.objects.filter(user=user, card=OuterRef("pk"))))
         .order_by("lesson__course__position", "lesson__position", "lesson_id", "position")
     )
+    if today_start is not None:
+        answers = SelfCheckAttempt.objects.filter(user=user, question__lesson=lesson)
+        cards = cards.exclude(
+            Exists(answers.filter(revealed_at__gte=today_start)) & ~Exists(answers.filter(revealed_at__lt=today_start))
+        )
+    return cards
 
 
 def study_day_sql(field, study_settings):
@@ -85,7 +114,8 @@ def study_day_sql(field, study_settings):
 
 
 def done_since(user, start):
-    """New cards introduced and Review cards reviewed since ``start`` (practice and undone ones excluded)."""
+    """New items introduced and Review items reviewed since ``start``, every kind (practice and undone ones
+    excluded): a self-check question's or an exercise's first try counts as new."""
     return (
         ReviewLog.objects.scheduled()
         .filter(user=user, reviewed_at__gte=start)
@@ -107,14 +137,24 @@ LEARNING_STATES = (CardStateKind.LEARNING, CardStateKind.RELEARNING)
 def reviews_in_order(states, *, user, today, study_settings):
     """Review cards in due order (by study day), shuffled within a day with a seed of (student, day)."""
     seed = f"{user.pk}:{today.isoformat()}:"
-    return states.filter(state=CardStateKind.REVIEW).order_by(
-        study_day_sql("due", study_settings), MD5(Concat(Value(seed), Cast("card_id", CharField()))), "pk"
+    # A flashcard's key is its id, as before the other kinds joined; a question's "q<id>", an exercise's "e<id>".
+    key = Case(
+        When(card__isnull=False, then=Cast("card_id", CharField())),
+        When(question__isnull=False, then=Concat(Value("q"), Cast("question_id", CharField()))),
+        default=Concat(Value("e"), Cast("exercise_id", CharField())),
+        output_field=CharField(),
     )
+    return states.filter(state=CardStateKind.REVIEW).order_by(
+        study_day_sql("due", study_settings), MD5(Concat(Value(seed), key)), "pk"
+    )
+
+
+HEAD_RELATED = ("card__lesson", "question__lesson", "exercise__lesson")
 
 
 @dataclass
 class Queue:
-    """The student's queue now: counts and the card to show first."""
+    """The student's queue now: counts and the item to show first (``head_card`` only when it is a flashcard)."""
 
     learning_count: int
     review_count: int
@@ -128,6 +168,13 @@ class Queue:
     learn_ahead_count: int = 0
 
     @property
+    def head_kind(self):
+        """ "card", "question" or "exercise" (None: nothing to show)."""
+        if self.head_state is not None:
+            return self.head_state.kind
+        return "card" if self.head_card is not None else None
+
+    @property
     def due_count(self):
         return self.learning_count + self.review_count + self.learn_ahead_count
 
@@ -137,12 +184,12 @@ class Queue:
 
 
 def queue_for(user, *, now, study_settings, with_head=True):
-    """Counts of the student's cards to study now (capped for the day), and the first card. Four queries at most."""
+    """Counts of the student's items to study now (capped for the day), and the first one. Four queries at most."""
     zone = study_settings.zone
     start = day_start(now, zone=zone, rollover_hour=study_settings.rollover_hour)
     end = next_day_start(start, zone=zone, rollover_hour=study_settings.rollover_hour)
     ahead = now + timedelta(minutes=study_settings.learn_ahead_minutes)
-    states = CardState.objects.published().filter(user=user)
+    states = CardState.objects.reviewing(user)
     learning = Q(state__in=LEARNING_STATES)
     counts = states.filter(due__lt=max(end, ahead)).aggregate(
         learning=Count("pk", filter=learning & Q(due__lte=now)),
@@ -153,31 +200,31 @@ def queue_for(user, *, now, study_settings, with_head=True):
     review_limit = max(0, study_settings.reviews_per_day - done["reviews"])
     review_count = min(counts["reviews"], review_limit)
     new_limit = max(0, study_settings.new_cards_per_day - done["new"])
-    new = new_cards(user)
+    new = new_cards(user, today_start=start)
     new_count = new[:new_limit].count() if new_limit else 0
     ahead_count = counts["ahead"] if not (counts["learning"] or review_count or new_count) else 0
     head_state = head_card = None
     if with_head:
         if counts["learning"]:
             head_state = (
-                states.filter(learning, due__lte=now).order_by("due", "pk").select_related("card__lesson").first()
+                states.filter(learning, due__lte=now).order_by("due", "pk").select_related(*HEAD_RELATED).first()
             )
         elif review_count:
             head_state = (
                 reviews_in_order(
                     states.filter(due__lt=end), user=user, today=start.date(), study_settings=study_settings
                 )
-                .select_related("card__lesson")
+                .select_related(*HEAD_RELATED)
                 .first()
             )
         elif new_count:
             head_card = new.select_related("lesson").first()
         elif ahead_count:
             head_state = (
-                states.filter(learning, due__lte=ahead).order_by("due", "pk").select_related("card__lesson").first()
+                states.filter(learning, due__lte=ahead).order_by("due", "pk").select_related(*HEAD_RELATED).first()
             )
         if head_state is not None:
-            head_card = head_state.card
+            head_card = head_state.card  # None when the head is a question or an exercise
     return Queue(
         learning_count=counts["learning"],
         review_count=review_count,
@@ -193,6 +240,6 @@ def queue_for(user, *, now, study_settings, with_head=True):
 
 
 def next_due_at(user):
-    """When the student's next card falls due (None when they have no scheduled card)."""
-    state = CardState.objects.published().filter(user=user).order_by("due").first()
+    """When the student's next item falls due (None when they have nothing scheduled)."""
+    state = CardState.objects.reviewing(user).order_by("due").first()
     return state.due if state else None

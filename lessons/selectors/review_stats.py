@@ -186,6 +186,9 @@ def review_stats(user, *, now) -> dict:
     return {
         "today": today,
         "zone": zone,
+        "rollover": time(study_settings.rollover_hour),
+        # Between midnight and the rollover hour the study day (and the forecast's first bar) is yesterday's date.
+        "before_rollover": today != now.astimezone(zone).date(),
         "cells": cells,
         "heatmap_labels": grid["labels"],
         "heatmap_legend": grid["legend"],

@@ -12,25 +12,18 @@ from lessons.errors import ApplicationError
 from lessons.lessonfile import LessonFileError, LessonPlan, apply_plan, check_deferred_constraints, parse_text
 from lessons.lessonfile.sync import plan_lesson
 from lessons.models import (
-    CardState,
     Flashcard,
-    FlashcardReveal,
     Lesson,
-    LessonCompletion,
     OrderingAttempt,
     OrderingExercise,
     OrderingItem,
-    OrderingReveal,
-    PredictionDraft,
     PredictionExercise,
-    PredictionSubmission,
-    ReviewLog,
     RubricPoint,
-    SelfCheckAttempt,
     SelfCheckQuestion,
-    StudentProgress,
 )
 from lessons.models.content import ARCHIVED_POSITION_BASE
+from lessons.models.records import ITEM_RECORDS as ALL_ITEM_RECORDS
+from lessons.models.records import LESSON_RECORDS
 from lessons.services.progress import lesson_progress_refresh
 
 STALE_FLASHCARDS = "The lesson's cards changed since the preview (a second click, or another editor)."
@@ -93,18 +86,7 @@ def flashcards_append(*, lesson: Lesson, cards: list[tuple[str, str]], expected_
 
 
 # Every student record that hangs off a lesson's content, and how to reach the lesson from it.
-STUDENT_RECORDS = [
-    (SelfCheckAttempt, "question__lesson"),
-    (OrderingAttempt, "exercise__lesson"),
-    (OrderingReveal, "exercise__lesson"),
-    (PredictionSubmission, "exercise__lesson"),
-    (PredictionDraft, "exercise__lesson"),
-    (CardState, "card__lesson"),
-    (ReviewLog, "card__lesson"),
-    (FlashcardReveal, "card__lesson"),
-    (LessonCompletion, "lesson"),
-    (StudentProgress, "lesson"),
-]
+STUDENT_RECORDS = LESSON_RECORDS
 
 
 def student_records_for_lessons(lessons) -> int:
@@ -133,14 +115,7 @@ ITEM_MODELS = {
     "card": Flashcard,
 }
 # The student records deleted with an item (a stage's attempts belong to its exercise and stay).
-ITEM_RECORDS = {
-    SelfCheckQuestion: [(SelfCheckAttempt, "question")],
-    OrderingExercise: [(OrderingAttempt, "exercise"), (OrderingReveal, "exercise")],
-    OrderingItem: [],
-    PredictionExercise: [(PredictionSubmission, "exercise"), (PredictionDraft, "exercise")],
-    RubricPoint: [(PredictionSubmission.named_points.through, "rubricpoint")],
-    Flashcard: [(CardState, "card"), (ReviewLog, "card"), (FlashcardReveal, "card")],
-}
+ITEM_RECORDS = {model: [(r.model, r.item) for r in records] for model, records in ALL_ITEM_RECORDS.items()}
 
 
 def student_records_for_item(item) -> int:

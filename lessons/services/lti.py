@@ -46,6 +46,7 @@ from lessons.models import (
 )
 from lessons.roles import instructors_group
 from lessons.selectors.lesson_progress import progress_for
+from lessons.usernames import email_taken
 
 logger = logging.getLogger(__name__)
 
@@ -229,14 +230,6 @@ def _unique_username(base: str) -> str:
     return candidate
 
 
-def _unclaimed_email(User, email, user):
-    """The launch's email, or blank when another account already has it (emails are unique, whatever their case)."""
-    others = User.objects.filter(email__iexact=email)
-    if user is not None:
-        others = others.exclude(pk=user.pk)
-    return "" if not email or others.exists() else email
-
-
 def platform_account_link(*, platform_user: LtiUser, teaches: bool = False):
     """The account of a platform user: created on first sight, name and email refreshed each time.
 
@@ -250,7 +243,10 @@ def platform_account_link(*, platform_user: LtiUser, teaches: bool = False):
     if not (first or last) and platform_user.name:
         first, _, last = platform_user.name.partition(" ")
         first, last = first[:150], last[:150]
-    email = _unclaimed_email(User, platform_user.email, user)
+    # The launch's email, or blank when another account already has it.
+    email = platform_user.email
+    if not email or email_taken(email, exclude_pk=user.pk if user else None):
+        email = ""
     if user is None:
         base = platform_user.name or platform_user.email.split("@")[0] or f"lms-{platform_user.sub}"
         user = User(username=_unique_username(base), first_name=first, last_name=last, email=email)

@@ -7,7 +7,18 @@ from django.utils import timezone
 
 from lessons import scheduling
 from lessons.errors import ApplicationError
-from lessons.models import CardState, Flashcard, FlashcardReveal, Rating, ReviewLog, StudentSettings
+from lessons.models import (
+    CardState,
+    Flashcard,
+    FlashcardReveal,
+    ItemKind,
+    Lesson,
+    Rating,
+    ReviewLog,
+    ReviewOptOut,
+    StudentSettings,
+)
+from lessons.models.review import item_filter
 from lessons.services.progress import lesson_progress_record
 
 # Anki caps the time it records for one answer (60 s by default) so a card left open over lunch
@@ -58,32 +69,92 @@ def review_record(
     left exactly as it was. The CardState row is locked while it is updated; two first ratings of a new
     card race on the unique (user, card) constraint and the loser is refused like any stale form.
     """
+    return item_rate(
+        user=user,
+        item=card,
+        rating=rating,
+        version=version,
+        reviewed_at=reviewed_at,
+        practice=practice,
+        study_settings=study_settings,
+    )
+
+
+def fsrs_item_id(item) -> int:
+    """The id FSRS knows an item by (it seeds the interval fuzz): a flashcard's own pk, as always; a question
+    or an exercise in a range of its own so that it never shares a card's seed."""
+    offset = {ItemKind.CARD: 0, ItemKind.QUESTION: 10**12, ItemKind.EXERCISE: 2 * 10**12}
+    return offset[_kind_of(item)] + item.pk
+
+
+def _kind_of(item) -> str:
+    return next(iter(item_filter(item)))
+
+
+def item_rate(
+    *,
+    user,
+    item,
+    rating: Rating,
+    version: int | None,
+    reviewed_at: datetime | None = None,
+    practice: bool = False,
+    study_settings: StudentSettings | None = None,
+    revealed_at: datetime | None = None,
+    shown_at: datetime | None = None,
+    first_try: bool = False,
+) -> tuple[CardState | None, ReviewLog]:
+    """Rate any review item (a flashcard, a self-check question, an ordering exercise) with FSRS.
+
+    Without ``revealed_at`` the item's reveal row (``FlashcardReveal``: "Show answer" in /review/ or on a
+    card) must stand; with it (a first try on the practice page, where the attempt is the reveal) none is
+    needed. ``version`` None skips the stale-form check (a service that already settled double clicks).
+    ``first_try``: a try on the practice page, which is the item's first review when it has no state yet and
+    practice once it has one.
+    """
     reviewed_at = reviewed_at or timezone.now()
     study_settings = study_settings or StudentSettings.objects.for_user(user)
     clock = scheduling.StudyClock.of(study_settings)
+    which = item_filter(item)
     with transaction.atomic():
-        state = CardState.objects.select_for_update().filter(user=user, card=card).first()
-        if (state.version if state else 0) != version:
+        state = CardState.objects.select_for_update().filter(user=user, **which).first()
+        if version is not None and (state.version if state else 0) != version:
             raise ApplicationError(STALE_MESSAGE, status=409)
-        reveal = FlashcardReveal.objects.filter(user=user, card=card).first()
         last_review = state.last_review if state else None
-        if reveal is None or (last_review and reveal.revealed_at <= last_review):
-            raise ApplicationError("Show the answer before rating the card.", status=409)
-        if not scheduling.reveal_counts(reveal.revealed_at, last_review=last_review, now=reviewed_at, clock=clock):
-            raise ApplicationError(EXPIRED_MESSAGE, status=409)
+        if first_try:
+            practice = state is not None
+        reveal = None
+        if revealed_at is None:
+            reveal = FlashcardReveal.objects.filter(user=user, **which).first()
+            if reveal is None or reveal.revealed_at is None or (last_review and reveal.revealed_at <= last_review):
+                raise ApplicationError(f"Show the answer before rating the {_NOUN[_kind_of(item)]}.", status=409)
+            if not scheduling.reveal_counts(reveal.revealed_at, last_review=last_review, now=reviewed_at, clock=clock):
+                raise ApplicationError(EXPIRED_MESSAGE, status=409)
+            revealed_at, shown_at = reveal.revealed_at, reveal.shown_at
         memory = scheduling.MemoryState.of(state)
         learn_ahead = timedelta(minutes=study_settings.learn_ahead_minutes)
         if memory.is_new and practice:
             raise ApplicationError("A new card is learnt in a review first; practise it once it is scheduled.", 409)
-        if practice or not scheduling.is_due(memory, now=reveal.revealed_at, clock=clock, learn_ahead=learn_ahead):
-            return state, _practice_log(user=user, card=card, rating=rating, state=state, reveal=reveal, at=reviewed_at)
+        if practice or not scheduling.is_due(memory, now=revealed_at, clock=clock, learn_ahead=learn_ahead):
+            if reveal is not None:  # used up: the item turns back to its front, and a second click is refused
+                FlashcardReveal.objects.filter(pk=reveal.pk).delete()
+            log = _practice_log(
+                user=user,
+                which=which,
+                rating=rating,
+                state=state,
+                at=reviewed_at,
+                revealed_at=revealed_at,
+                shown_at=shown_at,
+            )
+            return state, log
         # As of the reveal, when the buttons showed their intervals; the interval runs from now.
         outcome = scheduling.review(
             user_id=user.pk,
-            card_id=card.pk,
+            card_id=fsrs_item_id(item),
             memory=memory,
             rating=rating,
-            now=reveal.revealed_at,
+            now=revealed_at,
             answered_at=reviewed_at,
             desired_retention=study_settings.desired_retention,
             parameters=study_settings.fsrs_parameters,
@@ -103,8 +174,8 @@ def review_record(
         if state is None:
             try:
                 with transaction.atomic():
-                    state = CardState.objects.create(user=user, card=card, version=1, **fields)
-            except IntegrityError as error:  # another request rated this new card first
+                    state = CardState.objects.create(user=user, version=1, **which, **fields)
+            except IntegrityError as error:  # another request rated this new item first
                 raise ApplicationError(STALE_MESSAGE, status=409) from error
         else:
             for name, value in fields.items():
@@ -113,11 +184,11 @@ def review_record(
             state.save()
         log = ReviewLog.objects.create(
             user=user,
-            card=card,
+            **which,
             rating=int(rating),
             reviewed_at=reviewed_at,
-            duration_ms=_duration_ms(reveal, reviewed_at),
-            revealed_at=reveal.revealed_at,
+            duration_ms=_duration_ms(shown_at, revealed_at, reviewed_at),
+            revealed_at=revealed_at,
             retrievability_before=None if memory.is_new else outcome.retrievability_before,
             state_before=memory.state,
             step_before=memory.step,
@@ -132,29 +203,29 @@ def review_record(
             difficulty_after=after.difficulty,
             due_after=after.due,
         )
-        lesson_progress_record(user=user, lesson=card.lesson)  # a first rating may finish the flashcards
+        if "card" in which:
+            lesson_progress_record(user=user, lesson=item.lesson)  # a first rating may finish the flashcards
     return state, log
 
 
-def _duration_ms(reveal, reviewed_at):
+_NOUN = {ItemKind.CARD: "card", ItemKind.QUESTION: "question", ItemKind.EXERCISE: "exercise"}
+
+
+def _duration_ms(shown_at, revealed_at, reviewed_at):
     """From the front shown to the rating (Anki's answer time), capped."""
-    duration = (reviewed_at - (reveal.shown_at or reveal.revealed_at)).total_seconds() * 1000
+    duration = (reviewed_at - (shown_at or revealed_at)).total_seconds() * 1000
     return max(0, min(round(duration), MAX_DURATION_MS))
 
 
-def _practice_log(*, user, card, rating, state, reveal, at) -> ReviewLog:
-    """Log a practice rating: the card's state before and after are the same, its schedule untouched.
-
-    The reveal is used up (deleted): the card turns back to its front, and a second click is refused.
-    """
-    FlashcardReveal.objects.filter(pk=reveal.pk).delete()
+def _practice_log(*, user, which, rating, state, at, revealed_at, shown_at) -> ReviewLog:
+    """Log a practice rating: the item's state before and after are the same, its schedule untouched."""
     return ReviewLog.objects.create(
         user=user,
-        card=card,
+        **which,
         rating=int(rating),
         reviewed_at=at,
-        duration_ms=_duration_ms(reveal, at),
-        revealed_at=reveal.revealed_at,
+        duration_ms=_duration_ms(shown_at, revealed_at, at),
+        revealed_at=revealed_at,
         practice=True,
         state_before=state.state,
         step_before=state.step,
@@ -180,7 +251,7 @@ def review_undo(*, user, log_id: int, undone_at: datetime | None = None) -> Revi
     with transaction.atomic():
         log = (
             ReviewLog.objects.select_for_update(of=("self",))
-            .select_related("card__lesson")
+            .select_related("card__lesson", "question__lesson", "exercise__lesson")
             .filter(user=user, pk=log_id)
             .first()
         )
@@ -188,16 +259,17 @@ def review_undo(*, user, log_id: int, undone_at: datetime | None = None) -> Revi
             raise ApplicationError("There is no such rating to undo.", status=404)
         if log.undone_at is not None:
             raise ApplicationError("That rating was already undone.", status=409)
-        state = CardState.objects.select_for_update().filter(user=user, card_id=log.card_id).first()
+        which = {f"{log.kind}_id": log.item_id}
+        state = CardState.objects.select_for_update().filter(user=user, **which).first()
         latest = (
-            ReviewLog.objects.filter(user=user, card_id=log.card_id)
+            ReviewLog.objects.filter(user=user, **which)
             .live()
             .order_by("-reviewed_at", "-pk")
             .values_list("pk", flat=True)
             .first()
         )
         if latest != log.pk or state is None:
-            raise ApplicationError("Only the latest rating of a card can be undone.", status=409)
+            raise ApplicationError(f"Only the latest rating of a {_NOUN[log.kind]} can be undone.", status=409)
         if log.practice:
             pass  # a practice rating never changed the schedule
         elif log.state_before is None:
@@ -215,8 +287,24 @@ def review_undo(*, user, log_id: int, undone_at: datetime | None = None) -> Revi
             state.save()
         log.undone_at = undone_at
         log.save(update_fields=["undone_at"])
-        lesson_progress_record(user=user, lesson=log.card.lesson)  # undoing a first rating can undo the flashcards
+        if log.kind == ItemKind.CARD:
+            lesson_progress_record(user=user, lesson=log.card.lesson)  # undoing a first rating can undo the flashcards
     return log
+
+
+def review_switches_save(*, user, lesson_ids: list[int], questions_on: set[int], exercises_on: set[int]) -> None:
+    """Switch each listed lesson's self-check questions and ordering exercises in or out of review.
+
+    Out: a ``ReviewOptOut`` row, nothing else (the items' states and logs stay, and come back as they were).
+    """
+    lessons = list(Lesson.objects.filter(pk__in=lesson_ids).values_list("pk", flat=True))
+    with transaction.atomic():
+        for kind, on in ((ItemKind.QUESTION, questions_on), (ItemKind.EXERCISE, exercises_on)):
+            ReviewOptOut.objects.filter(user=user, kind=kind, lesson_id__in=[pk for pk in lessons if pk in on]).delete()
+            ReviewOptOut.objects.bulk_create(
+                [ReviewOptOut(user=user, lesson_id=pk, kind=kind) for pk in lessons if pk not in on],
+                ignore_conflicts=True,
+            )
 
 
 def settings_save(*, user, **fields):

@@ -1,5 +1,5 @@
-"""Flashcard ratings (on the practice page and in /review/): reveal, rate, undo; the review page itself; and the
-shuffle / missed-cards practice, which records nothing."""
+"""Flashcard ratings (on the practice page and in /review/): reveal, rate, undo; the review page itself with its
+self-check questions and ordering exercises; and the shuffle / missed-cards practice, which records nothing."""
 
 import secrets
 
@@ -8,12 +8,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from lessons.errors import ApplicationError
-from lessons.forms.review import RateForm, RevealForm, UndoForm
-from lessons.models import Flashcard, Lesson
+from lessons.forms.ordering import FixableOrder, InvalidOrder, read_submission
+from lessons.forms.review import ItemVersionForm, RateForm, RevealForm, UndoForm
+from lessons.forms.selfcheck import SelfCheckJudgeForm, SelfCheckRevealForm
+from lessons.models import Flashcard, Lesson, OrderingExercise, ReviewLog, SelfCheckQuestion
+from lessons.models.review import published_items
 from lessons.selectors.card_practice import MODES, practice_deck
 from lessons.selectors.practice_page import flashcard
-from lessons.selectors.review_page import review_session
+from lessons.selectors.review_page import exercise_shown, review_session
+from lessons.services import ordering as ordering_services
 from lessons.services import review as services
+from lessons.services import selfcheck as selfcheck_services
 
 from .htmx import alert_response, redrawn_with_alert, wants_fragment
 
@@ -81,8 +86,13 @@ def undo(request, log_id):
     form = UndoForm(request.POST)
     if not form.is_valid():
         return alert_response(request, "That page does not exist.")
-    # Look the card up before undoing: a rating on a lesson unpublished since then is a 404 that changes nothing.
-    card = get_object_or_404(_visible_cards(), review_logs__pk=log_id, review_logs__user=request.user)
+    # Look the item up before undoing: a rating on a lesson unpublished since then is a 404 that changes nothing.
+    log = get_object_or_404(
+        ReviewLog.objects.filter(published_items()).select_related("card__lesson"), pk=log_id, user=request.user
+    )
+    card = log.card
+    if card is None and form.cleaned_data["next"] != "review":
+        return alert_response(request, "That page does not exist.", status=404)
     try:
         services.review_undo(user=request.user, log_id=log_id)
     except ApplicationError as refused:
@@ -93,6 +103,139 @@ def undo(request, log_id):
 @require_GET
 def review(request):
     return render(request, "lessons/review.html", review_session(request.user))
+
+
+# ---------------------------------------------------------------- self-check questions and exercises in /review/
+
+
+def _session(request, **context):
+    """The review session after a write: its fragment for htmx, else back to /review/ (POST/redirect/GET)."""
+    if wants_fragment(request):
+        return render(request, SESSION_TEMPLATE, review_session(request.user, **context))
+    return redirect("review")
+
+
+def _item_refused(request, refused: ApplicationError):
+    """A refused write: a clear 4xx; a stale htmx form also gets the session as it now is."""
+    if refused.status != 409 or not wants_fragment(request):
+        return alert_response(request, refused.message, status=refused.status)
+    return redrawn_with_alert(
+        request, _session(request), refused.message, status=refused.status, target="#review-session"
+    )
+
+
+def _question(question_id):
+    return get_object_or_404(SelfCheckQuestion.objects.published().select_related("lesson"), pk=question_id)
+
+
+def _exercise(exercise_id):
+    return get_object_or_404(
+        OrderingExercise.objects.published().select_related("lesson").prefetch_related("items"), pk=exercise_id
+    )
+
+
+@require_POST
+def question_reveal(request, question_id):
+    question = _question(question_id)
+    form = SelfCheckRevealForm(request.POST)
+    timing = ItemVersionForm(request.POST)
+    if not form.is_valid():
+        return alert_response(
+            request, f"Your answer is too long: keep it under {form.fields['answer_text'].max_length} characters."
+        )
+    try:
+        selfcheck_services.question_review_reveal(
+            user=request.user,
+            question=question,
+            answer_text=form.cleaned_data["answer_text"],
+            shown_at=timing.shown_at() if timing.is_valid() else None,
+        )
+    except ApplicationError as refused:
+        return _item_refused(request, refused)
+    return _session(request)
+
+
+@require_POST
+def question_rate(request, question_id):
+    question = _question(question_id)
+    form, version = SelfCheckJudgeForm(request.POST), ItemVersionForm(request.POST)
+    if not (form.is_valid() and version.is_valid()):
+        return alert_response(request, "Choose Got it, Partly or Missed.")
+    try:
+        selfcheck_services.question_review_rate(
+            user=request.user,
+            question=question,
+            verdict=form.cleaned_data["verdict"],
+            version=version.cleaned_data["version"],
+        )
+    except ApplicationError as refused:
+        return _item_refused(request, refused)
+    return _session(request)
+
+
+@require_POST
+def exercise_check(request, exercise_id):
+    exercise = _exercise(exercise_id)
+    version = ItemVersionForm(request.POST)
+    if not version.is_valid():
+        return alert_response(request, "This form is missing its version. Reload the page and try again.")
+    # The order the page showed (the same seeded shuffle, or the sitting's last order) and the sitting's tries.
+    shown = exercise_shown(request.user, exercise)
+    try:
+        submission = read_submission(
+            request.POST,
+            labels=[item.label for item in exercise.display_items()],
+            shown=shown.order if shown else [],
+            recorded=shown.tries if shown else 0,
+        )
+    except InvalidOrder as problem:
+        return alert_response(request, f"{problem} Nothing was saved.")
+    except FixableOrder as problem:
+        error = {"exercise_error": {"error": problem.message, "positions": problem.positions}}
+        template = SESSION_TEMPLATE if wants_fragment(request) else "lessons/review.html"
+        return render(request, template, review_session(request.user, **error))
+    try:
+        ordering_services.exercise_review_check(
+            user=request.user,
+            exercise=exercise,
+            order=submission.order,
+            number=submission.number,
+            version=version.cleaned_data["version"],
+            shown_at=version.shown_at(),
+        )
+    except ApplicationError as refused:
+        return _item_refused(request, refused)
+    return _session(request)
+
+
+@require_POST
+def exercise_reveal(request, exercise_id):
+    exercise = _exercise(exercise_id)
+    version = ItemVersionForm(request.POST)
+    if not version.is_valid():
+        return alert_response(request, "This form is missing its version. Reload the page and try again.")
+    try:
+        ordering_services.exercise_review_reveal(
+            user=request.user, exercise=exercise, version=version.cleaned_data["version"]
+        )
+    except ApplicationError as refused:
+        return _item_refused(request, refused)
+    return _session(request)
+
+
+@require_POST
+def exercise_rate(request, exercise_id):
+    exercise = _exercise(exercise_id)
+    version = ItemVersionForm(request.POST)
+    if not version.is_valid():
+        return alert_response(request, "This form is missing its version. Reload the page and try again.")
+    try:
+        ordering_services.exercise_review_rate(
+            user=request.user, exercise=exercise, version=version.cleaned_data["version"]
+        )
+    except ApplicationError as refused:
+        return _item_refused(request, refused)
+    return _session(request)
 
 
 @require_GET

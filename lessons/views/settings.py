@@ -2,11 +2,13 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lessons.errors import ApplicationError
-from lessons.forms.review import GoalForm, StudySettingsForm, ThemeForm
+from lessons.forms.review import GoalForm, ReviewSwitchesForm, StudySettingsForm, ThemeForm
 from lessons.models import StudentSettings
+from lessons.selectors.review_settings import review_switches
 from lessons.selectors.schedule_fit import schedule_summary
 from lessons.services import optimizer
 from lessons.services import review as services
@@ -22,7 +24,19 @@ def study_settings(request):
         services.settings_save(user=request.user, **form.cleaned_data)
         messages.success(request, "Your study settings are saved.")
         return redirect("study_settings")
-    return render(request, "lessons/study_settings.html", {"form": form, **schedule_summary(request.user, current)})
+    context = {"form": form, "switches": review_switches(request.user), **schedule_summary(request.user, current)}
+    return render(request, "lessons/study_settings.html", context)
+
+
+@require_POST
+def review_items(request):
+    """Switch lessons' self-check questions or ordering exercises in or out of review (per lesson)."""
+    form = ReviewSwitchesForm(request.POST)
+    if not form.is_valid():
+        raise ApplicationError("That form was broken: reload the settings page and try again.")
+    services.review_switches_save(user=request.user, **form.cleaned_data)
+    messages.success(request, "What comes back in review is saved.")
+    return redirect(f"{reverse('study_settings')}#review-items")
 
 
 @require_POST

@@ -14,13 +14,24 @@ from tests.browser.world import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Elements that may be wider than the screen because they scroll inside their own box.
+# Elements may be wider than the screen when they scroll inside their own box (the grid's .table-scroll, the
+# admin's tabular inlines) as long as that box fits.
 OVERFLOW_JS = """() => {
   const width = document.documentElement.clientWidth;
   const wide = [];
   if (document.documentElement.scrollWidth > width) wide.push('document ' + document.documentElement.scrollWidth);
+  const scrolls = new Map();
+  const scroller = (el) => {
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (!scrolls.has(up)) scrolls.set(up, ['auto', 'scroll'].includes(getComputedStyle(up).overflowX));
+      if (scrolls.get(up)) return up;
+    }
+    return null;
+  };
   for (const el of document.body.querySelectorAll('*')) {
     if (el.closest('.table-scroll') && !el.matches('.table-scroll')) continue;
+    const box_of = scroller(el);
+    if (box_of && box_of.getBoundingClientRect().right <= width + 1) continue;
     const box = el.getBoundingClientRect();
     if (box.width && box.right > width + 1 && getComputedStyle(el).visibility !== 'hidden') {
       wide.push(el.tagName.toLowerCase() + (el.className && el.className.baseVal === undefined ? '.' + el.className : '') + ' right=' + Math.round(box.right));
@@ -40,6 +51,8 @@ def visit_every_page(browser, live_server, *, width, scheme):
     world = build_world()
     problems = []
     for role, pages in world["pages"].items():
+        if role == "instructor":
+            pages = {**pages, **world["admin_pages"]}  # the admin's lesson page, which instructors author in
         context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme, bypass_csp=True)
         if role != "public":
             context.add_cookies([session_cookie(live_server, world[role])])
@@ -53,7 +66,7 @@ def visit_every_page(browser, live_server, *, width, scheme):
             wide = page.evaluate(OVERFLOW_JS)
             if wide:
                 problems.append(f"{where}: wider than the screen: {wide}")
-            if width < 700 and name != "print":
+            if width < 700 and name != "print" and not name.startswith("admin"):
                 height = page.locator("header.site-header").bounding_box()["height"]
                 if height > 72:
                     problems.append(f"{where}: header {height}px tall")
@@ -67,6 +80,56 @@ def visit_every_page(browser, live_server, *, width, scheme):
 def test_every_page_fits_the_screen_and_is_accessible(browser, live_server, width, scheme):
     problems = visit_every_page(browser, live_server, width=width, scheme=scheme)
     assert problems == [], "\n".join(problems)
+
+
+BACKGROUND_JS = """() => {
+  const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number);
+  return (r + g + b) / 3;
+}"""
+
+
+@pytest.mark.parametrize(("saved", "system"), [("dark", "light"), ("light", "dark")])
+def test_the_saved_colour_theme_beats_the_system_and_stays_accessible(browser, live_server, saved, system):
+    """The per-user override (data-theme on <html>) is a second path through the tokens: checked on its own."""
+    from lessons.models import StudentSettings
+
+    world = build_world()
+    StudentSettings.objects.filter(user=world["student"]).update(theme=saved)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme=system, bypass_csp=True)
+    context.add_cookies([session_cookie(live_server, world["student"])])
+    page = context.new_page()
+    problems = []
+    for name, url in world["pages"]["student"].items():
+        page.goto(live_server.url + url)
+        assert page.locator("html").get_attribute("data-theme") == saved
+        brightness = page.evaluate(BACKGROUND_JS)
+        if (brightness < 128) != (saved == "dark"):
+            problems.append(f"{name}: background brightness {brightness} in {saved}")
+        problems += [f"{name} ({saved} on a {system} system): {v}" for v in severe_violations(page)]
+    context.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_review_card_is_centred_and_the_print_page_wears_the_site_look_on_screen(browser, live_server):
+    world = build_world()
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    context.add_cookies([session_cookie(live_server, world["student"])])
+    page = context.new_page()
+    page.goto(live_server.url + "/review/")
+    box = page.locator("article.review-card").bounding_box()
+    middle = box["x"] + box["width"] / 2
+    assert abs(middle - 640) < 40, f"the review card's middle is at {middle}px of 1280"
+    page.goto(live_server.url + world["pages"]["student"]["print"])
+    look = page.evaluate(
+        """() => ({
+          font: getComputedStyle(document.body).fontFamily,
+          radius: getComputedStyle(document.querySelector('.print-page')).borderTopLeftRadius,
+          button: getComputedStyle(document.querySelector('.print-toolbar button')).backgroundColor,
+        })"""
+    )
+    assert "serif" not in look["font"].replace("sans-serif", ""), look
+    assert look["radius"] != "0px" and look["button"] not in ("rgba(0, 0, 0, 0)", "rgb(239, 239, 239)"), look
+    context.close()
 
 
 # ---------------------------------------------------------------- flip cards
@@ -127,7 +190,7 @@ def test_review_shows_its_keyboard_keys_only_with_javascript(browser, live_serve
 # ---------------------------------------------------------------- accounts
 
 
-def test_sign_up_with_an_email_then_reset_the_password_from_the_mail(page, live_server):
+def test_sign_up_with_an_email_verify_it_then_reset_the_password_from_the_mail(page, live_server):
     page.goto(live_server.url + "/accounts/signup/")
     page.get_by_label("Your name").fill("Mary Somerville")
     page.get_by_label("Email").fill("mary@example.com")
@@ -137,6 +200,13 @@ def test_sign_up_with_an_email_then_reset_the_password_from_the_mail(page, live_
     page.get_by_role("button", name="Create account").click()
     expect(page.locator(".today-greeting")).to_have_text("Welcome, Mary Somerville.")
     assert page.get_by_text("Welcome").count() == 1
+    # The optional verification link came with the sign-up: open it, confirm, and the account page says so.
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["mary@example.com"]
+    page.goto(re.search(r"http://\S+/accounts/verify/\S+/", mail.outbox[0].body).group(0))
+    page.get_by_role("button", name="Confirm mary@example.com").click()
+    expect(page.get_by_text("mary@example.com is confirmed.").first).to_be_visible()
+    expect(page.locator(".email-verification .badge")).to_have_text("Verified")
+    mail.outbox.clear()
     page.get_by_role("button", name="Log out").click()
 
     page.goto(live_server.url + "/accounts/login/")

@@ -25,13 +25,12 @@ from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connections
 from django.test import Client
-from lti_tool.models import LtiDeployment, LtiRegistration
 from playwright.sync_api import expect
 
 from lessons.models import Enrollment, ScoreOutbox, SelfCheckQuestion
 from lessons.services import lti as services
 from tests.axe import assert_accessible
-from tests.lti_platform import LTI, ROLE_INSTRUCTOR, ROLE_LEARNER, Platform
+from tests.lti_platform import LTI, ROLE_INSTRUCTOR, ROLE_LEARNER, Platform, register
 
 # The HTTPS server thread opens its own database connection: SQLite's in-memory test database is not
 # shared between connections (Django's live_server works around that; a thread of our own cannot).
@@ -117,18 +116,7 @@ def lms(https_tool):
     platform = Platform()
     platform.tool_launch_url = f"{https_tool}/lti/launch/"
     platform.tool_login_url = f"{https_tool}/lti/login/"
-    registration = LtiRegistration.objects.create(
-        name="Test LMS",
-        issuer=platform.issuer,
-        client_id=platform.client_id,
-        auth_url=platform.auth_url,
-        token_url=platform.token_url,
-        keyset_url=platform.keyset_url,
-    )
-    LtiDeployment.objects.create(registration=registration, deployment_id=platform.deployment_id, is_active=True)
-    services.tool_key_ensure()
-    services.frame_origins_forget()
-    platform.tool_jwks = Client().get("/lti/jwks.json").json()
+    register(platform, Client())
     yield platform
     platform.close()
     services.frame_origins_forget()

@@ -9,6 +9,7 @@ from django.utils import timezone
 from lessons.lessonfile import import_paths
 from lessons.models import Flashcard, Lesson, Rating, SelfCheckQuestion, StudentSettings
 from lessons.roles import instructors_group
+from lessons.services.accounts import email_verification_token
 from tests.factory import DIFFUSION_FILE, card_state, make_class, ordering_attempt, prediction, reveal, review
 
 LESSON_TITLES = [
@@ -80,6 +81,9 @@ def build_world():
         "progress": "/progress/",
         "settings": "/settings/",
         "account": "/accounts/",
+        "password-change": "/accounts/password_change/",
+        "email-verify": f"/accounts/verify/{email_verification_token(user=student)}/",
+        "class-join": "/classes/join/",
         "classes": "/classes/",
         "print": f"/lessons/{diffusion.slug}/flashcards/print/",
         "shuffle": f"/lessons/{diffusion.slug}/flashcards/shuffle/?seed=1&card=1",
@@ -90,12 +94,15 @@ def build_world():
         "items": f"/classes/{classroom.pk}/lessons/{diffusion.pk}/",
         "student-page": f"/classes/{classroom.pk}/students/{student.pk}/",
         "class-edit": f"/classes/{classroom.pk}/edit/",
+        "class-create": "/classes/new/",
     }
     public_pages = {
         "landing": "/",
         "login": "/accounts/login/",
         "signup": "/accounts/signup/",
         "password-reset": "/accounts/password_reset/",
+        "password-reset-done": "/accounts/password_reset/done/",
+        "email-verify": f"/accounts/verify/{email_verification_token(user=student)}/",
     }
     return {
         "admin_pages": {"admin-lesson": f"/admin/lessons/lesson/{diffusion.pk}/change/"},
