@@ -53,7 +53,7 @@ def write_kinds(student, lesson):
         ("prediction submit", lambda: prediction_submit(user=student, exercise=prediction, number=1, text="Up.", confidence=Confidence.HIGH)),
         ("prediction mark", lambda: prediction_mark(user=student, exercise=prediction, number=1, points=list(prediction.rubric_points.all())[:2])),
         ("card rating", lambda: (review_reveal(user=student, card=card), review_record(user=student, card=card, rating=Rating.GOOD, version=0))),
-        ("rating undo", lambda: review_undo(user=student, log_id=ReviewLog.objects.get(user=student).pk)),
+        ("rating undo", lambda: review_undo(user=student, log_id=ReviewLog.objects.filter(user=student, card=card).latest("pk").pk)),
         ("card rating again", lambda: (review_reveal(user=student, card=card), review_record(user=student, card=card, rating=Rating.HARD, version=0))),
         ("lesson edit", lambda: SelfCheckQuestion.objects.create(lesson=lesson, position=99, question="New?", answer="New.")),
         ("archive", lambda: item_archive(item=question)),
