@@ -69,7 +69,9 @@ class StudentRow:
     """One student's row; the summaries are computed once, when the row is built."""
 
     student: object
-    cells: list[Cell]
+    cells: list[Cell]  # built for the rows on the page only
+    lesson_count: int = 0
+    progress: list[LessonProgress] = field(default_factory=list)  # one per assigned lesson, in column order
     reviews_due: int = 0
     reviews_overdue: int = 0
     inactive: bool = False
@@ -144,6 +146,18 @@ class Dashboard:
     student_count: int = 0
     attention_count: int = 0
     today: date | None = None
+    shown_count: int = 0  # the students listed (all, or those needing attention), on every page
+    page: int = 1
+    pages: int = 1
+
+    @property
+    def first_shown(self) -> int:
+        """The position of the page's first student among ``shown_count`` (1-based)."""
+        return (self.page - 1) * PAGE_SIZE + 1 if self.rows else 0
+
+    @property
+    def last_shown(self) -> int:
+        return self.first_shown + len(self.rows) - 1 if self.rows else 0
 
     @property
     def forecast_count(self) -> int:
@@ -176,15 +190,35 @@ def parse_sort(value: str | None) -> tuple[str, bool]:
     return key, descending
 
 
+PAGE_SIZE = 100  # students per section of the grid: a lecture of 1,000 is ten pages
+
+
+def parse_page(value: str | None) -> int:
+    """``?page=`` as a page number (1 for anything that is not a positive whole number)."""
+    return int(value) if value and value.isdigit() and 0 < int(value) < 100_000 else 1
+
+
 def class_dashboard(
-    classroom: Classroom, *, now: datetime, sort: str = "name", descending: bool = False, attention_only: bool = False
+    classroom: Classroom,
+    *,
+    now: datetime,
+    sort: str = "name",
+    descending: bool = False,
+    attention_only: bool = False,
+    page: int | None = None,
 ) -> Dashboard:
     """Students x assigned lessons, with per-row and per-column summaries (about ten queries; two more when
-    a lesson's expected-by date is still to come)."""
+    a lesson's expected-by date is still to come).
+
+    Every student's summary is computed (the sort, the attention count and the column shares
+    need them all: a few operations a cell); with ``page``, only that section of ``PAGE_SIZE``
+    students gets its cells built, the costly part, so the page's cost per student shown stays
+    flat however large the class. Without ``page``, every row is built (the reminder service).
+    """
     class_lessons = list(ClassLesson.objects.for_classroom(classroom))
     enrollments = list(Enrollment.objects.for_dashboard(classroom))
     lessons = [cl.lesson for cl in class_lessons]
-    # Progress and the reviews due come from the same aggregates (one query per kind of activity).
+    # The kept progress rows (one query) and the reviews due (one aggregate) of every student at once.
     table = progress_for(class_students(classroom), lessons, due_at=now, overdue_at=now - OVERDUE_AFTER)
     today = timezone.localdate(now)
     inactive_before = now - INACTIVE_AFTER
@@ -200,33 +234,24 @@ def class_dashboard(
     rows = []
     for enrollment in enrollments:
         student = enrollment.student
-        row = StudentRow(student=student, cells=[])
-        html = []
+        row = StudentRow(student=student, cells=[], lesson_count=len(class_lessons))
+        row.progress = progresses = [table.get(student.pk, cl.lesson) for cl in class_lessons]
         percent_sum = 0
-        for column, cl, is_late in zip(columns, class_lessons, late, strict=True):
-            progress = table.get(student.pk, cl.lesson)
-            cell = Cell(class_lesson=cl, progress=progress, behind=is_late and not progress.completed)
-            row.cells.append(cell)
+        for column, cl, is_late, progress in zip(columns, class_lessons, late, progresses, strict=True):
             if progress.completed:
                 column.completed += 1
                 row.completed += 1
                 percent_sum += 100
             else:
                 percent_sum += progress.percent
-            if cell.behind:
-                row.behind.append(cell)
+                if is_late:
+                    row.behind.append(Cell(class_lesson=cl, progress=progress, behind=True))
             if progress.last_active and (row.last_active is None or progress.last_active > row.last_active):
                 row.last_active = progress.last_active
             row.reviews_due += progress.reviews_due
             row.reviews_overdue += progress.reviews_overdue
-            html.append(cell_html(progress, cell.behind, months, tz))
-        row.cells_html = mark_safe("".join(html))  # noqa: S308 - cell_html writes only constants, numbers and dates
-        row.average_percent = percent_sum // len(row.cells) if row.cells else 0
-        if row.last_active:
-            moment = row.last_active.astimezone(tz)
-            row.last_active_iso = moment.isoformat()
-            row.last_active_label = f"{moment.day} {months[moment.month]} {moment.year}, {moment:%H:%M}"
-        unfinished = row.completed < len(row.cells)
+        row.average_percent = percent_sum // len(class_lessons) if class_lessons else 0
+        unfinished = row.completed < len(class_lessons)
         # A student who joined this week is not "inactive" for having done nothing yet.
         row.inactive = unfinished and (row.last_active or enrollment.joined_at) < inactive_before
         rows.append(row)
@@ -235,6 +260,13 @@ def class_dashboard(
     if attention_only:
         rows = [row for row in rows if row.needs_attention]
     rows.sort(key=_sort_key(sort), reverse=descending)
+    shown_count = len(rows)
+    pages = max(1, -(-shown_count // PAGE_SIZE))
+    if page is not None:
+        page = min(max(page, 1), pages)
+        rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    for row in rows:
+        _build_cells(row, class_lessons, late, months, tz)
     return Dashboard(
         classroom=classroom,
         columns=columns,
@@ -245,4 +277,21 @@ def class_dashboard(
         student_count=len(enrollments),
         attention_count=attention_count,
         today=today,
+        shown_count=shown_count,
+        page=page or 1,
+        pages=pages if page is not None else 1,
     )
+
+
+def _build_cells(row: StudentRow, class_lessons, late, months, tz) -> None:
+    """The row's cells and their markup, and its last-active labels (for the rows on the page only)."""
+    html = []
+    for cl, is_late, progress in zip(class_lessons, late, row.progress, strict=True):
+        cell = Cell(class_lesson=cl, progress=progress, behind=is_late and not progress.completed)
+        row.cells.append(cell)
+        html.append(cell_html(progress, cell.behind, months, tz))
+    row.cells_html = mark_safe("".join(html))  # noqa: S308 - cell_html writes only constants, numbers and dates
+    if row.last_active:
+        moment = row.last_active.astimezone(tz)
+        row.last_active_iso = moment.isoformat()
+        row.last_active_label = f"{moment.day} {months[moment.month]} {moment.year}, {moment:%H:%M}"

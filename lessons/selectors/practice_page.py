@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db.models import Exists, Q
 from django.utils import timezone
 
@@ -32,6 +33,7 @@ from lessons.models import (
     ReviewLog,
     ReviewOptOut,
     SelfCheckAttempt,
+    StudentProgress,
     StudentSettings,
     Verdict,
 )
@@ -41,23 +43,69 @@ from lessons.selectors.practice_outline import practice_outline
 
 def practice_page(user, lesson) -> dict:
     """Everything the practice page shows for ``user``: ``lesson`` (from ``practice_lesson``) and their records."""
+    records = student_records(user, lesson)
     context = {"lesson": lesson, "form": SelfCheckRevealForm(), "verdicts": Verdict.choices}
-    context.update(selfcheck_states(user, lesson))
-    context.update(prediction_states(user, lesson))
-    context.update(ordering_states(user, lesson))
+    context.update(selfcheck_states(user, lesson, records=records))
+    context.update(prediction_states(user, lesson, records=records))
+    context.update(ordering_states(user, lesson, records=records))
     context.update(
-        flashcard_states(user, lesson, attempts=context["selfcheck_attempts"], ordering=context["ordering_states"])
+        flashcard_states(
+            user, lesson, records=records, attempts=context["selfcheck_attempts"], ordering=context["ordering_states"]
+        )
     )
     context.update(practice_outline(context))
     return context
 
 
+# ---------------------------------------------------------------- the student's records, cached by version
+
+RECORDS_TIMEOUT = 24 * 3600
+
+
+def _read_records(user, lesson) -> dict:
+    """The student's records on the lesson that only change with their progress row (four queries)."""
+    return {
+        "selfcheck": list(SelfCheckAttempt.objects.for_lesson(user, lesson)),
+        "ordering": list(OrderingAttempt.objects.for_lesson(user, lesson).latest_with_summary()),
+        "submissions": list(PredictionSubmission.objects.for_lesson(user, lesson)) if lesson.predictions.all() else [],
+        "card_states": list(CardState.objects.filter(user=user, card__lesson=lesson)),
+    }
+
+
+def student_records(user, lesson) -> dict:
+    """The student's attempts, latest tries, submissions (with ticks) and card states on ``lesson``.
+
+    From the cache when the student's ``StudentProgress`` row is unchanged: one query reads the
+    row's id and version, and the key holds them with the lesson's content version. Every write
+    of these records bumps the version in its own transaction (``services.progress``: a
+    self-check reveal or verdict, an ordering try or reveal, a prediction submitted or marked, a
+    scheduled rating or its undo; archive and restore through the lesson refresh), and a content
+    edit bumps the lesson's ``updated_at``, so a cached entry is never stale. A row deleted (its
+    last record undone) and created again gets a new id, so an old entry is never found again.
+
+    Left out, read on every view: the flashcard reveals and practice ratings (written by the
+    review service without the progress row), the drafts (saved as the student types), the
+    study settings and the latest rating to undo (both the student's, across lessons).
+    """
+    if user.pk is None:  # the admin's preview as a fresh student
+        return _read_records(user, lesson)
+    row = StudentProgress.objects.filter(user=user, lesson=lesson).values_list("pk", "version").first()
+    if row is None:  # the services write a record and its row together: no row, no record shown
+        return {"selfcheck": [], "ordering": [], "submissions": [], "card_states": []}
+    key = f"practice-records:{user.pk}:{lesson.pk}:{lesson.updated_at.isoformat()}:{row[0]}:{row[1]}"
+    records = cache.get(key)
+    if records is None:
+        records = _read_records(user, lesson)
+        cache.set(key, records, RECORDS_TIMEOUT)
+    return records
+
+
 # ---------------------------------------------------------------- self-check
 
 
-def selfcheck_states(user, lesson) -> dict:
-    """The user's attempts on the lesson's questions, by question id (one query)."""
-    attempts = SelfCheckAttempt.objects.for_lesson(user, lesson)
+def selfcheck_states(user, lesson, *, records=None) -> dict:
+    """The user's attempts on the lesson's questions, by question id (one query, none given ``records``)."""
+    attempts = records["selfcheck"] if records is not None else SelfCheckAttempt.objects.for_lesson(user, lesson)
     return {"selfcheck_attempts": {attempt.question_id: attempt for attempt in attempts}}
 
 
@@ -192,9 +240,11 @@ def ordering_latest(user, exercise):
     return OrderingAttempt.objects.filter(user=user, exercise=exercise).latest_with_summary().first()
 
 
-def ordering_states(user, lesson) -> dict:
-    """Each ordering exercise's state for this user, by exercise id (one query)."""
-    latest = {a.exercise_id: a for a in OrderingAttempt.objects.for_lesson(user, lesson).latest_with_summary()}
+def ordering_states(user, lesson, *, records=None) -> dict:
+    """Each ordering exercise's state for this user, by exercise id (one query, none given ``records``)."""
+    if records is None:
+        records = {"ordering": OrderingAttempt.objects.for_lesson(user, lesson).latest_with_summary()}
+    latest = {a.exercise_id: a for a in records["ordering"]}
     return {
         "ordering_states": {
             exercise.pk: ordering_state(exercise, latest.get(exercise.pk))
@@ -270,13 +320,15 @@ class PredictionState:
 PREDICTION_CHOICES = {"prediction_max_length": PREDICTION_MAX_LENGTH, "confidence_choices": Confidence.choices}
 
 
-def prediction_states(user, lesson) -> dict:
-    """The user's submissions and drafts on the lesson's prediction exercises (two queries, none without any)."""
+def prediction_states(user, lesson, *, records=None) -> dict:
+    """The user's submissions and drafts on the lesson's prediction exercises (three queries, one given
+    ``records``, none without any exercise)."""
     exercises = lesson.predictions.all()
     if not exercises:
         return {"prediction_states": {}}
     submissions = defaultdict(list)
-    for submission in PredictionSubmission.objects.for_lesson(user, lesson):
+    found = records["submissions"] if records is not None else PredictionSubmission.objects.for_lesson(user, lesson)
+    for submission in found:
         submissions[submission.exercise_id].append(submission)
     drafts = {draft.exercise_id: draft for draft in PredictionDraft.objects.for_lesson(user, lesson)}
     return {
@@ -399,12 +451,13 @@ def last_live_log(user):
     return ReviewLog.objects.filter(user=user).live().order_by("-reviewed_at", "-pk").first()
 
 
-def flashcard_states(user, lesson, *, attempts=None, ordering=None) -> dict:
+def flashcard_states(user, lesson, *, records=None, attempts=None, ordering=None) -> dict:
     """The student's state of each of the lesson's cards, and the review notes of the questions they judged and
     the exercises they finished (``attempts``, ``ordering``: from ``selfcheck_states`` and ``ordering_states``).
 
-    Four queries whatever the number of items (the states of every kind are one query); none without cards
-    or finished tries.
+    The cards' states come from ``records`` (the cached records) or one query; the judged questions' and
+    finished exercises' states, with the student's review switches, from one more query (not cached: a
+    switch changes no progress row). Then the reveals, the settings and the rating to undo.
     """
     cards = list(lesson.flashcards.all())
     tried_questions = {pk: a.judged_at for pk, a in (attempts or {}).items() if a.verdict}
@@ -416,10 +469,10 @@ def flashcard_states(user, lesson, *, attempts=None, ordering=None) -> dict:
     empty = {"flashcard_views": {}, "question_notes": {}, "exercise_notes": {}}
     if not (cards or tried_questions or tried_exercises):
         return empty
-    which = Q(question_id__in=list(tried_questions)) | Q(exercise_id__in=list(tried_exercises))
-    if cards:
-        which |= Q(card__lesson=lesson)
-    rows = list(_with_switches(CardState.objects.filter(which, user=user), user, lesson.pk))
+    rows = []
+    if tried_questions or tried_exercises:
+        which = Q(question_id__in=list(tried_questions)) | Q(exercise_id__in=list(tried_exercises))
+        rows = list(_with_switches(CardState.objects.filter(which, user=user), user, lesson.pk))
     study_settings = StudentSettings.objects.for_user(user)
     clock = scheduling.StudyClock.of(study_settings)
     now = timezone.now()
@@ -443,7 +496,8 @@ def flashcard_states(user, lesson, *, attempts=None, ordering=None) -> dict:
             )
     if not cards:
         return {**empty, **notes}
-    states = {state.card_id: state for state in rows if state.card_id is not None}
+    found = records["card_states"] if records is not None else CardState.objects.filter(user=user, card__lesson=lesson)
+    states = {state.card_id: state for state in found}
     reveals = dict(FlashcardReveal.objects.filter(user=user, card__lesson=lesson).values_list("card_id", "revealed_at"))
     last_log = last_live_log(user)
     return {

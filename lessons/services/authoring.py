@@ -51,7 +51,7 @@ def lesson_file_apply(*, text: str, source: str, fingerprint: str) -> LessonPlan
     """Apply the file's plan in one transaction, only if it is still the plan the instructor confirmed."""
     spec = parse_text(text, source)
     with transaction.atomic():
-        Lesson.objects.select_for_update().filter(slug=spec["slug"]).first()
+        _lesson_lock(Lesson.objects.filter(slug=spec["slug"]))
         plan = plan_lesson(spec, source=source)
         if plan.fingerprint() != fingerprint:
             raise PlanChanged(plan)
@@ -71,7 +71,7 @@ def flashcards_append(*, lesson: Lesson, cards: list[tuple[str, str]], expected_
     ``lessons.signals`` does for one card: the cached practice page and "updated since" see the new cards.
     """
     with transaction.atomic():
-        Lesson.objects.select_for_update().filter(pk=lesson.pk).first()
+        _lesson_lock(Lesson.objects.filter(pk=lesson.pk))
         stats = Flashcard.objects.live().filter(lesson=lesson).aggregate(count=Count("pk"), last=Max("position"))
         if stats["count"] != expected_count:
             raise ApplicationError(STALE_FLASHCARDS, status=409)
@@ -130,6 +130,16 @@ def item_is_used(item) -> bool:
     return any(model.objects.filter(**{fk: item}).exists() for model, fk in ITEM_RECORDS[type(item)])
 
 
+def _lesson_lock(lessons) -> None:
+    """Serialise edits of a lesson on its row, without blocking students' writes (see ``services.progress``).
+
+    FOR NO KEY UPDATE of the lesson row alone: a plain FOR UPDATE (and the course row the default
+    ordering joins) would also block every insert that references the lesson (a student's
+    progress row or completion), which could then deadlock with the edit's progress refresh.
+    """
+    lessons.select_for_update(no_key=True, of=("self",)).order_by("pk").first()
+
+
 def _lesson_id(item):
     return item.exercise.lesson_id if isinstance(item, (OrderingItem, RubricPoint)) else item.lesson_id
 
@@ -150,7 +160,7 @@ def _refresh_progress(item):
 def item_archive(*, item) -> None:
     """Take an item off the practice page, the review queue and the totals; every record stays."""
     with transaction.atomic():
-        Lesson.objects.select_for_update().filter(pk=_lesson_id(item)).first()
+        _lesson_lock(Lesson.objects.filter(pk=_lesson_id(item)))
         last = _siblings(item).archived().aggregate(last=Max(item.POSITION_FIELDS[0]))["last"]
         slot = (last - ARCHIVED_POSITION_BASE + 1) if last else 1
         item.archive_fields(slot=slot)
@@ -161,7 +171,7 @@ def item_archive(*, item) -> None:
 def item_restore(*, item) -> None:
     """Put an archived item back, after the live items; refuses a stage whose label a live stage now has."""
     with transaction.atomic():
-        Lesson.objects.select_for_update().filter(pk=_lesson_id(item)).first()
+        _lesson_lock(Lesson.objects.filter(pk=_lesson_id(item)))
         live = _siblings(item).live()
         if isinstance(item, OrderingItem) and live.filter(label=item.label).exists():
             raise ApplicationError(
@@ -179,7 +189,7 @@ def item_restore(*, item) -> None:
 def item_purge(*, item, expected_records: int) -> int:
     """Delete an item for good with its student records, only if the count is the one the instructor confirmed."""
     with transaction.atomic():
-        Lesson.objects.select_for_update().filter(pk=_lesson_id(item)).first()
+        _lesson_lock(Lesson.objects.filter(pk=_lesson_id(item)))
         count = student_records_for_item(item)
         if count != expected_records:
             raise ApplicationError(

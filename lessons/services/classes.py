@@ -75,7 +75,7 @@ def classroom_save(
         try:
             with transaction.atomic():
                 if classroom is None:
-                    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+                    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
                     twin = (
                         Classroom.objects.taught_by(user)
                         .filter(name=name, section=section, created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW)

@@ -65,7 +65,9 @@ def prediction_mark(
         raise ApplicationError("Tick only points that belong to the exercise you are marking.")
     with transaction.atomic():
         submission = (
-            PredictionSubmission.objects.select_for_update().filter(user=user, exercise=exercise, number=number).first()
+            PredictionSubmission.objects.select_for_update(of=("self",))
+            .filter(user=user, exercise=exercise, number=number)
+            .first()
         )
         if submission is None:
             raise ApplicationError("There is no such prediction of yours to mark.", status=404)

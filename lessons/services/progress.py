@@ -11,9 +11,31 @@ the records if something wrote records without calling them.
 Two writes of one student on one lesson at once (two tabs) are serialised on
 the row: it is created if missing and locked *before* the records are read, so
 the second recompute starts after the first commits and sees both writes.
+
+Lock order (why no write can deadlock another). Every transaction takes its
+locks in this order, and never the other way round:
+
+1. the lesson row, by a content edit only (``services.authoring``), FOR NO KEY
+   UPDATE: it blocks other edits of the lesson but not the inserts that
+   reference the lesson (a FOR UPDATE there would block a student's new
+   progress row or completion while the edit waits for that student's row);
+2. the student's own records of one item (``SelfCheckAttempt``, ``CardState``,
+   ``ReviewLog``, a ``PredictionSubmission``, a unique insert of an attempt or
+   reveal), each locked alone (``of=("self",)``: never the item, lesson or
+   course rows a default ordering joins);
+3. the ``StudentProgress`` rows, last: one row for a student's write (created
+   with ON CONFLICT DO NOTHING if missing, then locked by the UPDATE that bumps
+   its version), every row of the lesson in user order for a content edit.
+   After it the transaction only reads, inserts a completion, and updates it.
+
+A student's write holds at most one item's records before its row, and nothing
+that holds a progress row waits for an item's records, so no cycle can form.
+(A 503 among 2,280 concurrent POSTs came from a deadlock of exactly this kind:
+the row was locked by a SELECT FOR UPDATE whose default ordering joined the
+lesson and course, so every write also locked the lesson row FOR UPDATE.)
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from lessons.models import Lesson, LessonCompletion, StudentProgress
@@ -37,24 +59,27 @@ def progress_sync(
     (an edit finished the lesson: the moment they had reached 100%). A student with no record
     left (their items were deleted) loses the row: "not started" again. Atomic; fixed queries.
     """
-    user_ids = list(user_ids)
+    user_ids = sorted(user_ids)  # rows are locked in user order, so two refreshes cannot deadlock
     if not user_ids:
         return {}
     # No savepoint: this runs inside the write's transaction, and a failure here must undo the write too.
     with transaction.atomic(savepoint=False):
-        StudentProgress.objects.bulk_create(
-            [StudentProgress(user_id=user_id, lesson_id=lesson.pk) for user_id in user_ids],
-            ignore_conflicts=True,
-            batch_size=1000,
-        )
-        rows = {
-            row.user_id: row
-            for row in StudentProgress.objects.select_for_update().filter(lesson=lesson, user_id__in=user_ids)
-        }
-        if len(user_ids) == 1:  # a student's write: one query
+        if len(user_ids) == 1:  # a student's write: lock (creating if missing), recompute, write back
+            _row_lock(user_ids[0], lesson)
             found = progress_of_student(user_ids[0], lesson)
             entries = {(user_ids[0], lesson.pk): found} if found else {}
         else:
+            StudentProgress.objects.bulk_create(
+                [StudentProgress(user_id=user_id, lesson_id=lesson.pk) for user_id in user_ids],
+                ignore_conflicts=True,
+                batch_size=1000,
+            )
+            rows = list(
+                StudentProgress.objects.select_for_update(of=("self",))
+                .filter(lesson=lesson, user_id__in=user_ids)
+                .order_by("user_id")
+                .only("pk", "user_id", "version")
+            )
             entries = progress_recompute(user_ids, [lesson]).entries
         if record_completions:
             new = []
@@ -66,22 +91,47 @@ def progress_sync(
                         LessonCompletion(user_id=user_id, lesson_id=lesson.pk, completed_at=progress.completed_at)
                     )
             LessonCompletion.objects.bulk_create(new, ignore_conflicts=True)
-        changed, gone = [], []
-        for user_id, row in rows.items():
-            progress = entries.get((user_id, lesson.pk))
-            if progress is None:
-                gone.append(row.pk)
-                continue
-            for name in PROGRESS_FIELDS:
-                setattr(row, name, getattr(progress, name))
-            row.version += 1  # the row is locked: no other writer between the read and this write
-            changed.append(row)
-        if changed:
-            StudentProgress.objects.bulk_update(changed, [*PROGRESS_FIELDS, "version"], batch_size=500)
-        if gone:
-            StudentProgress.objects.filter(pk__in=gone).delete()
+        if len(user_ids) == 1:
+            mine = StudentProgress.objects.filter(user_id=user_ids[0], lesson=lesson)
+            progress = entries.get((user_ids[0], lesson.pk))
+            if progress is None:  # no record left (its items were deleted): "not started" again
+                mine.delete()
+            else:
+                mine.update(**{name: getattr(progress, name) for name in PROGRESS_FIELDS})
+        else:
+            changed, gone = [], []
+            for row in rows:
+                progress = entries.get((row.user_id, lesson.pk))
+                if progress is None:
+                    gone.append(row.pk)
+                    continue
+                for name in PROGRESS_FIELDS:
+                    setattr(row, name, getattr(progress, name))
+                row.version += 1  # the row is locked: no other writer between the read and this write
+                changed.append(row)
+            if changed:
+                StudentProgress.objects.bulk_update(changed, [*PROGRESS_FIELDS, "version"], batch_size=500)
+            if gone:
+                StudentProgress.objects.filter(pk__in=gone).delete()
     blank = LessonProgress(lesson=lesson)  # "not started" (its total is not needed by the callers)
     return {user_id: entries.get((user_id, lesson.pk), blank) for user_id in user_ids}
+
+
+def _row_lock(user_id: int, lesson: Lesson) -> None:
+    """Lock the student's row on ``lesson``, creating it if missing, and bump its version: one query.
+
+    INSERT ... ON CONFLICT DO UPDATE takes the row lock whether it creates the row or finds it,
+    and moves ``version`` (the practice page's cache key) in the write's transaction. Two first
+    writes at once: the second waits for the first's insert to commit, then updates (and locks)
+    the row it made. SQL because the ORM's upsert can only copy the new values, not add one.
+    """
+    table = connection.ops.quote_name(StudentProgress._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} AS row (user_id, lesson_id, total, done, started, version) "  # noqa: S608
+            "VALUES (%s, %s, 0, 0, %s, 1) ON CONFLICT (user_id, lesson_id) DO UPDATE SET version = row.version + 1",
+            [user_id, lesson.pk, False],
+        )
 
 
 def lesson_progress_record(*, user, lesson: Lesson) -> LessonCompletion | None:

@@ -45,7 +45,7 @@ def selfcheck_judge(*, user, question: SelfCheckQuestion, verdict: Verdict) -> S
     the schedule unchanged.
     """
     with transaction.atomic():
-        attempt = SelfCheckAttempt.objects.select_for_update().filter(user=user, question=question).first()
+        attempt = SelfCheckAttempt.objects.select_for_update(of=("self",)).filter(user=user, question=question).first()
         if attempt is None:
             raise ApplicationError("Show the answer before judging yourself.", status=409)
         attempt.verdict = verdict

@@ -19,7 +19,7 @@ from lessons.errors import ApplicationError
 from lessons.forms.classes import ClassroomForm, JoinForm, expires_on
 from lessons.models import ClassLesson, Classroom, Lesson
 from lessons.roles import instructor_required, is_instructor
-from lessons.selectors.class_dashboard import SORTS, class_dashboard, parse_sort
+from lessons.selectors.class_dashboard import SORTS, class_dashboard, parse_page, parse_sort
 from lessons.selectors.class_report import lesson_report
 from lessons.selectors.class_student import student_report
 from lessons.selectors.classes import classroom_for_code, joined_classes, normalize_code
@@ -183,6 +183,20 @@ def _sort_headings(classroom, board):
     return headings
 
 
+def _page_links(classroom, board):
+    """(number, url, current) for each section of a large class's grid, keeping its sort and filter."""
+    if board.pages < 2:
+        return []
+    base = reverse("class_dashboard", args=[classroom.pk])
+    query = {"sort": f"-{board.sort}" if board.descending else board.sort}
+    if board.attention_only:
+        query["attention"] = "1"
+    return [
+        (number, f"{base}?{urlencode({**query, 'page': number})}", number == board.page)
+        for number in range(1, board.pages + 1)
+    ]
+
+
 @instructor_required
 @require_GET
 def dashboard(request, class_id):
@@ -192,13 +206,19 @@ def dashboard(request, class_id):
     sort, descending = parse_sort(request.GET.get("sort"))
     attention_only = request.GET.get("attention") == "1"
     board = class_dashboard(
-        classroom, now=timezone.now(), sort=sort, descending=descending, attention_only=attention_only
+        classroom,
+        now=timezone.now(),
+        sort=sort,
+        descending=descending,
+        attention_only=attention_only,
+        page=parse_page(request.GET.get("page")),
     )
     context = {
         "classroom": classroom,
         "board": board,
         "sorts": SORTS,
         "sort_headings": _sort_headings(classroom, board),
+        "page_links": _page_links(classroom, board),
         "join_url": request.build_absolute_uri(classroom.get_join_url()),
         "binding": getattr(classroom, "lti_binding", None),  # the LMS course the class mirrors, if any
     }

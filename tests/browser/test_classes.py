@@ -119,3 +119,36 @@ def test_join_link_confirms_before_joining_and_class_pages_are_accessible(
     teacher.goto(f"{live_server.url}/classes/join/")
     assert_accessible(teacher)
     teacher_context.close()
+
+
+def test_a_large_class_pages_its_grid_by_keyboard_on_a_phone_with_and_without_javascript(
+    browser, browser_context_args, live_server, instructor
+):
+    from django.contrib.auth.models import User
+
+    from tests.factory import make_lesson
+
+    lesson = make_lesson(slug="paged", questions=1, cards=0, ordering=False, prediction=False)
+    classroom = make_class(instructor, [lesson], name="Lecture")
+    users = User.objects.bulk_create(User(username=f"pupil{n:04d}") for n in range(105))
+    Enrollment.objects.bulk_create(Enrollment(classroom=classroom, student=user) for user in users)
+    for javascript in (True, False):
+        context = browser.new_context(
+            **browser_context_args, viewport={"width": 360, "height": 740}, java_script_enabled=javascript
+        )
+        login_context(context, live_server, instructor)
+        teacher = context.new_page()
+        teacher.goto(f"{live_server.url}/classes/{classroom.pk}/?sort=-name")
+        expect(teacher.get_by_text("Showing students 1–100 of 105")).to_be_visible()
+        if javascript:  # axe and the width check run scripts in the page
+            assert teacher.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            assert_accessible(teacher)
+        sections = teacher.get_by_role("navigation", name="Sections of the class")
+        sections.get_by_role("link", name="2 of 2").focus()
+        teacher.keyboard.press("Enter")
+        expect(teacher.get_by_text("Showing students 101–105 of 105")).to_be_visible()
+        expect(teacher.get_by_role("row", name=re.compile(r"^pupil0000"))).to_be_visible()  # still by name, descending
+        assert "page=2" in teacher.url and "sort=-name" in teacher.url
+        if javascript:
+            assert_accessible(teacher)
+        context.close()
