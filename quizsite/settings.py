@@ -104,6 +104,12 @@ DATABASES = {
 # transaction's server connection: the CSV exports' ``iterator()`` then reads client-side in chunks.
 if os.environ.get("DJANGO_DB_TRANSACTION_POOLING") == "1":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT: a query whose estimated cost passes jit_above_cost is compiled first, and the queue's new-card
+    # count (eight EXISTS, cheap to run) cost 0.8 s instead of 8 ms once the flashcard table's statistics
+    # said 9,000 rows (docs/performance.md). Our queries are short; compiling never pays. PgBouncer in
+    # transaction mode does not pass startup options: there ``ALTER ROLE ... SET jit = off`` (docs/scaling.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL")

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from lessons.models import CardState, CardStateKind, Rating, ReviewLog, StudentSettings
 from lessons.selectors import review_queue as queue
+from tests.factory import synced
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,8 @@ NOW = datetime(2025, 5, 6, 15, 0, tzinfo=UTC)  # study day of 6 May (UTC, rollov
 
 
 def put(user, card, state, due):
-    return CardState.objects.create(
+    """A card state, with the student's kept progress row rewritten as every writer of records does."""
+    state = CardState.objects.create(
         user=user,
         card=card,
         state=state,
@@ -26,6 +28,7 @@ def put(user, card, state, due):
         reps=2,
         version=1,
     )
+    return synced(state, user, card.lesson)
 
 
 def log(user, card, *, state_before, at, practice=False):

@@ -357,11 +357,12 @@ def _reviews_due(user_filter, lesson_ids, due_at, overdue_at):
     """(user id, lesson id, due, overdue) of the students' review items of the lessons, every kind (one query).
 
     Live items only, and less the kinds a student switched out of review for a lesson: what their /review/
-    would bring them. Counts a column (not the id) so the partial (user, due) index can answer.
+    would bring them. Only the rows due by ``due_at`` are read (``overdue_at`` is earlier), through the
+    partial (user, due) index, and a column (not the id) is counted so the index can answer.
     """
     off = ReviewOptOut.objects.filter(user=OuterRef("user"))
     return (
-        CardState.objects.filter(**user_filter)
+        CardState.objects.filter(**user_filter, due__lte=due_at)
         .filter(
             Q(card__lesson__in=lesson_ids, card__archived_at=None)
             | Q(question__lesson__in=lesson_ids, question__archived_at=None)
@@ -376,7 +377,7 @@ def _reviews_due(user_filter, lesson_ids, due_at, overdue_at):
         .order_by()
         .values("user_id", lesson_id=Coalesce("card__lesson_id", "question__lesson_id", "exercise__lesson_id"))
         .annotate(
-            n_due=Count("due", filter=Q(due__lte=due_at)),
+            n_due=Count("due"),
             n_overdue=Count("due", filter=Q(due__lt=overdue_at)) if overdue_at else Value(0),
         )
         .values_list("user_id", "lesson_id", "n_due", "n_overdue")
