@@ -214,8 +214,9 @@ def held_out_fit(*, students, cards=200, days=120, spread=1.0, seed=5):
         truth = true_parameters(draws, spread)
         histories = generate_histories(truth, cards=cards, days=days, seed=seed * 1000 + student)
         clock = scheduling.StudyClock(zone=UTC, rollover_hour=4)
-        train = scheduling.training_items(histories[0::2], clock)
-        test = scheduling.training_items(histories[1::2], clock)
+        seen, unseen = scheduling.two_folds(histories)
+        train = scheduling.training_items(seen, clock)
+        test = scheduling.training_items(unseen, clock)
         if len(train) < scheduling.MIN_TRAINING_ITEMS:
             continue
         fitted = scheduling.fit_parameters(train)
