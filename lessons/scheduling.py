@@ -123,8 +123,9 @@ class MemoryState:
 
     @property
     def is_new(self):
-        # A state without a stability (written by hand or by an import, never by a rating) is scheduled
-        # as a new card rather than handed to fsrs, which asserts on it.
+        # No rating writes a state without a stability, and the database refuses one (the constraint
+        # cardstate_scheduled_has_memory); one made otherwise is scheduled as a new card rather than
+        # handed to fsrs, which asserts on it.
         return self.state is None or self.stability is None or self.difficulty is None
 
 
