@@ -150,12 +150,14 @@ def fit_time(reviews, *, seed=7):
     return {"reviews": histories_reviews, "items": len(items), "seconds": round(time.perf_counter() - started, 2)}
 
 
-def _sitting(first, day, regular, rng):
-    """When a student sits down on ``day`` days after ``first``: 23:00, or a random hour from 6:00."""
-    moment = first + timedelta(days=day)
+def _session_start(zone, day, *, regular, rng):
+    """When a student in ``zone`` sits down ``day`` days after 3 March 2025 (the simulations' first day): at
+    23:00 local every evening when ``regular`` (the card "due tomorrow" comes back after 5 hours), else at a
+    random time from 6:00."""
+    local_day = datetime(2025, 3, 3, tzinfo=zone) + timedelta(days=day)
     if regular:
-        return moment.replace(hour=23)
-    return moment.replace(hour=rng.randrange(6, 24), minute=rng.randrange(60))
+        return local_day.replace(hour=23, minute=0)
+    return local_day.replace(hour=rng.randrange(6, 24), minute=rng.randrange(60))
 
 
 def scheduler_only_retention(*, students, cards, days, retention, regular, spread=1.0, seed=1):
@@ -175,7 +177,7 @@ def scheduler_only_retention(*, students, cards, days, retention, regular, sprea
 
         for card in range(cards):
             mind, memory = CardMind(), scheduling.MemoryState()
-            now = _sitting(first, card * days // (2 * cards), regular, rng)
+            now = _session_start(zone, card * days // (2 * cards), regular=regular, rng=rng)
             while now < first + timedelta(days=days):
                 rating = mind.rate(truth, now, rng)
                 if memory.state == 2:
@@ -192,7 +194,8 @@ def scheduler_only_retention(*, students, cards, days, retention, regular, sprea
                 ).after
                 if memory.state == 2:
                     now = max(
-                        _sitting(first, (clock.date_of(memory.due) - first.date()).days, regular, rng), memory.due
+                        _session_start(zone, (clock.date_of(memory.due) - first.date()).days, regular=regular, rng=rng),
+                        memory.due,
                     )
                 else:
                     now = max(memory.due, now + timedelta(seconds=30))
@@ -211,8 +214,9 @@ def held_out_fit(*, students, cards=200, days=120, spread=1.0, seed=5):
         truth = true_parameters(draws, spread)
         histories = generate_histories(truth, cards=cards, days=days, seed=seed * 1000 + student)
         clock = scheduling.StudyClock(zone=UTC, rollover_hour=4)
-        train = scheduling.training_items(histories[0::2], clock)
-        test = scheduling.training_items(histories[1::2], clock)
+        seen, unseen = scheduling.two_folds(histories)
+        train = scheduling.training_items(seen, clock)
+        test = scheduling.training_items(unseen, clock)
         if len(train) < scheduling.MIN_TRAINING_ITEMS:
             continue
         fitted = scheduling.fit_parameters(train)
@@ -241,13 +245,6 @@ class Student:
     zone: ZoneInfo
     regular: bool
     minds: dict = field(default_factory=dict)
-
-
-def _session_start(student, day, rng):
-    local_day = datetime(2025, 3, 3, tzinfo=student.zone) + timedelta(days=day)
-    if student.regular:  # every evening at 23:00 local: the card "due tomorrow" comes back after 5 hours
-        return local_day.replace(hour=23, minute=0)
-    return local_day.replace(hour=rng.randrange(6, 24), minute=rng.randrange(60))
 
 
 def study_session(student, now, rng, *, settings):
@@ -326,7 +323,7 @@ def simulate_class(*, students, days, retention, cards, seed, fit_after=None, ne
     for day in range(days):
         if fit_after is not None and day == fit_after:
             for student in class_:
-                at = _session_start(student, day, rng) - timedelta(hours=2)
+                at = _session_start(student.zone, day, regular=student.regular, rng=rng) - timedelta(hours=2)
                 try:
                     fit = optimizer.parameters_fit(user=student.user, now=at)
                     fitted[student.user.pk] = fit
@@ -334,7 +331,9 @@ def simulate_class(*, students, days, retention, cards, seed, fit_after=None, ne
                     fitted[student.user.pk] = error
         for student in class_:
             settings = StudentSettings.objects.for_user(student.user)
-            study_session(student, _session_start(student, day, rng), rng, settings=settings)
+            study_session(
+                student, _session_start(student.zone, day, regular=student.regular, rng=rng), rng, settings=settings
+            )
     start = datetime(2025, 3, 3, tzinfo=UTC) - timedelta(days=1)
     split = start + timedelta(days=(fit_after if fit_after is not None else days // 2) + 1)
     end = start + timedelta(days=days + 2)
@@ -424,7 +423,9 @@ def simulate_exam(*, students, cards, before, lead=30, retention, seed, plan, ne
             StudentExam.objects.bulk_create([StudentExam(user=s.user, course=course, date=exam_day) for s in class_])
         for student, own in zip(class_, rngs, strict=True):
             settings = StudentSettings.objects.for_user(student.user)
-            study_session(student, _session_start(student, day, own), own, settings=settings)
+            study_session(
+                student, _session_start(student.zone, day, regular=student.regular, rng=own), own, settings=settings
+            )
     recall, reviews, early, cards_below, forecast = [], [], 0, 0, []
     clock_of = {s.user.pk: StudentSettings.objects.for_user(s.user) for s in class_}
     for student in class_:

@@ -10,8 +10,9 @@ import time
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from lessons import scheduling
 from lessons.lessonfile import apply_plan, check_deferred_constraints, dump, parse_text, plan_lesson
-from lessons.models import CardState, CardStateKind, Flashcard
+from lessons.models import CardState, CardStateKind, Flashcard, Rating
 
 CARDS = 10_000
 CHANGES = 100
@@ -63,8 +64,18 @@ def measure(write=print):
             removed = Flashcard.objects.filter(lesson=plan.lesson).order_by("-position")[: CHANGES // 4]
             user_id = connection.cursor().execute("SELECT min(id) FROM auth_user").fetchone()[0]
             if user_id is not None:
+                at = plan.lesson.created_at  # each state as a first Good left it (every state has a memory)
+                new = scheduling.MemoryState()
+                first = scheduling.review(user_id=user_id, card_id=0, memory=new, rating=Rating.GOOD, now=at).after
                 CardState.objects.bulk_create(
-                    CardState(user_id=user_id, card=card, state=CardStateKind.LEARNING, due=plan.lesson.created_at)
+                    CardState(
+                        user_id=user_id,
+                        card=card,
+                        state=CardStateKind.LEARNING,
+                        stability=first.stability,
+                        difficulty=first.difficulty,
+                        due=at,
+                    )
                     for card in removed
                 )
             _plan, results["reimport"] = _step(lesson_text(CARDS, changed=CHANGES), f"{CHANGES} changes")

@@ -123,8 +123,9 @@ class MemoryState:
 
     @property
     def is_new(self):
-        # A state without a stability (written by hand or by an import, never by a rating) is scheduled
-        # as a new card rather than handed to fsrs, which asserts on it.
+        # No rating writes a state without a stability, and the database refuses one (the constraint
+        # cardstate_scheduled_has_memory); one made otherwise is scheduled as a new card rather than
+        # handed to fsrs, which asserts on it.
         return self.state is None or self.stability is None or self.difficulty is None
 
 
@@ -324,6 +325,12 @@ def training_items(histories, clock):
             if len(reviews) > 1 and delta > 0:
                 items.append(fsrs_rs.FSRSItem(list(reviews)))
     return items
+
+
+def two_folds(histories):
+    """``histories`` split in two halves of cards (even and odd positions), so a fit can be judged on cards it
+    did not see: scored on the reviews it was fitted to, a fit flatters itself."""
+    return histories[0::2], histories[1::2]
 
 
 def fit_parameters(items) -> list[float]:

@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from lessons import scheduling
 from lessons.lessonfile import import_paths
 from lessons.models import (
     CardState,
@@ -31,6 +32,7 @@ from lessons.models import (
     OrderingReveal,
     PredictionExercise,
     PredictionSubmission,
+    Rating,
     ReviewLog,
     RubricPoint,
     SelfCheckAttempt,
@@ -263,10 +265,9 @@ def review(user, card, rating, *, at=None, undone=False):
     """
     at = at or timezone.now()
     if not undone:
+        fields = {"state": CardStateKind.LEARNING, "due": at + timedelta(minutes=10), "last_review": at}
         CardState.objects.update_or_create(
-            user=user,
-            card=card,
-            defaults={"state": CardStateKind.LEARNING, "due": at + timedelta(minutes=10), "last_review": at},
+            user=user, card=card, defaults=fields, create_defaults={**fields, **first_memory(rating)}
         )
     log = ReviewLog.objects.create(
         user=user,
@@ -281,8 +282,18 @@ def review(user, card, rating, *, at=None, undone=False):
 
 
 def card_state(user, card, *, due):
-    """Set the card's due time (the state a rating left, or a bare one)."""
+    """Put the card in Review, due at ``due``: the state a rating left, or else one with the memory of a first
+    Easy (the rating that takes a new card straight to Review) and no last review."""
+    fields = {"state": CardStateKind.REVIEW, "due": due, "reps": 1}
     state, _ = CardState.objects.update_or_create(
-        user=user, card=card, defaults={"state": CardStateKind.REVIEW, "due": due, "reps": 1}
+        user=user, card=card, defaults=fields, create_defaults={**fields, **first_memory(Rating.EASY)}
     )
     return synced(state, user, card.lesson)
+
+
+def first_memory(rating=Rating.GOOD):
+    """The stability and difficulty fsrs gives a new card's first ``rating``: the database refuses a card
+    state without them (no rating writes one)."""
+    new = scheduling.MemoryState()
+    after = scheduling.review(user_id=0, card_id=0, memory=new, rating=rating, now=timezone.now()).after
+    return {"stability": after.stability, "difficulty": after.difficulty}

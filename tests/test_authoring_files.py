@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from lessons.lessonfile import dump, export_lesson
 from lessons.models import CardState, Flashcard, Lesson
-from tests.factory import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE, first_memory
 
 UPLOAD_URL = reverse("admin:lessons_lesson_upload")
 
@@ -110,7 +110,7 @@ def test_upload_refuses_a_bad_file_with_the_command_lines_message(admin_client, 
 @pytest.mark.django_db
 def test_upload_archives_a_removed_card_students_have_used(admin_client, diffusion, student):
     last = diffusion.flashcards.order_by("position").last()
-    CardState.objects.create(user=student, card=last, state=1, due=timezone.now())
+    CardState.objects.create(user=student, card=last, state=1, due=timezone.now(), **first_memory())
     text = DIFFUSION_FILE.read_text()
     cut = text.index("  - id:", text.rindex("  - id:") - 1)  # drop the last card
     shorter = text[:cut].rstrip() + "\n"

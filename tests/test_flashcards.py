@@ -390,6 +390,19 @@ def test_undo_of_a_new_cards_first_rating_makes_it_new_again(student_client, stu
     assert again.status_code == 409 and "already undone" in again.content.decode()
 
 
+def test_undo_of_a_rating_of_a_state_without_a_memory_makes_the_card_new(student_client, student, diffusion):
+    # Before migration 0013 a hand-made state without a stability was rated as a new card, and its log keeps
+    # that state; the database refuses it now, so undo leaves the card new, as it was scheduled.
+    card = diffusion.flashcards.all()[0]
+    reveal(student_client, card)
+    rate(student_client, card, Rating.GOOD)
+    log = ReviewLog.objects.get()
+    ReviewLog.objects.filter(pk=log.pk).update(state_before=CardStateKind.REVIEW, reps_before=1)
+    response = student_client.post(reverse("review_undo", args=[log.pk]), {"next": "lesson"})
+    assert response.status_code == 302
+    assert not CardState.objects.exists()
+
+
 def test_only_the_latest_rating_of_a_card_can_be_undone(student, diffusion):
     card = diffusion.flashcards.all()[0]
     t0 = timezone.now() - timedelta(hours=1)

@@ -29,7 +29,7 @@ from lessons.models import (
     SelfCheckQuestion,
 )
 from lessons.services import lti as services
-from tests.factory import make_class
+from tests.factory import first_memory, make_class
 from tests.lti_platform import LTI, ROLE_INSTRUCTOR, Platform, new_key, register
 
 pytestmark = pytest.mark.django_db
@@ -468,6 +468,7 @@ def test_completion_is_sent_as_completed_and_a_lesson_edit_sends_the_new_share(
             state=CardStateKind.REVIEW,
             due=timezone.now(),
             last_review=timezone.now(),
+            **first_memory(),
         )
     reveal(client, SelfCheckQuestion.objects.get(position=9, lesson=lesson))
     call_command("lti_send_scores")

@@ -1,10 +1,12 @@
 """Issue 18, first half: self-check questions and ordering exercises are review items, scheduled by the same FSRS
 code as flashcards in the same CardState / ReviewLog tables, and come back in /review/."""
 
+import importlib
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.apps import apps
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +23,7 @@ from lessons.models import (
     StudentSettings,
 )
 from lessons.selectors import review_queue as queue
+from lessons.selectors.lesson_progress import progress_differences
 from tests import budgets, factory
 
 pytestmark = pytest.mark.django_db
@@ -74,11 +77,36 @@ def test_exactly_one_item_per_state_and_one_state_per_student_and_item(student):
     lesson = questions_lesson(ordering=True, cards=1)
     question, exercise, card = lesson.questions.get(), lesson.ordering_exercises.get(), lesson.flashcards.get()
     due = timezone.now()
-    state = CardState.objects.create(user=student, question=question, state=CardStateKind.LEARNING, due=due)
+    memory = factory.first_memory()
+    state = CardState.objects.create(user=student, question=question, state=CardStateKind.LEARNING, due=due, **memory)
     assert state.kind == ItemKind.QUESTION and state.item == question
     for bad in ({}, {"card": card, "exercise": exercise}, {"question": question}):
         with pytest.raises(IntegrityError), transaction.atomic():
-            CardState.objects.create(user=student, state=CardStateKind.LEARNING, due=due, **bad)
+            CardState.objects.create(user=student, state=CardStateKind.LEARNING, due=due, **memory, **bad)
+
+
+@pytest.mark.parametrize("missing", ["stability", "difficulty"])
+def test_the_database_refuses_a_state_without_a_memory(student, missing):
+    # No rating writes one; fsrs cannot schedule from it (a hand-made one once gave /plan/ a 500).
+    card = questions_lesson(cards=1).flashcards.get()
+    memory = {**factory.first_memory(), missing: None}
+    with pytest.raises(IntegrityError, match="cardstate_scheduled_has_memory"), transaction.atomic():
+        CardState.objects.create(user=student, card=card, state=CardStateKind.REVIEW, due=timezone.now(), **memory)
+
+
+def test_migration_0013_forgets_states_without_a_memory_and_rewrites_their_progress(student):
+    migration = importlib.import_module("lessons.migrations.0013_cardstate_scheduled_has_memory")
+    with connection.cursor() as cursor:  # as before 0013 (the test's transaction is rolled back)
+        cursor.execute("ALTER TABLE lessons_cardstate DROP CONSTRAINT cardstate_scheduled_has_memory")
+    lesson = questions_lesson(cards=2)
+    rated, by_hand = lesson.flashcards.all()
+    factory.review(student, rated, Rating.GOOD)
+    now = timezone.now()
+    state = CardState.objects.create(user=student, card=by_hand, state=CardStateKind.REVIEW, due=now, last_review=now)
+    factory.synced(state, student, lesson)  # both cards count as studied: the flashcards are done
+    migration.forget_memoryless_states(apps, None)
+    assert list(CardState.objects.filter(user=student).values_list("card", flat=True)) == [rated.pk]
+    assert not progress_differences([lesson])
 
 
 # ---------------------------------------------------------------- first tries on the practice page
@@ -410,7 +438,9 @@ def test_review_page_queries_do_not_grow_with_items_of_every_kind(
         if kind == "card":
             for card in Flashcard.objects.filter(lesson__slug__startswith=f"budget-{size}-"):
                 CardState.objects.get_or_create(
-                    user=user, card=card, defaults={"state": CardStateKind.REVIEW, "due": now - timedelta(days=2)}
+                    user=user,
+                    card=card,
+                    defaults={"state": CardStateKind.REVIEW, "due": now - timedelta(days=2), **factory.first_memory()},
                 )
         with django_assert_max_num_queries(REVIEW_PAGE_BUDGET) as captured:
             html = review_page(client)

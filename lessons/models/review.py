@@ -167,6 +167,11 @@ class CardState(ItemRowMixin, models.Model):
             models.UniqueConstraint(fields=["user", "question"], name="cardstate_one_per_user_question"),
             models.UniqueConstraint(fields=["user", "exercise"], name="cardstate_one_per_user_exercise"),
             exactly_one_item("cardstate_exactly_one_item"),
+            # Every row is scheduled (a new card has no row), and fsrs needs a memory to schedule from.
+            models.CheckConstraint(
+                condition=models.Q(stability__isnull=False, difficulty__isnull=False),
+                name="cardstate_scheduled_has_memory",
+            ),
         ]
         indexes = [
             models.Index(fields=["user", "due"], name="cardstate_user_due", condition=models.Q(due__isnull=False)),

@@ -63,7 +63,7 @@ def _items_of(user_ids, *, folds=1):
         if folds == 1:
             items[user_id] = scheduling.training_items(histories, clock)
         else:
-            items[user_id] = tuple(scheduling.training_items(histories[i::2], clock) for i in range(2))
+            items[user_id] = tuple(scheduling.training_items(half, clock) for half in scheduling.two_folds(histories))
     return items
 
 

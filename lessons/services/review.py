@@ -284,7 +284,8 @@ def review_undo(*, user, log_id: int, undone_at: datetime | None = None) -> Revi
             raise ApplicationError(f"Only the latest rating of a {_NOUN[log.kind]} can be undone.", status=409)
         if log.practice:
             pass  # a practice rating never changed the schedule
-        elif log.state_before is None:
+        elif None in (log.state_before, log.stability_before, log.difficulty_before):
+            # New before it, or a state without a memory (rated before migration 0013), which was scheduled as new.
             state.delete()
         else:
             state.state = log.state_before

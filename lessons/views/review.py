@@ -24,6 +24,7 @@ from .htmx import alert_response, redrawn_with_alert, wants_fragment
 
 CARD_TEMPLATE = "lessons/lesson_detail.html#flashcard"
 SESSION_TEMPLATE = "lessons/review.html#review-session"
+MISSING_VERSION = "This form is missing its version. Reload the page and try again."
 
 
 def _visible_cards():
@@ -128,6 +129,15 @@ def _item_refused(request, refused: ApplicationError):
     )
 
 
+def _item_post(request, service, **kwargs):
+    """Call a review item's ``service`` for the student: the session as it now is, or the service's refusal."""
+    try:
+        service(user=request.user, **kwargs)
+    except ApplicationError as refused:
+        return _item_refused(request, refused)
+    return _session(request)
+
+
 def _question(question_id):
     return get_object_or_404(SelfCheckQuestion.objects.published().select_related("lesson"), pk=question_id)
 
@@ -147,16 +157,13 @@ def question_reveal(request, question_id):
         return alert_response(
             request, f"Your answer is too long: keep it under {form.fields['answer_text'].max_length} characters."
         )
-    try:
-        selfcheck_services.question_review_reveal(
-            user=request.user,
-            question=question,
-            answer_text=form.cleaned_data["answer_text"],
-            shown_at=timing.shown_at() if timing.is_valid() else None,
-        )
-    except ApplicationError as refused:
-        return _item_refused(request, refused)
-    return _session(request)
+    return _item_post(
+        request,
+        selfcheck_services.question_review_reveal,
+        question=question,
+        answer_text=form.cleaned_data["answer_text"],
+        shown_at=timing.shown_at() if timing.is_valid() else None,
+    )
 
 
 @require_POST
@@ -165,16 +172,13 @@ def question_rate(request, question_id):
     form, version = SelfCheckJudgeForm(request.POST), ItemVersionForm(request.POST)
     if not (form.is_valid() and version.is_valid()):
         return alert_response(request, "Choose Got it, Partly or Missed.")
-    try:
-        selfcheck_services.question_review_rate(
-            user=request.user,
-            question=question,
-            verdict=form.cleaned_data["verdict"],
-            version=version.cleaned_data["version"],
-        )
-    except ApplicationError as refused:
-        return _item_refused(request, refused)
-    return _session(request)
+    return _item_post(
+        request,
+        selfcheck_services.question_review_rate,
+        question=question,
+        verdict=form.cleaned_data["verdict"],
+        version=version.cleaned_data["version"],
+    )
 
 
 @require_POST
@@ -182,7 +186,7 @@ def exercise_check(request, exercise_id):
     exercise = _exercise(exercise_id)
     version = ItemVersionForm(request.POST)
     if not version.is_valid():
-        return alert_response(request, "This form is missing its version. Reload the page and try again.")
+        return alert_response(request, MISSING_VERSION)
     # The order the page showed (the same seeded shuffle, or the sitting's last order) and the sitting's tries.
     shown = exercise_shown(request.user, exercise)
     try:
@@ -198,18 +202,15 @@ def exercise_check(request, exercise_id):
         error = {"exercise_error": {"error": problem.message, "positions": problem.positions}}
         template = SESSION_TEMPLATE if wants_fragment(request) else "lessons/review.html"
         return render(request, template, review_session(request.user, **error))
-    try:
-        ordering_services.exercise_review_check(
-            user=request.user,
-            exercise=exercise,
-            order=submission.order,
-            number=submission.number,
-            version=version.cleaned_data["version"],
-            shown_at=version.shown_at(),
-        )
-    except ApplicationError as refused:
-        return _item_refused(request, refused)
-    return _session(request)
+    return _item_post(
+        request,
+        ordering_services.exercise_review_check,
+        exercise=exercise,
+        order=submission.order,
+        number=submission.number,
+        version=version.cleaned_data["version"],
+        shown_at=version.shown_at(),
+    )
 
 
 @require_POST
@@ -217,14 +218,10 @@ def exercise_reveal(request, exercise_id):
     exercise = _exercise(exercise_id)
     version = ItemVersionForm(request.POST)
     if not version.is_valid():
-        return alert_response(request, "This form is missing its version. Reload the page and try again.")
-    try:
-        ordering_services.exercise_review_reveal(
-            user=request.user, exercise=exercise, version=version.cleaned_data["version"]
-        )
-    except ApplicationError as refused:
-        return _item_refused(request, refused)
-    return _session(request)
+        return alert_response(request, MISSING_VERSION)
+    return _item_post(
+        request, ordering_services.exercise_review_reveal, exercise=exercise, version=version.cleaned_data["version"]
+    )
 
 
 @require_POST
@@ -232,14 +229,10 @@ def exercise_rate(request, exercise_id):
     exercise = _exercise(exercise_id)
     version = ItemVersionForm(request.POST)
     if not version.is_valid():
-        return alert_response(request, "This form is missing its version. Reload the page and try again.")
-    try:
-        ordering_services.exercise_review_rate(
-            user=request.user, exercise=exercise, version=version.cleaned_data["version"]
-        )
-    except ApplicationError as refused:
-        return _item_refused(request, refused)
-    return _session(request)
+        return alert_response(request, MISSING_VERSION)
+    return _item_post(
+        request, ordering_services.exercise_review_rate, exercise=exercise, version=version.cleaned_data["version"]
+    )
 
 
 @require_GET

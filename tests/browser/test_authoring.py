@@ -8,7 +8,7 @@ from lessons.lessonfile import import_paths
 from lessons.models import Flashcard, SelfCheckQuestion
 from tests.axe import assert_accessible
 from tests.conftest import login_context
-from tests.factory import DIFFUSION_FILE
+from tests.factory import DIFFUSION_FILE, first_memory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,7 +117,7 @@ def test_upload_shows_the_plan_then_apply_archives_and_restore_brings_back(
 
     page = csp_page
     card = Flashcard.objects.get(lesson=lesson, position=1)
-    CardState.objects.create(user=student, card=card, state=1, due=lesson.created_at)
+    CardState.objects.create(user=student, card=card, state=1, due=lesson.created_at, **first_memory())
     text = DIFFUSION_FILE.read_text(encoding="utf-8")
     start = text.index(f"  - id: {card.uid}\n")
     end = text.index("  - id:", start + 1)
