@@ -7,14 +7,13 @@ two data sizes so it cannot grow with data.
 
 # A cold view: session (from Postgres: it must survive a Redis outage), user, lesson + course, 6 content
 # prefetches, the progress row's version, self-check attempts, prediction submissions + their ticks + drafts,
-# flashcard states + reveals + study settings + the rating to undo, ordering attempts; and, once the student
-# judged a question or finished an exercise, those items' review states with their switches (issue 18: "In
-# your reviews: back on ...", not cached: a switch changes no progress row).
-PRACTICE_PAGE = 19
+# the review states of every item of the lesson with the student's switches + flashcard reveals + study
+# settings + the rating to undo, ordering attempts.
+PRACTICE_PAGE = 18
 # A warm view (content and the student's records cached, selectors.practice_page.student_records): session,
 # user, lesson + course, the progress row's version, then what is read on every view: prediction drafts,
-# flashcard reveals, study settings, the rating to undo, the tried items' review states.
-PRACTICE_PAGE_WARM = 9
+# flashcard reveals, study settings, the rating to undo.
+PRACTICE_PAGE_WARM = 8
 # session, user, courses + lessons, lesson progress (the lesson totals and the kept rows), due-card summary (4),
 # reviews per study day of the last week (the Today page's daily goal, issue 17),
 # the dates that matter for the items brought forward before an exam (issue 18; one more when there are any).

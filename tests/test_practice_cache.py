@@ -6,14 +6,17 @@ database, and the page must show the change. The records of a student who has no
 come from the cache (fewer queries), at two lesson sizes.
 """
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from lessons.models import Confidence, Rating, ReviewLog, SelfCheckQuestion, Verdict
 from lessons.selectors.practice_page import _read_records, student_records
 from lessons.services.authoring import item_archive, item_restore
 from lessons.services.ordering import ordering_check, ordering_reveal
 from lessons.services.prediction import prediction_mark, prediction_submit
-from lessons.services.review import review_record, review_reveal, review_undo
+from lessons.services.review import item_rate, review_record, review_reveal, review_switches_save, review_undo
 from lessons.services.selfcheck import selfcheck_judge, selfcheck_reveal
 from tests import budgets
 from tests.factory import CORRECT, make_lesson
@@ -44,6 +47,7 @@ def first(queryset):
 def write_kinds(student, lesson):
     question, card = first(lesson.questions), first(lesson.flashcards)
     exercise, prediction = first(lesson.ordering_exercises), first(lesson.predictions)
+    later = timezone.now() + timedelta(days=60)  # the question is due by then: a scheduled rating, not practice
     return [
         ("self-check reveal", lambda: selfcheck_reveal(user=student, question=question, answer_text="mine")),
         ("self-check verdict", lambda: selfcheck_judge(user=student, question=question, verdict=Verdict.PARTLY)),
@@ -55,6 +59,9 @@ def write_kinds(student, lesson):
         ("card rating", lambda: (review_reveal(user=student, card=card), review_record(user=student, card=card, rating=Rating.GOOD, version=0))),
         ("rating undo", lambda: review_undo(user=student, log_id=ReviewLog.objects.filter(user=student, card=card).latest("pk").pk)),
         ("card rating again", lambda: (review_reveal(user=student, card=card), review_record(user=student, card=card, rating=Rating.HARD, version=0))),
+        ("question review rating", lambda: item_rate(user=student, item=question, rating=Rating.GOOD, version=None, revealed_at=later, reviewed_at=later)),
+        ("question rating undo", lambda: review_undo(user=student, log_id=ReviewLog.objects.filter(user=student, question=question).latest("pk").pk)),
+        ("questions switched out of review", lambda: review_switches_save(user=student, lesson_ids=[lesson.pk], questions_on=set(), exercises_on={lesson.pk})),
         ("lesson edit", lambda: SelfCheckQuestion.objects.create(lesson=lesson, position=99, question="New?", answer="New.")),
         ("archive", lambda: item_archive(item=question)),
         ("restore", lambda: item_restore(item=SelfCheckQuestion.objects.get(pk=question.pk))),

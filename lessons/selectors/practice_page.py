@@ -63,12 +63,17 @@ RECORDS_TIMEOUT = 24 * 3600
 
 
 def _read_records(user, lesson) -> dict:
-    """The student's records on the lesson that only change with their progress row (four queries)."""
+    """The student's records on the lesson that only change with their progress row (four queries).
+
+    ``item_states``: the review states of the lesson's cards, questions and exercises, each with the
+    student's review switches for the lesson (``questions_off``, ``exercises_off``).
+    """
+    items = Q(card__lesson=lesson) | Q(question__lesson=lesson) | Q(exercise__lesson=lesson)
     return {
         "selfcheck": list(SelfCheckAttempt.objects.for_lesson(user, lesson)),
         "ordering": list(OrderingAttempt.objects.for_lesson(user, lesson).latest_with_summary()),
         "submissions": list(PredictionSubmission.objects.for_lesson(user, lesson)) if lesson.predictions.all() else [],
-        "card_states": list(CardState.objects.filter(user=user, card__lesson=lesson)),
+        "item_states": list(_with_switches(CardState.objects.filter(items, user=user), user, lesson.pk)),
     }
 
 
@@ -79,9 +84,10 @@ def student_records(user, lesson) -> dict:
     row's id and version, and the key holds them with the lesson's content version. Every write
     of these records bumps the version in its own transaction (``services.progress``: a
     self-check reveal or verdict, an ordering try or reveal, a prediction submitted or marked, a
-    scheduled rating or its undo; archive and restore through the lesson refresh), and a content
-    edit bumps the lesson's ``updated_at``, so a cached entry is never stale. A row deleted (its
-    last record undone) and created again gets a new id, so an old entry is never found again.
+    scheduled rating or its undo of any item; a review switch; archive and restore through the lesson
+    refresh), and a content edit bumps the lesson's ``updated_at``, so a cached entry is never stale.
+    A row deleted (its last record undone) and created again gets a new id, so an old entry is never
+    found again.
 
     Left out, read on every view: the flashcard reveals and practice ratings (written by the
     review service without the progress row), the drafts (saved as the student types), the
@@ -91,7 +97,7 @@ def student_records(user, lesson) -> dict:
         return _read_records(user, lesson)
     row = StudentProgress.objects.filter(user=user, lesson=lesson).values_list("pk", "version").first()
     if row is None:  # the services write a record and its row together: no row, no record shown
-        return {"selfcheck": [], "ordering": [], "submissions": [], "card_states": []}
+        return {"selfcheck": [], "ordering": [], "submissions": [], "item_states": []}
     key = f"practice-records:{user.pk}:{lesson.pk}:{lesson.updated_at.isoformat()}:{row[0]}:{row[1]}"
     records = cache.get(key)
     if records is None:
@@ -455,9 +461,8 @@ def flashcard_states(user, lesson, *, records=None, attempts=None, ordering=None
     """The student's state of each of the lesson's cards, and the review notes of the questions they judged and
     the exercises they finished (``attempts``, ``ordering``: from ``selfcheck_states`` and ``ordering_states``).
 
-    The cards' states come from ``records`` (the cached records) or one query; the judged questions' and
-    finished exercises' states, with the student's review switches, from one more query (not cached: a
-    switch changes no progress row). Then the reveals, the settings and the rating to undo.
+    Every item's state comes from ``records`` (the cached records) or one query; then the reveals, the
+    settings and the rating to undo.
     """
     cards = list(lesson.flashcards.all())
     tried_questions = {pk: a.judged_at for pk, a in (attempts or {}).items() if a.verdict}
@@ -469,35 +474,34 @@ def flashcard_states(user, lesson, *, records=None, attempts=None, ordering=None
     empty = {"flashcard_views": {}, "question_notes": {}, "exercise_notes": {}}
     if not (cards or tried_questions or tried_exercises):
         return empty
-    rows = []
-    if tried_questions or tried_exercises:
-        which = Q(question_id__in=list(tried_questions)) | Q(exercise_id__in=list(tried_exercises))
-        rows = list(_with_switches(CardState.objects.filter(which, user=user), user, lesson.pk))
+    if records is None:
+        records = {"item_states": _read_records(user, lesson)["item_states"]} if user.pk else {"item_states": []}
     study_settings = StudentSettings.objects.for_user(user)
     clock = scheduling.StudyClock.of(study_settings)
     now = timezone.now()
     notes = {"question_notes": {}, "exercise_notes": {}}
-    for row in rows:
-        if row.question_id is not None:
+    states = {}
+    for row in records["item_states"]:
+        if row.card_id is not None:
+            states[row.card_id] = row
+        elif row.question_id in tried_questions:
             notes["question_notes"][row.question_id] = review_note(
                 row,
-                latest_try_at=tried_questions.get(row.question_id),
+                latest_try_at=tried_questions[row.question_id],
                 clock=clock,
                 now=now,
                 switched_off=row.questions_off,
             )
-        elif row.exercise_id is not None:
+        elif row.exercise_id in tried_exercises:
             notes["exercise_notes"][row.exercise_id] = review_note(
                 row,
-                latest_try_at=tried_exercises.get(row.exercise_id),
+                latest_try_at=tried_exercises[row.exercise_id],
                 clock=clock,
                 now=now,
                 switched_off=row.exercises_off,
             )
     if not cards:
         return {**empty, **notes}
-    found = records["card_states"] if records is not None else CardState.objects.filter(user=user, card__lesson=lesson)
-    states = {state.card_id: state for state in found}
     reveals = dict(FlashcardReveal.objects.filter(user=user, card__lesson=lesson).values_list("card_id", "revealed_at"))
     last_log = last_live_log(user)
     return {

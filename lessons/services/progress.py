@@ -36,6 +36,7 @@ lesson and course, so every write also locked the lesson row FOR UPDATE.)
 """
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from lessons.models import Lesson, LessonCompletion, StudentProgress
@@ -115,6 +116,16 @@ def progress_sync(
                 StudentProgress.objects.filter(pk__in=gone).delete()
     blank = LessonProgress(lesson=lesson)  # "not started" (its total is not needed by the callers)
     return {user_id: entries.get((user_id, lesson.pk), blank) for user_id in user_ids}
+
+
+def progress_version_bump(*, user, lesson_ids) -> None:
+    """Give the student's rows on these lessons a new version, and nothing else; a missing row stays missing.
+
+    For writes the practice page shows that do not change progress: a question's or an exercise's
+    scheduled rating or its undo (their review notes), a review switch. Call it inside the write's
+    transaction, after the item's own rows (the lock order in the module docstring).
+    """
+    StudentProgress.objects.filter(user=user, lesson_id__in=list(lesson_ids)).update(version=F("version") + 1)
 
 
 def _row_lock(user_id: int, lesson: Lesson) -> None:

@@ -20,7 +20,7 @@ from lessons.models import (
 )
 from lessons.models.review import item_filter
 from lessons.selectors import exam_plan
-from lessons.services.progress import lesson_progress_record
+from lessons.services.progress import lesson_progress_record, progress_version_bump
 
 # Anki caps the time it records for one answer (60 s by default) so a card left open over lunch
 # does not skew the statistics; we keep more but still cap it.
@@ -217,6 +217,8 @@ def item_rate(
         )
         if "card" in which:
             lesson_progress_record(user=user, lesson=item.lesson)  # a first rating may finish the flashcards
+        else:  # the practice page's review note of the question or exercise changed
+            progress_version_bump(user=user, lesson_ids=[item.lesson_id])
     return state, log
 
 
@@ -302,6 +304,8 @@ def review_undo(*, user, log_id: int, undone_at: datetime | None = None) -> Revi
         log.save(update_fields=["undone_at"])
         if log.kind == ItemKind.CARD:
             lesson_progress_record(user=user, lesson=log.card.lesson)  # undoing a first rating can undo the flashcards
+        else:
+            progress_version_bump(user=user, lesson_ids=[log.item.lesson_id])
     return log
 
 
@@ -318,6 +322,7 @@ def review_switches_save(*, user, lesson_ids: list[int], questions_on: set[int],
                 [ReviewOptOut(user=user, lesson_id=pk, kind=kind) for pk in lessons if pk not in on],
                 ignore_conflicts=True,
             )
+        progress_version_bump(user=user, lesson_ids=lessons)  # the practice pages say whether items are in review
 
 
 def settings_save(*, user, **fields):
