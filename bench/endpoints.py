@@ -42,6 +42,7 @@ class BenchData:
     instructor_session: str
     class_30: int
     class_300: int
+    class_1000: int
     now: object
     limit: int = 20000  # at most this many prepared requests per endpoint
     extra: dict = field(default_factory=dict)
@@ -129,8 +130,11 @@ class Endpoint:
     requests: Callable[[BenchData], list]
     status: int = 200  # what the preflight request must answer
     contains: str = ""  # text the preflight response must contain (proves we are logged in, etc.)
-    target_ratio: float | None = 0.15  # throughput / floor throughput the issue asks for (None: no target)
+    # Throughput / the floor's that issue 16 asks for (None: no target): pages 0.08 (its goal 0.15, what a
+    # synthetic two-query logged-in page reaches), fragments that write 0.05 (goal 0.10).
+    target_ratio: float | None = 0.08
     p95_target_ms: float | None = None  # p95 at 8 connections (the class dashboards: 250 ms)
+    class_size: int = 0  # a class dashboard: its students (the report gives the cost per student)
 
 
 def _home(data):
@@ -172,7 +176,7 @@ def _review_page(data):
 
 def _dashboard(size):
     def requests(data):
-        class_id = data.class_30 if size == 30 else data.class_300
+        class_id = {30: data.class_30, 300: data.class_300, 1000: data.class_1000}[size]
         return [Request("GET", f"/classes/{class_id}/", data.instructor_session)]
 
     return requests
@@ -181,12 +185,23 @@ def _dashboard(size):
 ENDPOINTS = [
     Endpoint("home", _home, contains="Log out"),
     Endpoint("practice page", _practice_page, contains="Log out"),
-    Endpoint("self-check reveal", _selfcheck_reveal, contains="Got it"),
-    Endpoint("ordering check", _ordering_check, contains="pairs in order"),
-    Endpoint("flashcard rating", _flashcard_rating, contains="left"),
+    Endpoint("self-check reveal", _selfcheck_reveal, contains="Got it", target_ratio=0.05),
+    Endpoint("ordering check", _ordering_check, contains="pairs in order", target_ratio=0.05),
+    Endpoint("flashcard rating", _flashcard_rating, contains="left", target_ratio=0.05),
     Endpoint("review page", _review_page, contains="Log out"),
-    Endpoint("class dashboard (30)", _dashboard(30), contains="Log out", p95_target_ms=250, target_ratio=None),
-    Endpoint("class dashboard (300)", _dashboard(300), contains="Log out", p95_target_ms=250, target_ratio=None),
+    Endpoint(
+        "class dashboard (30)", _dashboard(30), contains="Log out", p95_target_ms=250, target_ratio=None, class_size=30
+    ),
+    Endpoint(
+        "class dashboard (300)",
+        _dashboard(300),
+        contains="Log out",
+        p95_target_ms=250,
+        target_ratio=None,
+        class_size=300,
+    ),
+    # A lecture: its first section of 100 students; the target is a cost per student as flat as 30 to 300.
+    Endpoint("class dashboard (1000)", _dashboard(1000), contains="Log out", target_ratio=None, class_size=1000),
 ]
 
 FLOOR = Endpoint("floor", lambda data: [Request("GET", "/floor/")], contains="floor", target_ratio=None)

@@ -78,6 +78,25 @@ def _targets(endpoint, result, floor):
     return [{"target": what, "met": met} for what, met in targets]
 
 
+def _per_student(endpoint_table, endpoints, *, students):
+    """The class dashboards' p50 at 8 connections per student in the class, and whether it stays flat as the
+    class grows (each size at most 20% above the smaller one's: issue 16's "per-student cost flat")."""
+    rows = []
+    for endpoint, result in zip(endpoint_table, endpoints, strict=True):
+        if not endpoint.class_size:
+            continue
+        size = min(endpoint.class_size, students) if students else endpoint.class_size
+        level = next((lv for lv in result["levels"] if lv["connections"] == RATIO_TARGET_AT), result["levels"][0])
+        rows.append({"name": endpoint.name, "students": size, "p50_ms": level["p50_ms"]})
+    rows.sort(key=lambda row: row["students"])
+    for smaller, row in zip(rows, rows[1:], strict=False):
+        row["ms_per_student"] = row["p50_ms"] / row["students"]
+        row["flat"] = row["ms_per_student"] <= 1.2 * smaller["p50_ms"] / smaller["students"]
+    if rows:
+        rows[0]["ms_per_student"] = rows[0]["p50_ms"] / rows[0]["students"]
+    return rows
+
+
 def build_run(*, args, seeded, floor, endpoints, endpoint_table, checks, load, seconds, imports=None):
     floor_by_connections = {level["connections"]: level["rps"] for level in floor["levels"]}
     for result in [floor, *endpoints]:
@@ -85,6 +104,7 @@ def build_run(*, args, seeded, floor, endpoints, endpoint_table, checks, load, s
             level["ratio_to_floor"] = round(level["rps"] / floor_by_connections[level["connections"]], 3)
     for endpoint, result in zip(endpoint_table, endpoints, strict=True):
         result["targets"] = _targets(endpoint, result, floor)
+    per_student = _per_student(endpoint_table, endpoints, students=(seeded or {}).get("students") or 0)
     command = "make bench" + ("" if args.scale == 1 else f" SCALE={args.scale:g}")
     return {
         "scale": args.scale,
@@ -107,6 +127,7 @@ def build_run(*, args, seeded, floor, endpoints, endpoint_table, checks, load, s
         "floor": floor,
         "endpoints": endpoints,
         "explain": checks,
+        "dashboard_per_student": per_student,
         "lessonfile_import": imports,
     }
 
@@ -183,10 +204,26 @@ def _render_run(scale, run):
                 f"| {result['name']} | {level['connections']} | {level['rps']:.0f} | {level['p50_ms']:.1f} | "
                 f"{level['p95_ms']:.1f} | {level['p99_ms']:.1f} | {level['errors']}{' (ran out of fresh requests)' if level.get('exhausted') and level['errors'] else ''} | {level['ratio_to_floor']:.3f} |"
             )
-    lines += ["", "Targets (from issue 9):", ""]
+    lines += ["", "Targets (from issue 16):", ""]
     for result in run["endpoints"]:
         for target in result["targets"]:
             lines.append(f"- {result['name']}: {target['target']}: {_yes(target['met'])}")
+    per_student = run.get("dashboard_per_student") or []
+    if per_student:
+        lines += [
+            "",
+            f"Class dashboards, cost per student in the class (p50 at {RATIO_TARGET_AT} connections / students; the",
+            "first section of 100 is drawn, every student's summary is computed). Flat: at most 20% above the",
+            "next smaller class's.",
+            "",
+            "| dashboard | students | p50 ms | ms per student | flat |",
+            "| --- | ---: | ---: | ---: | --- |",
+        ]
+        for row in per_student:
+            flat = _yes(row["flat"]) if "flat" in row else ""
+            lines.append(
+                f"| {row['name']} | {row['students']:,} | {row['p50_ms']:.1f} | {row['ms_per_student']:.2f} | {flat} |"
+            )
     lines += [
         "",
         "EXPLAIN (ANALYZE), median of 5 runs:",

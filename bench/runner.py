@@ -184,6 +184,7 @@ def login_sample(now, sample=SAMPLE_STUDENTS):
         instructor_session=sessions[instructor.pk],
         class_30=Classroom.objects.filter(name=seed.SMALL_CLASS_NAME).order_by("section").first().pk,
         class_300=Classroom.objects.get(name=seed.BIG_CLASS_NAME).pk,
+        class_1000=Classroom.objects.get(name=seed.LECTURE_NAME).pk,
         now=now,
     )
 

@@ -1,7 +1,7 @@
 """Seed the benchmark database with bulk SQL (INSERT ... SELECT over generate_series).
 
 At scale 1: one course of 20 lessons shaped like the diffusion lesson, 2,000
-students, classes of 30 plus one of 300, every student with self-check
+students, classes of 30 plus one of 300 and a lecture of 1,000, every student with self-check
 attempts, ordering attempts, prediction submissions, completions and card
 states on the lessons they started, and about 1,000,000 review-log rows.
 Scale multiplies students and review logs; the course and class sizes stay.
@@ -39,11 +39,13 @@ STUDENTS_AT_SCALE_1 = 2000
 REVIEWS_AT_SCALE_1 = 1_000_000
 CLASS_SIZE = 30
 BIG_CLASS_SIZE = 300
+LECTURE_SIZE = 1000  # a lecture: its dashboard shows sections of 100 students (issue 16)
 STUDENT_PASSWORD = "bench-student-password"  # noqa: S105 - benchmark accounts in a throwaway database
 USERNAME_PREFIX = "bench-student-"
 INSTRUCTOR_USERNAME = "bench-teacher"
 BIG_CLASS_NAME = "Bench class of 300"
 SMALL_CLASS_NAME = "Bench class of 30"
+LECTURE_NAME = "Bench lecture of 1000"
 
 
 def lesson_slug(position):
@@ -146,6 +148,9 @@ def seed_info():
             return None
         cursor.execute("SELECT scale, students, seeded_at, seconds FROM bench_seed")
         row = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM lessons_classroom WHERE name = %s", [LECTURE_NAME])
+        if not cursor.fetchone()[0]:  # seeded before the lecture was added: seed again
+            return None
     return row and {"scale": row[0], "students": row[1], "seeded_at": row[2].isoformat(), "seconds": row[3]}
 
 
@@ -210,14 +215,17 @@ def _seed_people(progress, *, students, now):
 def _seed_classes(progress, *, students):
     teacher = User.objects.get(username=INSTRUCTOR_USERNAME)
     small = math.ceil(students / CLASS_SIZE)
-    classes = [Classroom(name=BIG_CLASS_NAME)] + [
+    classes = [Classroom(name=BIG_CLASS_NAME), Classroom(name=LECTURE_NAME)] + [
         Classroom(name=SMALL_CLASS_NAME, section=f"{i:04d}") for i in range(1, small + 1)
     ]
     Classroom.objects.bulk_create(classes)
     Classroom.instructors.through.objects.bulk_create(
         Classroom.instructors.through(classroom_id=c.pk, user_id=teacher.pk) for c in classes
     )
-    progress.write(f"  classes: 1 of {min(BIG_CLASS_SIZE, students)} and {small} of up to {CLASS_SIZE}")
+    progress.write(
+        f"  classes: 1 of {min(BIG_CLASS_SIZE, students)}, 1 of {min(LECTURE_SIZE, students)}"
+        f" and {small} of up to {CLASS_SIZE}"
+    )
     ids = [c.pk for c in classes]
     progress.step(
         "class lessons",
@@ -231,9 +239,11 @@ def _seed_classes(progress, *, students):
         INSERT INTO lessons_enrollment (classroom_id, student_id, joined_at)
         SELECT %s, user_id, now() - interval '100 days' FROM bench_s WHERE idx <= %s
         UNION ALL
+        SELECT %s, user_id, now() - interval '100 days' FROM bench_s WHERE idx <= %s
+        UNION ALL
         SELECT (%s::bigint[])[((idx - 1) / %s) + 1], user_id, now() - interval '100 days' FROM bench_s
         """,
-        [ids[0], BIG_CLASS_SIZE, ids[1:], CLASS_SIZE],
+        [ids[0], BIG_CLASS_SIZE, ids[1], LECTURE_SIZE, ids[2:], CLASS_SIZE],
     )
 
 

@@ -80,9 +80,17 @@ def test_benchmark_runs_end_to_end_at_a_tiny_scale(bench_database_url, tmp_path)
     due_cards = run["explain"][0]
     assert due_cards["uses_index"], due_cards["plan"]
     assert run["machine"]["nproc"] >= 1 and run["versions"]["postgres"]
+    dashboards = run["dashboard_per_student"]  # every class is the 20 students at this scale
+    assert [(row["name"], row["students"]) for row in dashboards] == [
+        ("class dashboard (30)", 20),
+        ("class dashboard (300)", 20),
+        ("class dashboard (1000)", 20),
+    ]
+    assert all(row["ms_per_student"] > 0 for row in dashboards) and "flat" in dashboards[-1]
 
     markdown = (tmp_path / "docs" / "performance.md").read_text()
     assert "| endpoint | connections | req/s | p50 ms | p95 ms | p99 ms | errors | ratio to floor |" in markdown
     for endpoint in ENDPOINTS:
         assert f"| {endpoint.name} | 4 |" in markdown
     assert "make bench SCALE=0.01" in markdown
+    assert "| class dashboard (1000) | 20 |" in markdown
