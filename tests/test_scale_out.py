@@ -713,15 +713,8 @@ def test_the_class_exports_stream_whole_however_postgres_is_reached(servers, sit
         env={**env, "DATABASE_URL": scale_db, "DJANGO_DB_TRANSACTION_POOLING": ""}, **run,
     ).stdout.split()[-1]  # fmt: skip
     teacher = Student("scaleteacher")
-    status, _, page, cookies = fetch(port_b, "GET", "/accounts/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    status, _, _, new = fetch(
-        port_b, "POST", "/accounts/login/", cookies=cookies,
-        data={"username": teacher.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
-        headers={"Referer": f"https://{HOST}/accounts/login/"},
-    )  # fmt: skip
-    assert status == 302
-    status, headers, body, _ = fetch(port_b, "GET", f"/classes/{class_id}/export/long.csv", cookies={**cookies, **new})
+    log_in(port_b, teacher)
+    status, headers, body, _ = fetch(port_b, "GET", f"/classes/{class_id}/export/long.csv", cookies=teacher.cookies)
     assert status == 200 and headers["Content-Type"].startswith("text/csv"), (status, body[:300])
     lines = body.splitlines()
     assert len(lines) == int(direct) > len(site[1]) * 2  # the header and every event, as read directly
