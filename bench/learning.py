@@ -293,15 +293,14 @@ def measure(user_ids, since, until):
     return rows
 
 
-def simulate_class(*, students, days, retention, cards, seed, fit_after=None, new_per_day=10, spread=1.0, tag=""):
-    """Run a class through the services; returns the figures per study pattern and phase."""
+def _simulated_class(tag, *, cards, students, retention, new_per_day, rng, spread):
+    """A published lesson of ``cards`` flashcards, assigned by a class (no expected-by date, so its new cards are
+    in the queue) of ``students`` students, each with study settings in one of ``ZONES`` and a true memory drawn
+    from ``rng``; even-numbered students study at a regular time. Returns the lesson and the ``Student``s."""
     from django.contrib.auth import get_user_model
 
     from lessons.models import ClassLesson, Classroom, Course, Enrollment, Flashcard, Lesson, StudentSettings
-    from lessons.services import optimizer
 
-    rng = random.Random(seed)
-    tag = f"sim{seed}r{int(retention * 100)}{tag}"
     course, _ = Course.objects.get_or_create(slug=f"{tag}-course", defaults={"title": f"Simulated {tag}"})
     lesson = Lesson.objects.create(course=course, slug=f"{tag}-lesson", title=f"Simulated {tag}", published=True)
     Flashcard.objects.bulk_create(
@@ -319,6 +318,20 @@ def simulate_class(*, students, days, retention, cards, seed, fit_after=None, ne
         )
         Enrollment.objects.create(classroom=classroom, student=user)
         class_.append(Student(user, TrueMemory(true_parameters(rng, spread)), zone, regular=i % 2 == 0))
+    return lesson, class_
+
+
+def simulate_class(*, students, days, retention, cards, seed, fit_after=None, new_per_day=10, spread=1.0, tag=""):
+    """Run a class through the services; returns the figures per study pattern and phase."""
+
+    from lessons.models import StudentSettings
+    from lessons.services import optimizer
+
+    rng = random.Random(seed)
+    tag = f"sim{seed}r{int(retention * 100)}{tag}"
+    lesson, class_ = _simulated_class(
+        tag, cards=cards, students=students, retention=retention, new_per_day=new_per_day, rng=rng, spread=spread
+    )
     fitted = {}
     for day in range(days):
         if fit_after is not None and day == fit_after:
@@ -379,17 +392,10 @@ def simulate_exam(*, students, cards, before, lead=30, retention, seed, plan, ne
     sets it as their exam date (/plan/: items at risk are brought forward in /review/), without it they
     study as usual. Same seed, same students and the same days until the plans differ. Returns the mean true
     recall of all their cards at 10:00 local on the exam day, and the reviews of the ``lead`` days before it."""
-    from django.contrib.auth import get_user_model
 
     from lessons import scheduling
     from lessons.models import (
         CardState,
-        ClassLesson,
-        Classroom,
-        Course,
-        Enrollment,
-        Flashcard,
-        Lesson,
         ReviewLog,
         StudentExam,
         StudentSettings,
@@ -397,30 +403,17 @@ def simulate_exam(*, students, cards, before, lead=30, retention, seed, plan, ne
 
     rng = random.Random(seed)
     tag = f"exam{seed}r{int(retention * 100)}{'plan' if plan else 'none'}{uuid.uuid4().hex[:6]}"
-    course = Course.objects.create(slug=f"{tag}-course", title=f"Simulated {tag}")
-    lesson = Lesson.objects.create(course=course, slug=f"{tag}-lesson", title=f"Simulated {tag}", published=True)
-    Flashcard.objects.bulk_create(
-        [Flashcard(lesson=lesson, position=i, front=f"Q{i}", back=f"A{i}") for i in range(cards)]
+    lesson, class_ = _simulated_class(
+        tag, cards=cards, students=students, retention=retention, new_per_day=new_per_day, rng=rng, spread=spread
     )
-    users = get_user_model()
-    class_ = []
-    for i in range(students):
-        user = users.objects.create_user(username=f"{tag}-{i}")
-        zone = ZoneInfo(ZONES[i % len(ZONES)])
-        StudentSettings.objects.create(
-            user=user, desired_retention=retention, time_zone=zone.key, new_cards_per_day=new_per_day
-        )
-        class_.append(Student(user, TrueMemory(true_parameters(rng, spread)), zone, regular=i % 2 == 0))
     # One generator per student: where the plan changes one student's queue, the others' draws stay the same.
     rngs = [random.Random(f"{seed}:{i}") for i in range(students)]
-    # A class assigns the lesson (no expected-by date), so its new cards are in the students' queue.
-    classroom = Classroom.objects.create(name=f"Class {tag}")
-    ClassLesson.objects.create(classroom=classroom, lesson=lesson)
-    Enrollment.objects.bulk_create([Enrollment(classroom=classroom, student=s.user) for s in class_])
     exam_day = (datetime(2025, 3, 3) + timedelta(days=before + lead)).date()
     for day in range(before + lead):
         if plan and day == before:
-            StudentExam.objects.bulk_create([StudentExam(user=s.user, course=course, date=exam_day) for s in class_])
+            StudentExam.objects.bulk_create(
+                [StudentExam(user=s.user, course_id=lesson.course_id, date=exam_day) for s in class_]
+            )
         for student, own in zip(class_, rngs, strict=True):
             settings = StudentSettings.objects.for_user(student.user)
             study_session(

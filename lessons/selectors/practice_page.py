@@ -457,12 +457,12 @@ def last_live_log(user):
     return ReviewLog.objects.filter(user=user).live().order_by("-reviewed_at", "-pk").first()
 
 
-def flashcard_states(user, lesson, *, records=None, attempts=None, ordering=None) -> dict:
+def flashcard_states(user, lesson, *, records, attempts=None, ordering=None) -> dict:
     """The student's state of each of the lesson's cards, and the review notes of the questions they judged and
     the exercises they finished (``attempts``, ``ordering``: from ``selfcheck_states`` and ``ordering_states``).
 
-    Every item's state comes from ``records`` (the cached records) or one query; then the reveals, the
-    settings and the rating to undo.
+    Every item's state comes from ``records`` (``student_records``); then the reveals, the settings and
+    the rating to undo are read.
     """
     cards = list(lesson.flashcards.all())
     tried_questions = {pk: a.judged_at for pk, a in (attempts or {}).items() if a.verdict}
@@ -474,8 +474,6 @@ def flashcard_states(user, lesson, *, records=None, attempts=None, ordering=None
     empty = {"flashcard_views": {}, "question_notes": {}, "exercise_notes": {}}
     if not (cards or tried_questions or tried_exercises):
         return empty
-    if records is None:
-        records = {"item_states": _read_records(user, lesson)["item_states"]} if user.pk else {"item_states": []}
     study_settings = StudentSettings.objects.for_user(user)
     clock = scheduling.StudyClock.of(study_settings)
     now = timezone.now()
@@ -484,21 +482,15 @@ def flashcard_states(user, lesson, *, records=None, attempts=None, ordering=None
     for row in records["item_states"]:
         if row.card_id is not None:
             states[row.card_id] = row
-        elif row.question_id in tried_questions:
-            notes["question_notes"][row.question_id] = review_note(
-                row,
-                latest_try_at=tried_questions[row.question_id],
-                clock=clock,
-                now=now,
-                switched_off=row.questions_off,
-            )
-        elif row.exercise_id in tried_exercises:
-            notes["exercise_notes"][row.exercise_id] = review_note(
-                row,
-                latest_try_at=tried_exercises[row.exercise_id],
-                clock=clock,
-                now=now,
-                switched_off=row.exercises_off,
+            continue
+        kind, tried, off = (
+            ("question", tried_questions, row.questions_off)
+            if row.question_id is not None
+            else ("exercise", tried_exercises, row.exercises_off)
+        )
+        if row.item_id in tried:
+            notes[f"{kind}_notes"][row.item_id] = review_note(
+                row, latest_try_at=tried[row.item_id], clock=clock, now=now, switched_off=off
             )
     if not cards:
         return {**empty, **notes}
