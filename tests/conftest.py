@@ -167,5 +167,11 @@ def login_context(context, live_server, user):
 
 @pytest.fixture
 def student_page(page, live_server, student):
+    """A page logged in as ``student``. Set up after the database, so torn down before its flush: it first
+    waits for the requests still in flight (a swap's follow-up), which would otherwise hold row locks while
+    the flush truncates the tables (a deadlock seen once in CI)."""
     login_context(page.context, live_server, student)
-    return page
+    yield page
+    if not page.is_closed():
+        page.wait_for_load_state("networkidle")
+        page.close()
