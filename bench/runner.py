@@ -49,6 +49,9 @@ def parse_args(argv):
     parser.add_argument("endpoint", nargs="?", default="", help="profile: the endpoint's name (e.g. 'practice page')")
     parser.add_argument("--requests", type=int, default=200, help="profile: how many requests to profile")
     parser.add_argument(
+        "--timing", action="store_true", help="profile: time the requests (ms and queries each) without cProfile"
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         help="Postgres database to (re)create; its name must contain 'bench' (env BENCH_DATABASE_URL)",
@@ -437,7 +440,7 @@ def run(args):
     return 0
 
 
-def profile(args, endpoint_table, top=25):
+def profile(args, endpoint_table, top=60):
     """Serve ``args.requests`` of an endpoint's prepared requests in this process under cProfile; print the top.
 
     Requests go through Django's test client with the production settings and the same sessions
@@ -475,14 +478,27 @@ def profile(args, endpoint_table, top=25):
         response = send(request)
         if response.status_code >= 400:
             raise SystemExit(f"{request.method} {request.path} answered {response.status_code}")
+    measured = requests[10 : 10 + args.requests]
+    if args.timing:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            for request in measured:
+                send(request)
+            seconds = time.perf_counter() - started
+        count = max(len(measured), 1)
+        log(f"== {endpoint.name}: {1000 * seconds / count:.2f} ms and {len(queries) / count:.1f} queries a request")
+        return 0
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    for request in requests[10 : 10 + args.requests]:
+    for request in measured:
         send(request)
     profiler.disable()
     seconds = time.perf_counter() - started
-    count = len(requests[10 : 10 + args.requests])
+    count = len(measured)
     log(f"== {endpoint.name}: {count} requests, {1000 * seconds / max(count, 1):.2f} ms each under cProfile")
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative")
