@@ -501,7 +501,9 @@ def profile(args, endpoint_table, top=60):
     count = len(measured)
     log(f"== {endpoint.name}: {count} requests, {1000 * seconds / max(count, 1):.2f} ms each under cProfile")
     out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative")
+    stats = (
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative"))
+    )
     stats.print_stats(top)
     log(out.getvalue())
     return 0

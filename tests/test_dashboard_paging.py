@@ -5,18 +5,24 @@ the links keep the sort and the filter; the page costs the same number of querie
 of 30 as of 230 (and the cells are built only for the page's students).
 """
 
+import random
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from lessons.models import Enrollment
-from lessons.selectors.class_dashboard import PAGE_SIZE
+from lessons.models import ClassLesson, Enrollment, StudentProgress
+from lessons.selectors.class_dashboard import PAGE_SIZE, class_dashboard
 from tests.factory import make_class, make_lesson, reveal
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD_BUDGET = 10  # session, user, its permissions (2), class, lessons, enrollments + users, lesson totals, kept progress rows, cards due
+DASHBOARD_BUDGET = 12  # session, user, its permissions (2), class, lessons, enrollments + users, the students'
+# summaries and the lessons' completions (two aggregates of the kept rows), lesson totals, the kept rows and the
+# cards due of the students shown
 
 
 def big_class(instructor, students, *, lessons=2):
@@ -83,3 +89,65 @@ def test_dashboard_query_count_does_not_grow_with_the_class(
     with django_assert_max_num_queries(DASHBOARD_BUDGET):
         response = teacher.get(reverse("class_dashboard", args=[classroom.pk]) + "?page=1")
     assert response.status_code == 200 and len(rows_of(response.content.decode())) == min(students, PAGE_SIZE)
+
+
+def test_every_students_summary_is_what_their_cells_add_up_to(instructor):
+    """The sort, the attention count and the column shares come from two aggregates over the kept rows; each
+    must equal what the student's cells (built from the same rows in Python) add up to."""
+    rng = random.Random(16)
+    lessons = [make_lesson(questions=1, cards=0, ordering=False, prediction=False) for _ in range(4)]
+    classroom = make_class(instructor, lessons)
+    now = timezone.now()
+    late = ClassLesson.objects.filter(classroom=classroom, lesson__in=lessons[:2])
+    late.update(expected_by=timezone.localdate(now) - timedelta(days=1))
+    users = User.objects.bulk_create(User(username=f"pupil{n:03d}") for n in range(40))
+    Enrollment.objects.bulk_create(Enrollment(classroom=classroom, student=user) for user in users)
+    rows = []
+    for user in users:
+        for lesson in lessons:
+            if rng.random() < 0.3:
+                continue  # no row: not started
+            total = rng.randint(0, 7)
+            last_active = now - timedelta(days=rng.randint(0, 20), minutes=rng.randint(0, 999))
+            completed_at = last_active if rng.random() < 0.3 else None
+            rows.append(
+                StudentProgress(
+                    user=user,
+                    lesson=lesson,
+                    total=total,
+                    done=rng.randint(0, total),
+                    started=True,
+                    last_active=last_active,
+                    completed_at=completed_at,
+                )
+            )
+    StudentProgress.objects.bulk_create(rows)
+
+    board = class_dashboard(classroom, now=now)  # without a page: every row has its cells
+    assert len(board.rows) == 40
+    for row in board.rows:
+        assert row.completed == sum(p.completed for p in row.progress)
+        assert row.average_percent == sum(100 if p.completed else p.percent for p in row.progress) // 4
+        assert row.behind_count == len(row.behind) == sum(not p.completed for p in row.progress[:2])
+        assert row.last_active == max((p.last_active for p in row.progress if p.last_active), default=None)
+    for i, column in enumerate(board.columns):
+        assert column.completed == sum(row.progress[i].completed for row in board.rows)
+    assert board.attention_count == sum(1 for row in board.rows if row.behind or row.inactive)
+    assert 0 < board.attention_count < 40
+
+    by_progress = class_dashboard(classroom, now=now, sort="progress", descending=True, page=1)
+    expected = sorted(board.rows, key=lambda row: (row.completed, row.average_percent), reverse=True)
+    assert [(r.completed, r.average_percent) for r in by_progress.rows] == [
+        (r.completed, r.average_percent) for r in expected
+    ]
+
+
+def test_a_students_name_is_escaped_in_the_grid(instructor, teacher):
+    """The rows are built in Python, not the template: a name is still text, never markup."""
+    classroom, _, users = big_class(instructor, 2)
+    users[0].first_name, users[0].last_name = "<script>alert(1)</script>", "O'Brien & Co"
+    users[0].save()
+    html = teacher.get(reverse("class_dashboard", args=[classroom.pk])).content.decode()
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; O&#x27;Brien &amp; Co</a>" in html
+    assert '<small class="student-username">pupil0000</small>' in html

@@ -22,14 +22,17 @@ Definitions shown to instructors (the README's data dictionary repeats them):
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from lessons.models import (
     ClassLesson,
     Classroom,
     Enrollment,
+    StudentProgress,
 )
 from lessons.selectors.exam_plan import ClassForecast, class_forecasts
 from lessons.selectors.lesson_progress import STATE_LABELS, LessonProgress, progress_for
@@ -66,10 +69,11 @@ class Cell:
 
 @dataclass
 class StudentRow:
-    """One student's row; the summaries are computed once, when the row is built."""
+    """One student's row: the summary of every row (from ``StudentProgress.objects.class_summaries``), and the
+    cells, progress and reviews due of the rows shown only."""
 
     student: object
-    cells: list[Cell]  # built for the rows on the page only
+    cells: list[Cell]  # built for the rows shown only
     lesson_count: int = 0
     progress: list[LessonProgress] = field(default_factory=list)  # one per assigned lesson, in column order
     reviews_due: int = 0
@@ -77,22 +81,20 @@ class StudentRow:
     inactive: bool = False
     last_active: datetime | None = None
     completed: int = 0
-    behind: list[Cell] = field(default_factory=list)
+    behind_count: int = 0  # assigned lessons past their expected-by date and not completed
+    behind: list[Cell] = field(default_factory=list)  # those lessons' cells (rows shown only)
     average_percent: int = 0
-    cells_html: str = ""
-    # ``last_active`` as the template's ``date:"c"`` and ``date:"j M Y, H:i"`` write it (filled by class_dashboard).
-    last_active_iso: str = ""
-    last_active_label: str = ""
+    html: str = ""  # the row's markup (``row_html``; rows shown only)
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.behind) or self.inactive
+        return bool(self.behind_count) or self.inactive
 
     @property
     def attention_reasons(self) -> list[str]:
         reasons = []
-        if self.behind:
-            reasons.append(f"Behind on {len(self.behind)}")
+        if self.behind_count:
+            reasons.append(f"Behind on {self.behind_count}")
         if self.inactive:
             reasons.append("Inactive 7+ days" if self.last_active else "No activity yet")
         return reasons
@@ -207,54 +209,51 @@ def class_dashboard(
     attention_only: bool = False,
     page: int | None = None,
 ) -> Dashboard:
-    """Students x assigned lessons, with per-row and per-column summaries (about ten queries; two more when
-    a lesson's expected-by date is still to come).
+    """Students x assigned lessons, with per-row and per-column summaries (about a dozen queries; two more
+    when a lesson's expected-by date is still to come).
 
-    Every student's summary is computed (the sort, the attention count and the column shares
-    need them all: a few operations a cell); with ``page``, only that section of ``PAGE_SIZE``
-    students gets its cells built, the costly part, so the page's cost per student shown stays
-    flat however large the class. Without ``page``, every row is built (the reminder service).
+    Every student's summary (for the sort, the attention count and the column shares) is one aggregate
+    over the kept progress rows, in the database. With ``page``, only that section of ``PAGE_SIZE``
+    students has its cells built (its kept rows and reviews due read, the costly part), so the page's
+    cost stays flat however large the class. Without ``page``, every row is built (the reminder service).
     """
     class_lessons = list(ClassLesson.objects.for_classroom(classroom))
     enrollments = list(Enrollment.objects.for_dashboard(classroom))
     lessons = [cl.lesson for cl in class_lessons]
-    # The kept progress rows (one query) and the reviews due (one aggregate) of every student at once. The ids
-    # are the enrollments just read, as a list: Postgres then probes the (user, lesson) index per student
-    # (1 ms for a class of 300 among 300,000 rows) where a subquery made it read every row of the lessons
-    # and hash-join them (50-80 ms).
+    lesson_ids = [lesson.pk for lesson in lessons]
+    # The ids are the enrollments just read, as a list: Postgres then probes the (user, lesson) index per
+    # student (1 ms for a class of 300 among 300,000 rows) where a subquery made it read every row of the
+    # lessons and hash-join them (50-80 ms).
     student_ids = [enrollment.student_id for enrollment in enrollments]
-    table = progress_for(student_ids, lessons, due_at=now, overdue_at=now - OVERDUE_AFTER)
     today = timezone.localdate(now)
     inactive_before = now - INACTIVE_AFTER
-    months = _month_abbreviations()
-    tz = timezone.get_current_timezone()
     # An unpublished lesson is hidden from students, so nobody is behind on it (the dashboard marks it).
     late = [bool(cl.expected_by and cl.expected_by < today and cl.lesson.published) for cl in class_lessons]
+    late_ids = [cl.lesson_id for cl, is_late in zip(class_lessons, late, strict=True) if is_late]
+    summaries = StudentProgress.objects.class_summaries(student_ids, lesson_ids, late_ids) if lesson_ids else {}
+    completions = StudentProgress.objects.completions_by_lesson(student_ids, lesson_ids) if lesson_ids else {}
 
     forecasts = class_forecasts(class_lessons, [e.student for e in enrollments], today=today)
     columns = [
-        Column(class_lesson=cl, students=len(enrollments), forecast=forecasts.get(cl.pk)) for cl in class_lessons
+        Column(
+            class_lesson=cl,
+            students=len(enrollments),
+            completed=completions.get(cl.lesson_id, 0),
+            forecast=forecasts.get(cl.pk),
+        )
+        for cl in class_lessons
     ]
     rows = []
     for enrollment in enrollments:
-        student = enrollment.student
-        row = StudentRow(student=student, cells=[], lesson_count=len(class_lessons))
-        row.progress = progresses = [table.get(student.pk, cl.lesson) for cl in class_lessons]
-        percent_sum = 0
-        for column, cl, is_late, progress in zip(columns, class_lessons, late, progresses, strict=True):
-            if progress.completed:
-                column.completed += 1
-                row.completed += 1
-                percent_sum += 100
-            else:
-                percent_sum += progress.percent
-                if is_late:
-                    row.behind.append(Cell(class_lesson=cl, progress=progress, behind=True))
-            if progress.last_active and (row.last_active is None or progress.last_active > row.last_active):
-                row.last_active = progress.last_active
-            row.reviews_due += progress.reviews_due
-            row.reviews_overdue += progress.reviews_overdue
-        row.average_percent = percent_sum // len(class_lessons) if class_lessons else 0
+        summary = summaries.get(enrollment.student_id)
+        row = StudentRow(student=enrollment.student, cells=[], lesson_count=len(class_lessons))
+        if summary is not None:
+            row.completed = summary.completed
+            row.average_percent = summary.percent_sum // len(class_lessons)
+            row.last_active = summary.last_active
+            row.behind_count = len(late_ids) - summary.late_completed
+        else:
+            row.behind_count = len(late_ids)
         unfinished = row.completed < len(class_lessons)
         # A student who joined this week is not "inactive" for having done nothing yet.
         row.inactive = unfinished and (row.last_active or enrollment.joined_at) < inactive_before
@@ -269,8 +268,13 @@ def class_dashboard(
     if page is not None:
         page = min(max(page, 1), pages)
         rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    # The cells of the rows shown: their kept rows (one query) and reviews due (one aggregate).
+    table = progress_for([row.student.pk for row in rows], lessons, due_at=now, overdue_at=now - OVERDUE_AFTER)
+    months = _month_abbreviations()
+    tz = timezone.get_current_timezone()
     for row in rows:
-        _build_cells(row, class_lessons, late, months, tz)
+        row.progress = table.row(row.student.pk, lessons)
+        _build_cells(row, classroom, class_lessons, late, months, tz)
     return Dashboard(
         classroom=classroom,
         columns=columns,
@@ -287,15 +291,43 @@ def class_dashboard(
     )
 
 
-def _build_cells(row: StudentRow, class_lessons, late, months, tz) -> None:
-    """The row's cells and their markup, and its last-active labels (for the rows on the page only)."""
-    html = []
+def _build_cells(row: StudentRow, classroom, class_lessons, late, months, tz) -> None:
+    """The row's cells, its reviews due and its markup (the rows shown only)."""
+    cells = []
     for cl, is_late, progress in zip(class_lessons, late, row.progress, strict=True):
         cell = Cell(class_lesson=cl, progress=progress, behind=is_late and not progress.completed)
         row.cells.append(cell)
-        html.append(cell_html(progress, cell.behind, months, tz))
-    row.cells_html = mark_safe("".join(html))  # noqa: S308 - cell_html writes only constants, numbers and dates
+        if cell.behind:
+            row.behind.append(cell)
+        row.reviews_due += progress.reviews_due
+        row.reviews_overdue += progress.reviews_overdue
+        cells.append(cell_html(progress, cell.behind, months, tz))
+    row.html = row_html(row, reverse("class_student", args=[classroom.pk, row.student.pk]), "".join(cells), months, tz)
+
+
+def row_html(row: StudentRow, student_url: str, cells_html: str, months: list[str], tz) -> str:
+    """A student's ``<tr>``, built without the template engine (a class shows 100 rows on a page).
+
+    The student's names are escaped; everything else is a constant, a number, a date or a URL we reversed.
+    """
+    student = row.student
+    full_name = student.get_full_name()
+    parts = [
+        f'<tr>\n<th scope="row" class="student-col">\n<a href="{student_url}" class="student-name">'
+        f"{escape(full_name or student.username)}</a>\n"
+    ]
+    if full_name:
+        parts.append(f'<small class="student-username">{escape(student.username)}</small>\n')
+    parts += [f'<span class="flag">{reason}</span>' for reason in row.attention_reasons]
+    parts.append("\n</th>\n")
     if row.last_active:
-        moment = row.last_active.astimezone(tz)
-        row.last_active_iso = moment.isoformat()
-        row.last_active_label = f"{moment.day} {months[moment.month]} {moment.year}, {moment:%H:%M}"
+        moment = row.last_active.astimezone(tz)  # what the template's date filter shows
+        label = f"{moment.day} {months[moment.month]} {moment.year}, {moment:%H:%M}"
+        parts.append(f'<td><time datetime="{moment.isoformat()}">{label}</time></td>\n')
+    else:
+        parts.append("<td>Never</td>\n")
+    overdue = f", {row.reviews_overdue} overdue" if row.reviews_overdue else ""
+    parts.append(f"<td>{row.completed}/{row.lesson_count} completed</td>\n<td>{row.reviews_due} due{overdue}</td>\n")
+    parts.append(cells_html)
+    parts.append("</tr>\n")
+    return mark_safe("".join(parts))  # noqa: S308 - the names are escaped; the rest is ours
