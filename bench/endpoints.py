@@ -135,6 +135,7 @@ class Endpoint:
     target_ratio: float | None = 0.08
     p95_target_ms: float | None = None  # p95 at 8 connections (the class dashboards: 250 ms)
     class_size: int = 0  # a class dashboard: its students (the report gives the cost per student)
+    app: str = "quizsite.wsgi:application"  # the WSGI app that serves it (gunicorn, the site's settings)
 
 
 def _home(data):
@@ -182,7 +183,18 @@ def _dashboard(size):
     return requests
 
 
+# What no logged-in page can beat on this stack: the site's settings and middleware, the session and its user
+# (two queries) and a line of template (bench/account_floor.py). Every page's share of it is in the report.
+ACCOUNT_FLOOR = Endpoint(
+    "logged-in floor",
+    lambda data: [Request("GET", "/account-floor/", session) for session in data.sessions],
+    contains="Logged-in floor for",
+    target_ratio=None,
+    app="bench.account_floor_wsgi:application",
+)
+
 ENDPOINTS = [
+    ACCOUNT_FLOOR,
     Endpoint("home", _home, contains="Log out"),
     Endpoint("practice page", _practice_page, contains="Log out"),
     Endpoint("self-check reveal", _selfcheck_reveal, contains="Got it", target_ratio=0.05),

@@ -204,6 +204,7 @@ def _render_run(scale, run):
                 f"| {result['name']} | {level['connections']} | {level['rps']:.0f} | {level['p50_ms']:.1f} | "
                 f"{level['p95_ms']:.1f} | {level['p99_ms']:.1f} | {level['errors']}{' (ran out of fresh requests)' if level.get('exhausted') and level['errors'] else ''} | {level['ratio_to_floor']:.3f} |"
             )
+    lines += _account_floor_shares(run["endpoints"])
     lines += ["", "Targets (from issue 16):", ""]
     for result in run["endpoints"]:
         for target in result["targets"]:
@@ -259,6 +260,29 @@ def _render_run(scale, run):
     for check in not_indexed:
         lines += [f'Plan of "{check["name"]}":', "", "```", check["plan"], "```", ""]
     return lines
+
+
+ACCOUNT_FLOOR = "logged-in floor"
+
+
+def _account_floor_shares(endpoints):
+    """How each endpoint's throughput compares with the logged-in floor's, at RATIO_TARGET_AT connections."""
+    rps = {
+        result["name"]: level["rps"]
+        for result in endpoints
+        for level in result["levels"]
+        if level["connections"] == RATIO_TARGET_AT
+    }
+    best = rps.get(ACCOUNT_FLOOR)
+    if not best:
+        return []
+    shares = ", ".join(f"{name} {value / best:.2f}" for name, value in rps.items() if name != ACCOUNT_FLOOR)
+    return [
+        "",
+        "The logged-in floor (the site's settings and middleware, the session and its user: two queries, and a",
+        f"line of template) is what no logged-in page can beat here. Throughput as a share of it, at "
+        f"{RATIO_TARGET_AT} connections: {shares}.",
+    ]
 
 
 def _render_flatness(runs):

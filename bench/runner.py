@@ -396,16 +396,23 @@ def run(args):
     server_environ = {**os.environ, **env}
     site = start_gunicorn("quizsite.wsgi:application", site_port, server_environ, workdir / "gunicorn-site.log")
     floor = start_gunicorn("bench.floor_wsgi:application", floor_port, server_environ, workdir / "gunicorn-floor.log")
+    servers = [site, floor]
+    ports = {"quizsite.wsgi:application": site_port}
     try:
         wait_ready(site, site_port, "/accounts/login/", workdir / "gunicorn-site.log")
         wait_ready(floor, floor_port, "/floor/", workdir / "gunicorn-floor.log")
+        for app in {e.app for e, _, _ in prepared} - set(ports):  # the logged-in floor: its own gunicorn
+            ports[app] = free_port()
+            logfile = workdir / f"gunicorn-{app.split(':')[0]}.log"
+            servers.append(start_gunicorn(app, ports[app], server_environ, logfile))
+            wait_ready(servers[-1], ports[app], "/account-floor/", logfile)
         log(f"Load: {args.duration:g} s per endpoint at {args.connections} connections (warm-up {args.warmup:g} s)")
         floor_result = load_endpoint(endpoint_table.FLOOR, floor_port, floor_file, floor_requests, args, csrf)
-        results = [load_endpoint(e, site_port, f, r, args, csrf) for e, f, r in prepared]
+        results = [load_endpoint(e, ports[e.app], f, r, args, csrf) for e, f, r in prepared]
     finally:
-        for process in (site, floor):
+        for process in servers:
             process.terminate()
-        for process in (site, floor):
+        for process in servers:
             process.wait(timeout=30)
     load_after = os.getloadavg()
 

@@ -94,3 +94,4 @@ def test_benchmark_runs_end_to_end_at_a_tiny_scale(bench_database_url, tmp_path)
         assert f"| {endpoint.name} | 4 |" in markdown
     assert "make bench SCALE=0.01" in markdown
     assert "| class dashboard (1000) | 20 |" in markdown
+    assert "Throughput as a share of it, at 8 connections: home " in markdown  # the logged-in floor's line
