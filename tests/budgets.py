@@ -14,15 +14,15 @@ PRACTICE_PAGE = 18
 # user, lesson + course, the progress row's version, then what is read on every view: prediction drafts,
 # flashcard reveals, study settings, the rating to undo.
 PRACTICE_PAGE_WARM = 8
-# session, user, courses + lessons, lesson progress (the lesson totals and the kept rows), due-card summary (4),
-# reviews per study day of the last week (the Today page's daily goal, issue 17),
-# the dates that matter for the items brought forward before an exam (issue 18; one more when there are any).
-HOME = 11 + 1  # + EXAM_DATES (below)
+# session, user, courses + lessons, lesson progress (the lesson totals and the kept rows), due-card summary (1: the
+# review queue's statement, the dates that matter included; EXAM_DATES more when there are any),
+# reviews per study day of the last week (the Today page's daily goal, issue 17).
+HOME = 9
 # After any activity: is the lesson linked to an LMS gradebook for this student? (services.lti.scores_enqueue)
 LTI_SCORE_CHECK = 1
-# The review queue (the header's count, /review/, its fragments) reads the dates that matter to the student
-# (an exam they set, a class's expected-by date): one query, and one more for the items it brings forward when
-# there are dates (issue 18).
+# The review queue (the home page's count, /review/, its fragments) reads the dates that matter to the student
+# (an exam they set, a class's expected-by date) in its own statement; when there are dates, one more query reads
+# the items they may bring forward (issue 18).
 EXAM_DATES = 1
 # A first try on the practice page (a self-check verdict, an ordering exercise solved or revealed) is the item's
 # first review (issue 18): study settings, savepoint, lock the item's state, savepoint + insert + release of the

@@ -11,7 +11,7 @@ from lessons import scheduling
 from lessons.models import CardState, CardStateKind, ClassLesson, ReviewLog, StudentExam, StudentSettings
 from lessons.models.review import item_filter
 from lessons.selectors import review_queue as queue
-from tests import factory
+from tests import budgets, factory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -361,8 +361,9 @@ DASHBOARD_WITH_FORECAST = 12
 # session, user, settings, messages; exam dates, class dates, states, new items; the header's queue with its
 # dates and the items brought forward.
 PLAN_PAGE = 11
-# /review/ with a date that matters: the queue's dates and its candidates to bring forward, plus the page's own.
-REVIEW_WITH_DATES = 10
+# /review/ with a date that matters: the queue's statement (its dates included) and its candidates to bring forward,
+# plus the page's own.
+REVIEW_WITH_DATES = 6 + budgets.EXAM_DATES
 
 
 def test_the_exam_simulation_runs_through_the_real_services():

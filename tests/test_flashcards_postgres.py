@@ -183,17 +183,17 @@ def _measure(client, student, lesson, htmx):
 # Each includes reading the session from Postgres (one query; sessions do not depend on Redis).
 BUDGETS = {
     "practice page": budgets.PRACTICE_PAGE,
-    # 9 with a card to show; the empty state adds the "next card due at" query
-    "review page": 10 + budgets.EXAM_DATES,
+    # the queue is one statement, and its first card with its lesson (or, when nothing is left, "next card due at")
+    "review page": 7,
     "progress page": 8,
     "settings page": 5,  # main's 3, the latest parameter fit, the lessons with review switches (issue 18)
     "home": budgets.HOME,
     "print": 4,
     "anki deck": 4,  # as the print layout: the lesson, its live cards
-    "reveal (htmx, review)": 11 + budgets.EXAM_DATES,
+    "reveal (htmx, review)": 9,
     # every rating rewrites the kept progress row (4: create, lock, recompute, write) and checks the LMS link
-    "rate (htmx, review)": 27 + budgets.LTI_SCORE_CHECK + budgets.EXAM_DATES,
-    "undo (htmx, review)": 21 + budgets.LTI_SCORE_CHECK + budgets.EXAM_DATES,  # likewise
+    "rate (htmx, review)": 20 + budgets.LTI_SCORE_CHECK,
+    "undo (htmx, review)": 18 + budgets.LTI_SCORE_CHECK,  # likewise
     "reveal (plain)": 4,
     "rate (htmx, lesson)": 24 + budgets.LTI_SCORE_CHECK,  # likewise
     "rate (plain, stale)": 8,

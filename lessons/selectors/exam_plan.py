@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch
 from django.db.models.functions import Coalesce
 
@@ -30,6 +31,7 @@ from lessons.models import (
     CardState,
     CardStateKind,
     ClassLesson,
+    Enrollment,
     Flashcard,
     Lesson,
     StudentExam,
@@ -59,25 +61,56 @@ def rounded(share: float | None) -> int | None:
     return min(100, 5 * round(20 * share))
 
 
-def lesson_dates(user, *, today: date) -> dict[int, date]:
-    """Lesson id -> the soonest date after ``today`` that matters for it (an exam of its course the student
-    set, or an expected-by date of a class of theirs). One query."""
-    exams = (
-        Lesson.objects.published()
-        .filter(course__exams__user=user, course__exams__date__gt=today)
-        .values_list("pk", "course__exams__date")
-        .order_by()
-    )
-    classes = (
-        ClassLesson.objects.filter(classroom__enrollments__student=user, expected_by__gt=today, lesson__published=True)
-        .values_list("lesson_id", "expected_by")
-        .order_by()
-    )
+def dates_sql() -> str:
+    """The text of ``lesson_dates``' query: rows (lesson_id, day), one per date that matters for a published
+    lesson (an exam of its course the student set, an expected-by date of a class of theirs) after ``today``.
+    Named parameters ``user`` (an id) and ``today``; table names from the models. The review queue reads it
+    in its own statement (``review_queue.queue_for``)."""
+    t = {
+        model.__name__: connection.ops.quote_name(model._meta.db_table)
+        for model in (Lesson, StudentExam, ClassLesson, Enrollment)
+    }
+    # Fixed text, not ORM expressions: the queue reads it on every review and rating, and building the union
+    # cost more Python than Postgres takes to run it. Only quoted table names are formatted in.
+    return f"""
+        SELECT l.id AS lesson_id, x.date AS day
+          FROM {t["Lesson"]} l JOIN {t["StudentExam"]} x ON x.course_id = l.course_id
+         WHERE x.user_id = %(user)s AND x.date > %(today)s AND l.published
+        UNION ALL
+        SELECT cl.lesson_id, cl.expected_by
+          FROM {t["ClassLesson"]} cl
+          JOIN {t["Enrollment"]} e ON e.classroom_id = cl.classroom_id
+          JOIN {t["Lesson"]} l ON l.id = cl.lesson_id
+         WHERE e.student_id = %(user)s AND cl.expected_by > %(today)s AND l.published
+    """  # noqa: S608
+
+
+_DATES_SQL: list[str] = []  # built on first use (the models' tables are known by then)
+
+
+def as_date(value) -> date:
+    """A date read by raw SQL: SQLite may give its text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def soonest_dates(rows) -> dict[int, date]:
+    """Lesson id -> its soonest date, from ``dates_sql``'s rows."""
     dates = {}
-    for lesson_id, day in exams.union(classes, all=True):
+    for lesson_id, day in rows:
+        day = as_date(day)
         if lesson_id not in dates or day < dates[lesson_id]:
             dates[lesson_id] = day
     return dates
+
+
+def lesson_dates(user, *, today: date) -> dict[int, date]:
+    """Lesson id -> the soonest date after ``today`` that matters for it (an exam of its course the student
+    set, or an expected-by date of a class of theirs). One query."""
+    if not _DATES_SQL:
+        _DATES_SQL.append(dates_sql())
+    with connection.cursor() as cursor:
+        cursor.execute(_DATES_SQL[0], {"user": user.pk, "today": connection.ops.adapt_datefield_value(today)})
+        return soonest_dates(cursor.fetchall())
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ register = template.Library()
 
 @register.simple_tag
 def review_summary(user):
-    """How many cards the student can review now (due plus today's new ones); four queries."""
+    """How many cards the student can review now (due plus today's new ones); one query (``queue_for``)."""
     if not user.is_authenticated:
         return None
     return queue.queue_for(
