@@ -37,6 +37,7 @@ from lessons.models import (
     StudentExam,
     StudentSettings,
 )
+from lessons.selectors.sql import quoted_tables
 
 # The lesson a review item belongs to, whatever its kind (exactly one of the three is set).
 STATE_LESSON = Coalesce(F("card__lesson_id"), F("question__lesson_id"), F("exercise__lesson_id"))
@@ -66,10 +67,7 @@ def dates_sql() -> str:
     lesson (an exam of its course the student set, an expected-by date of a class of theirs) after ``today``.
     Named parameters ``user`` (an id) and ``today``; table names from the models. The review queue reads it
     in its own statement (``review_queue.queue_for``)."""
-    t = {
-        model.__name__: connection.ops.quote_name(model._meta.db_table)
-        for model in (Lesson, StudentExam, ClassLesson, Enrollment)
-    }
+    t = quoted_tables(Lesson, StudentExam, ClassLesson, Enrollment)
     # Fixed text, not ORM expressions: the queue reads it on every review and rating, and building the union
     # cost more Python than Postgres takes to run it. Only quoted table names are formatted in.
     return f"""

@@ -51,6 +51,7 @@ from lessons.models import (
     StudentProgress,
 )
 from lessons.models.content import count_of
+from lessons.selectors.sql import quoted_tables
 
 NOT_STARTED = "not_started"
 IN_PROGRESS = "in_progress"
@@ -386,21 +387,18 @@ def _reviews_due(user_filter, lesson_ids, due_at, overdue_at):
 
 def _student_sql() -> str:
     """The text of ``progress_of_student``'s query (table names from the models; built once)."""
-    t = {
-        model.__name__: connection.ops.quote_name(model._meta.db_table)
-        for model in (
-            SelfCheckQuestion,
-            OrderingExercise,
-            PredictionExercise,
-            Flashcard,
-            SelfCheckAttempt,
-            OrderingAttempt,
-            OrderingReveal,
-            PredictionSubmission,
-            CardState,
-            LessonCompletion,
-        )
-    }
+    t = quoted_tables(
+        SelfCheckQuestion,
+        OrderingExercise,
+        PredictionExercise,
+        Flashcard,
+        SelfCheckAttempt,
+        OrderingAttempt,
+        OrderingReveal,
+        PredictionSubmission,
+        CardState,
+        LessonCompletion,
+    )
 
     def live_count(model):
         return f"(SELECT COUNT(*) FROM {t[model]} WHERE lesson_id = %s AND archived_at IS NULL)"  # noqa: S608

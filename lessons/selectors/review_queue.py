@@ -58,6 +58,7 @@ from lessons.models import (
     StudentProgress,
 )
 from lessons.selectors import exam_plan
+from lessons.selectors.sql import quoted_tables
 
 
 def day_start(now, *, zone, rollover_hour):
@@ -140,24 +141,21 @@ def _queue_sql() -> str:
     the home page, and Django spent more Python building its six queries than Postgres took to run them.
     Only quoted table names are formatted in; every value is a named parameter.
     """
-    t = {
-        model.__name__: connection.ops.quote_name(model._meta.db_table)
-        for model in (
-            CardState,
-            Flashcard,
-            SelfCheckQuestion,
-            OrderingExercise,
-            Lesson,
-            Course,
-            ReviewOptOut,
-            ReviewLog,
-            StudentProgress,
-            FlashcardReveal,
-            ClassLesson,
-            Enrollment,
-            SelfCheckAttempt,
-        )
-    }
+    t = quoted_tables(
+        CardState,
+        Flashcard,
+        SelfCheckQuestion,
+        OrderingExercise,
+        Lesson,
+        Course,
+        ReviewOptOut,
+        ReviewLog,
+        StudentProgress,
+        FlashcardReveal,
+        ClassLesson,
+        Enrollment,
+        SelfCheckAttempt,
+    )
 
     def answered(comparison):
         return f"""EXISTS (SELECT 1 FROM {t["SelfCheckAttempt"]} a
