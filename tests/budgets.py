@@ -18,7 +18,8 @@ PRACTICE_PAGE_WARM = 8
 # review queue's statement, the dates that matter included; EXAM_DATES more when there are any),
 # reviews per study day of the last week (the Today page's daily goal, issue 17).
 HOME = 9
-# After any activity: is the lesson linked to an LMS gradebook for this student? (services.lti.scores_enqueue)
+# After any activity: has the lesson a gradebook column? (services.lti.scores_enqueue: the student's links to it are read
+# only when it has)
 LTI_SCORE_CHECK = 1
 # The review queue (the home page's count, /review/, its fragments) reads the dates that matter to the student
 # (an exam they set, a class's expected-by date) in its own statement; when there are dates, one more query reads

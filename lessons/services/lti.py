@@ -468,8 +468,12 @@ def score_set(*, link_id: int, student_id: int, platform_user_id: int, progress:
 def scores_enqueue(*, user, lesson: Lesson, now: datetime | None = None) -> int:
     """After a student's activity: queue their new progress on ``lesson`` for every LMS column of it.
 
-    One query when the student has no LMS link to the lesson (the usual case).
+    One query when the lesson has no gradebook column (the usual case): an index probe. The query for the
+    student's links joins seven tables, and Postgres spent 3 ms planning it on every activity (7 ms with
+    Django building it).
     """
+    if not LessonLink.objects.filter(lesson=lesson).exclude(line_item_url="").exists():
+        return 0
     links = list(_links_with_platform_user(lesson_ids=[lesson.pk], user_ids=[user.pk]))
     if not links:
         return 0
