@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import time
 
 import pytest
 from django.core.cache import cache
@@ -168,10 +169,17 @@ def login_context(context, live_server, user):
 @pytest.fixture
 def student_page(page, live_server, student):
     """A page logged in as ``student``. Set up after the database, so torn down before its flush: it first
-    waits for the requests still in flight (a swap's follow-up), which would otherwise hold row locks while
-    the flush truncates the tables (a deadlock seen once in CI)."""
+    waits until every request the page sent has its response, since one still being served would hold row
+    locks while the flush truncates the tables (a deadlock seen in CI). ``wait_for_load_state("networkidle")``
+    cannot do this: it returns at once for a page that was idle once, whatever htmx sent since."""
+    in_flight = set()
+    page.on("request", lambda request: in_flight.add(request))
+    page.on("requestfinished", lambda request: in_flight.discard(request))
+    page.on("requestfailed", lambda request: in_flight.discard(request))
     login_context(page.context, live_server, student)
     yield page
     if not page.is_closed():
-        page.wait_for_load_state("networkidle")
+        deadline = time.monotonic() + 15
+        while in_flight and time.monotonic() < deadline:
+            page.wait_for_timeout(50)  # lets Playwright deliver the responses' events
         page.close()
