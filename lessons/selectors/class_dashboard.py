@@ -73,7 +73,6 @@ class StudentRow:
     cells, progress and reviews due of the rows shown only."""
 
     student: object
-    cells: list[Cell]  # built for the rows shown only
     lesson_count: int = 0
     progress: list[LessonProgress] = field(default_factory=list)  # one per assigned lesson, in column order
     reviews_due: int = 0
@@ -246,7 +245,7 @@ def class_dashboard(
     rows = []
     for enrollment in enrollments:
         summary = summaries.get(enrollment.student_id)
-        row = StudentRow(student=enrollment.student, cells=[], lesson_count=len(class_lessons))
+        row = StudentRow(student=enrollment.student, lesson_count=len(class_lessons))
         if summary is not None:
             row.completed = summary.completed
             row.average_percent = summary.percent_sum // len(class_lessons)
@@ -292,16 +291,15 @@ def class_dashboard(
 
 
 def _build_cells(row: StudentRow, classroom, class_lessons, late, months, tz) -> None:
-    """The row's cells, its reviews due and its markup (the rows shown only)."""
+    """The row's behind cells, its reviews due and its markup (the rows shown only)."""
     cells = []
     for cl, is_late, progress in zip(class_lessons, late, row.progress, strict=True):
-        cell = Cell(class_lesson=cl, progress=progress, behind=is_late and not progress.completed)
-        row.cells.append(cell)
-        if cell.behind:
-            row.behind.append(cell)
+        behind = is_late and not progress.completed
+        if behind:
+            row.behind.append(Cell(class_lesson=cl, progress=progress, behind=True))
         row.reviews_due += progress.reviews_due
         row.reviews_overdue += progress.reviews_overdue
-        cells.append(cell_html(progress, cell.behind, months, tz))
+        cells.append(cell_html(progress, behind, months, tz))
     row.html = row_html(row, reverse("class_student", args=[classroom.pk, row.student.pk]), "".join(cells), months, tz)
 
 
