@@ -1,11 +1,7 @@
 """What each student has done on the practice page."""
 
-from datetime import datetime
-from typing import NamedTuple
-
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Count, F, Max, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from .content import Lesson, OrderingExercise, PredictionExercise, RubricPoint, SelfCheckQuestion
@@ -217,55 +213,10 @@ class LessonCompletion(models.Model):
         return f"{self.user} completed {self.lesson_id}"
 
 
-class StudentSummary(NamedTuple):
-    """One student's kept rows on a set of lessons, summed (``StudentProgressQuerySet.class_summaries``)."""
-
-    completed: int  # lessons completed
-    percent_sum: int  # each lesson's whole percent done (100 when completed), summed
-    late_completed: int  # of the ``late_ids`` lessons, those completed
-    last_active: datetime | None
-
-
 class StudentProgressQuerySet(models.QuerySet):
     def for_pairs(self, users, lesson_ids):
         """The rows of these students (a list of ids or a queryset of ids) on these lessons, as tuples."""
         return self.filter(user__in=users, lesson__in=lesson_ids).order_by()
-
-    def class_summaries(self, user_ids, lesson_ids, late_ids) -> dict[int, StudentSummary]:
-        """Each student's summary over the lessons, by user id, in one aggregate (students without a row: absent).
-
-        A lesson's percent is ``LessonProgress.percent`` (rounded down), or 100 once completed.
-        """
-        completed = Q(completed_at__isnull=False)
-        percent = Case(
-            When(completed, then=Value(100)),
-            When(total__gt=0, then=F("done") * 100 / F("total")),
-            default=Value(0),
-            output_field=models.IntegerField(),
-        )
-        rows = (
-            self.for_pairs(user_ids, lesson_ids)
-            .values("user_id")
-            .annotate(
-                n_completed=Count("pk", filter=completed),
-                percent_sum=Sum(percent),
-                late_completed=Count("pk", filter=completed & Q(lesson__in=late_ids)),
-                latest=Max("last_active"),
-            )
-            .values_list("user_id", "n_completed", "percent_sum", "late_completed", "latest")
-        )
-        return {user_id: StudentSummary(*summary) for user_id, *summary in rows}
-
-    def completions_by_lesson(self, user_ids, lesson_ids) -> dict[int, int]:
-        """How many of the students completed each lesson, by lesson id (one aggregate)."""
-        rows = (
-            self.for_pairs(user_ids, lesson_ids)
-            .filter(completed_at__isnull=False)
-            .values("lesson_id")
-            .annotate(n=Count("pk"))
-            .values_list("lesson_id", "n")
-        )
-        return dict(rows)
 
 
 class StudentProgress(models.Model):

@@ -21,7 +21,9 @@ Definitions shown to instructors (the README's data dictionary repeats them):
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
@@ -35,7 +37,8 @@ from lessons.models import (
     StudentProgress,
 )
 from lessons.selectors.exam_plan import ClassForecast, class_forecasts
-from lessons.selectors.lesson_progress import STATE_LABELS, LessonProgress, progress_for
+from lessons.selectors.lesson_progress import STATE_LABELS, LessonProgress, parse_timestamp, progress_for
+from lessons.selectors.sql import in_list, quoted_tables
 
 INACTIVE_AFTER = timedelta(days=7)
 OVERDUE_AFTER = timedelta(days=1)
@@ -69,7 +72,7 @@ class Cell:
 
 @dataclass
 class StudentRow:
-    """One student's row: the summary of every row (from ``StudentProgress.objects.class_summaries``), and the
+    """One student's row: the summary of every row (from ``class_summaries``), and the
     cells, progress and reviews due of the rows shown only."""
 
     student: object
@@ -199,6 +202,53 @@ def parse_page(value: str | None) -> int:
     return int(value) if value and value.isdigit() and 0 < int(value) < 100_000 else 1
 
 
+class StudentSummary(NamedTuple):
+    """One student's kept rows on a set of lessons, summed (``class_summaries``)."""
+
+    completed: int  # lessons completed
+    percent_sum: int  # each lesson's whole percent done (100 when completed), summed
+    late_completed: int  # of the ``late_ids`` lessons, those completed
+    last_active: datetime | None
+
+
+def class_summaries(student_ids, lesson_ids, late_ids) -> tuple[dict[int, StudentSummary], dict[int, int]]:
+    """Each student's summary over the lessons, by user id (students without a row: absent), and how many of
+    them completed each lesson, by lesson id: one statement over the kept rows.
+
+    A lesson's percent is ``LessonProgress.percent`` (rounded down), or 100 once completed. Fixed text rather
+    than two ORM aggregates: Django spent longer preparing their 300 ids each than Postgres took to sum.
+    """
+    if not student_ids or not lesson_ids:
+        return {}, {}
+    t = quoted_tables(StudentProgress)
+    completed = "CASE WHEN completed_at IS NOT NULL THEN 1 ELSE 0 END"
+    late, late_params = in_list("lesson_id", late_ids)
+    pairs, pair_params = in_list("user_id", student_ids)
+    lessons, lesson_params = in_list("lesson_id", lesson_ids)
+    sql = f"""
+        SELECT 'student', user_id, SUM({completed}),
+               SUM(CASE WHEN completed_at IS NOT NULL THEN 100 WHEN total > 0 THEN done * 100 / total ELSE 0 END),
+               SUM(CASE WHEN completed_at IS NOT NULL AND {late} THEN 1 ELSE 0 END), CAST(MAX(last_active) AS TEXT)
+          FROM {t["StudentProgress"]} WHERE {pairs} AND {lessons}
+         GROUP BY user_id
+        UNION ALL
+        SELECT 'lesson', lesson_id, SUM({completed}), 0, 0, NULL
+          FROM {t["StudentProgress"]} WHERE {pairs} AND {lessons}
+         GROUP BY lesson_id
+    """  # noqa: S608
+    params = [*late_params, *pair_params, *lesson_params, *pair_params, *lesson_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    summaries = {
+        key: StudentSummary(completed, percent_sum, late, parse_timestamp(last))
+        for kind, key, completed, percent_sum, late, last in rows
+        if kind == "student"
+    }
+    completions = {key: completed for kind, key, completed, *_ in rows if kind == "lesson" and completed}
+    return summaries, completions
+
+
 def class_dashboard(
     classroom: Classroom,
     *,
@@ -229,8 +279,7 @@ def class_dashboard(
     # An unpublished lesson is hidden from students, so nobody is behind on it (the dashboard marks it).
     late = [bool(cl.expected_by and cl.expected_by < today and cl.lesson.published) for cl in class_lessons]
     late_ids = [cl.lesson_id for cl, is_late in zip(class_lessons, late, strict=True) if is_late]
-    summaries = StudentProgress.objects.class_summaries(student_ids, lesson_ids, late_ids) if lesson_ids else {}
-    completions = StudentProgress.objects.completions_by_lesson(student_ids, lesson_ids) if lesson_ids else {}
+    summaries, completions = class_summaries(student_ids, lesson_ids, late_ids)
 
     forecasts = class_forecasts(class_lessons, [e.student for e in enrollments], today=today)
     columns = [

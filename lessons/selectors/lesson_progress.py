@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, TextField, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Count, F, Max, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from lessons.models import (
     CardState,
@@ -50,8 +50,7 @@ from lessons.models import (
     SelfCheckQuestion,
     StudentProgress,
 )
-from lessons.models.content import count_of
-from lessons.selectors.sql import quoted_tables
+from lessons.selectors.sql import in_list, quoted_tables
 
 NOT_STARTED = "not_started"
 IN_PROGRESS = "in_progress"
@@ -111,20 +110,36 @@ class LessonProgress:
             self.last_active = moment
 
 
+TOTAL_KINDS = {
+    "n_questions": SelfCheckQuestion,
+    "n_orderings": OrderingExercise,
+    "n_predictions": PredictionExercise,
+    "n_cards": Flashcard,
+}
+
+
 def lesson_totals(lesson_ids) -> dict[int, dict[str, int]]:
-    """Number of questions, ordering exercises, predictions and cards per lesson (one query)."""
-    rows = (
-        Lesson.objects.filter(pk__in=lesson_ids)
-        .order_by()
-        .annotate(
-            n_questions=count_of(SelfCheckQuestion),
-            n_orderings=count_of(OrderingExercise),
-            n_predictions=count_of(PredictionExercise),
-            n_cards=count_of(Flashcard),
-        )
-        .values("pk", "n_questions", "n_orderings", "n_predictions", "n_cards")
+    """Number of live questions, ordering exercises, predictions and cards per lesson (one query).
+
+    Fixed text, one count per kind, because every progress read asks it (the ORM's four correlated
+    subqueries took some 3 ms to compile and run for a class's 20 lessons).
+    """
+    lesson_ids = list(lesson_ids)
+    totals = {lesson_id: dict.fromkeys(TOTAL_KINDS, 0) for lesson_id in lesson_ids}
+    if not lesson_ids:
+        return totals
+    t = quoted_tables(*TOTAL_KINDS.values())
+    lessons, lesson_params = in_list("lesson_id", lesson_ids)
+    sql = " UNION ALL ".join(
+        f"SELECT '{kind}', lesson_id, COUNT(*) FROM {t[model.__name__]} "  # noqa: S608
+        f"WHERE archived_at IS NULL AND {lessons} GROUP BY lesson_id"
+        for kind, model in TOTAL_KINDS.items()
     )
-    return {row.pop("pk"): row for row in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, lesson_params * len(TOTAL_KINDS))
+        for kind, lesson_id, count in cursor.fetchall():
+            totals[lesson_id][kind] = count
+    return totals
 
 
 def timestamp_text(expression):
@@ -176,18 +191,11 @@ def activity_total(counts: dict[str, int]) -> int:
     return counts["n_questions"] + counts["n_orderings"] + counts["n_predictions"] + (1 if counts["n_cards"] else 0)
 
 
-def progress_recompute(
-    users,
-    lessons,
-    *,
-    due_at: datetime | None = None,
-    overdue_at: datetime | None = None,
-) -> ProgressTable:
+def progress_recompute(users, lessons) -> ProgressTable:
     """Progress of every (user, lesson) pair from the raw records, in seven queries whatever the sizes.
 
     ``users`` is a list of users or ids, or a queryset of user ids (kept as a
-    subquery); ``lessons`` a list of lessons. With ``due_at`` (and ``overdue_at``), each entry also counts the student's
-    review items of the lesson due at ``due_at`` (and due before ``overdue_at``), in one more query (``_reviews_due``).
+    subquery); ``lessons`` a list of lessons.
     """
     lessons = list(lessons)
     lesson_ids = [lesson.pk for lesson in lessons]
@@ -278,9 +286,6 @@ def progress_recompute(
         progress.touch(parse_timestamp(last))
         if n_cards >= counts[lesson_id]["n_cards"] > 0:
             progress.done += 1
-    if due_at:
-        for user_id, lesson_id, n_due, n_overdue in _reviews_due(user_filter, lesson_ids, due_at, overdue_at):
-            entry(user_id, lesson_id).reviews_due, entry(user_id, lesson_id).reviews_overdue = n_due, n_overdue
 
     completions = (
         LessonCompletion.objects.filter(lesson__in=lesson_ids, **user_filter)
@@ -316,7 +321,9 @@ def progress_for(
 ) -> ProgressTable:
     """Progress of every (user, lesson) pair from the kept rows: two queries (three with ``due_at``).
 
-    Same arguments and result as ``progress_recompute``; pairs without a row read "not started".
+    The same result as ``progress_recompute``; pairs without a row read "not started". With ``due_at`` (and
+    ``overdue_at``), each entry also counts the student's review items of the lesson due at ``due_at`` (and due
+    before ``overdue_at``), in one more query (``_reviews_due``); ``users`` must then be a list, not a queryset.
     """
     lessons = list(lessons)
     lesson_ids = [lesson.pk for lesson in lessons]
@@ -345,44 +352,59 @@ def progress_for(
             completed_at=parse_timestamp(completed_at),
         )
     if due_at:
-        for user_id, lesson_id, n_due, n_overdue in _reviews_due(
-            {"user__in": user_ids}, lesson_ids, due_at, overdue_at
-        ):
+        if isinstance(user_ids, QuerySet):
+            raise TypeError("progress_for counts reviews due for a list of students, not a queryset")
+        for user_id, lesson_id, n_due, n_overdue in _reviews_due(user_ids, lesson_ids, due_at, overdue_at):
             progress = entries.get((user_id, lesson_id))
             if progress is not None:  # a state always comes with a row (its rating wrote it)
                 progress.reviews_due, progress.reviews_overdue = n_due, n_overdue
     return ProgressTable(lessons, totals, entries)
 
 
-def _reviews_due(user_filter, lesson_ids, due_at, overdue_at):
+def _reviews_due(user_ids, lesson_ids, due_at, overdue_at):
     """(user id, lesson id, due, overdue) of the students' review items of the lessons, every kind (one query).
 
     Live items only, and less the kinds a student switched out of review for a lesson: what their /review/
     would bring them. Only the rows due by ``due_at`` are read (``overdue_at`` is earlier), through the
-    partial (user, due) index, and a column (not the id) is counted so the index can answer.
+    partial (user, due) index. Fixed text rather than ORM expressions: the dashboard asks it for the 100
+    students shown, and Django spent longer compiling the ORM's three joins and two correlated subqueries
+    than Postgres took to run them (``tests/test_reviews_due.py`` keeps that ORM query and compares).
     """
-    off = ReviewOptOut.objects.filter(user=OuterRef("user"))
-    return (
-        CardState.objects.filter(**user_filter, due__lte=due_at)
-        .filter(
-            Q(card__lesson__in=lesson_ids, card__archived_at=None)
-            | Q(question__lesson__in=lesson_ids, question__archived_at=None)
-            | Q(exercise__lesson__in=lesson_ids, exercise__archived_at=None)
-        )
-        .exclude(
-            Q(question__isnull=False) & Exists(off.filter(lesson=OuterRef("question__lesson"), kind=ItemKind.QUESTION))
-        )
-        .exclude(
-            Q(exercise__isnull=False) & Exists(off.filter(lesson=OuterRef("exercise__lesson"), kind=ItemKind.EXERCISE))
-        )
-        .order_by()
-        .values("user_id", lesson_id=Coalesce("card__lesson_id", "question__lesson_id", "exercise__lesson_id"))
-        .annotate(
-            n_due=Count("due"),
-            n_overdue=Count("due", filter=Q(due__lt=overdue_at)) if overdue_at else Value(0),
-        )
-        .values_list("user_id", "lesson_id", "n_due", "n_overdue")
+    if not user_ids or not lesson_ids:
+        return []
+    t = quoted_tables(CardState, Flashcard, SelfCheckQuestion, OrderingExercise, ReviewOptOut)
+    moment = connection.ops.adapt_datetimefield_value
+    overdue, overdue_params = (
+        ("COUNT(CASE WHEN s.due < %s THEN 1 END)", [moment(overdue_at)]) if overdue_at else ("0", [])
     )
+    card_lessons, lesson_params = in_list("c.lesson_id", lesson_ids)
+    question_lessons, _ = in_list("q.lesson_id", lesson_ids)
+    exercise_lessons, _ = in_list("e.lesson_id", lesson_ids)
+    users, user_params = in_list("s.user_id", user_ids)
+
+    def switched_off(alias):
+        return (
+            f"EXISTS (SELECT 1 FROM {t['ReviewOptOut']} o WHERE o.user_id = s.user_id "  # noqa: S608
+            f"AND o.lesson_id = {alias}.lesson_id AND o.kind = %s)"
+        )
+
+    sql = f"""
+        SELECT s.user_id, COALESCE(c.lesson_id, q.lesson_id, e.lesson_id), COUNT(*), {overdue}
+          FROM {t["CardState"]} s
+          LEFT JOIN {t["Flashcard"]} c ON c.id = s.card_id AND c.archived_at IS NULL AND {card_lessons}
+          LEFT JOIN {t["SelfCheckQuestion"]} q ON q.id = s.question_id AND q.archived_at IS NULL AND {question_lessons}
+          LEFT JOIN {t["OrderingExercise"]} e ON e.id = s.exercise_id AND e.archived_at IS NULL AND {exercise_lessons}
+         WHERE (c.id IS NOT NULL
+                OR (q.id IS NOT NULL AND NOT {switched_off("q")})
+                OR (e.id IS NOT NULL AND NOT {switched_off("e")}))
+           AND {users} AND s.due <= %s
+         GROUP BY s.user_id, COALESCE(c.lesson_id, q.lesson_id, e.lesson_id)
+    """  # noqa: S608
+    params = [*overdue_params, *lesson_params * 3, ItemKind.QUESTION.value, ItemKind.EXERCISE.value]
+    params += [*user_params, moment(due_at)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _student_sql() -> str:
