@@ -20,8 +20,8 @@ from tests.factory import make_class, make_lesson, reveal
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD_BUDGET = 12  # session, user, its permissions (2), class, lessons, enrollments + users, the students'
-# summaries and the lessons' completions (two aggregates of the kept rows), lesson totals, the kept rows and the
+DASHBOARD_BUDGET = 11  # session, user, its permissions (2), class, lessons, enrollments + users, the students'
+# summaries with the lessons' completions (one statement over the kept rows), lesson totals, the kept rows and the
 # cards due of the students shown
 
 

@@ -357,7 +357,7 @@ def test_dashboard_and_plan_query_counts_do_not_grow(client, django_assert_max_n
 
 
 # The dashboard's budget plus the forecast's two queries (the students' settings, their states of the lessons).
-DASHBOARD_WITH_FORECAST = 14
+DASHBOARD_WITH_FORECAST = 13
 # session, user, settings, messages; exam dates, class dates, states, new items; the header's queue with its
 # dates and the items brought forward.
 PLAN_PAGE = 11
