@@ -151,3 +151,23 @@ def test_a_students_name_is_escaped_in_the_grid(instructor, teacher):
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; O&#x27;Brien &amp; Co</a>" in html
     assert '<small class="student-username">pupil0000</small>' in html
+
+
+# session, user, its permissions (2), class; the assigned lessons, the enrollments with their users, the lesson
+# totals, the kept rows.
+WIDE_CSV_BUDGET = 9
+
+
+@pytest.mark.parametrize("students", [30, 230])
+def test_the_wide_csv_costs_the_same_queries_for_any_class(
+    instructor, teacher, django_assert_max_num_queries, students
+):
+    classroom, lessons, users = big_class(instructor, students, lessons=3)
+    for user in users[::7]:
+        reveal(user, lessons[1].questions.get())
+    with django_assert_max_num_queries(WIDE_CSV_BUDGET):
+        response = teacher.get(reverse("class_export_wide", args=[classroom.pk]))
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+    lines = body.decode().splitlines()
+    assert len(lines) == students + 1
+    assert sum(",completed," in line or ",in_progress," in line for line in lines) == len(users[::7])
