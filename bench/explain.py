@@ -3,8 +3,7 @@
 Each check compiles a real QuerySet to SQL, runs ``EXPLAIN (ANALYZE, BUFFERS,
 FORMAT JSON)`` a few times and reports the median execution time, the scans of
 the big tables and whether the expected index answered. Like ``ENDPOINTS``,
-``CHECKS`` is a table: when the class dashboard lands, add its real queries
-(``Enrollment.objects.for_dashboard(klass)`` and friends) next to these.
+``CHECKS`` is a table: add a hot read's real query next to these.
 """
 
 import statistics

@@ -99,18 +99,10 @@ class ClassLesson(models.Model):
         return f"{self.lesson} in {self.classroom}"
 
 
-class EnrollmentQuerySet(models.QuerySet):
-    def for_dashboard(self, classroom):
-        """The class's students, by username, with the user row."""
-        return self.filter(classroom=classroom).select_related("student").order_by("student__username")
-
-
 class Enrollment(models.Model):
     classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="enrollments")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")
     joined_at = models.DateTimeField(auto_now_add=True)
-
-    objects = EnrollmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["classroom", "student__username"]

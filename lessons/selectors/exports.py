@@ -17,7 +17,6 @@ from django.db.models.functions import Coalesce
 from lessons.models import (
     ClassLesson,
     Classroom,
-    Enrollment,
     ItemKind,
     OrderingAttempt,
     OrderingReveal,
@@ -27,7 +26,7 @@ from lessons.models import (
     SelfCheckAttempt,
 )
 from lessons.models.content import ARCHIVED_POSITION_BASE
-from lessons.selectors.class_dashboard import class_students
+from lessons.selectors.class_dashboard import class_roster, class_students
 from lessons.selectors.lesson_progress import parse_timestamp, progress_for, timestamp_text
 
 LONG_HEADER = [
@@ -65,16 +64,16 @@ def wide_rows(classroom: Classroom):
     """Header then one row per student: state, percent and completed-at for each assigned lesson."""
     class_lessons = list(ClassLesson.objects.for_classroom(classroom))
     lessons = [cl.lesson for cl in class_lessons]
-    enrollments = list(Enrollment.objects.for_dashboard(classroom))
+    roster = class_roster(classroom)
     # The ids as a list, as the dashboard does: the class as a subquery made Postgres read every kept row of the
     # lessons at scale 10.
-    table = progress_for([enrollment.student_id for enrollment in enrollments], lessons)
+    table = progress_for([member.student.pk for member in roster], lessons)
     header = ["student_id", "username", "name"]
     for lesson in lessons:
         header += [f"{lesson.slug}:state", f"{lesson.slug}:percent", f"{lesson.slug}:completed_at"]
     yield header
-    for enrollment in enrollments:
-        student = enrollment.student
+    for member in roster:
+        student = member.student
         row = [student.pk, safe_text(student.username), safe_text(student.get_full_name())]
         for progress in table.row(student.pk, lessons):
             row += [progress.state, 100 if progress.completed else progress.percent, iso(progress.completed_at)]
