@@ -80,10 +80,14 @@ def _due_per_student(data):
 
 def _progress_rows(data):
     """The dashboard's grid: the kept progress rows of the class's students (what replaced the aggregates), the
-    students' ids given as a list, as the dashboard does."""
+    students' ids given as a list, as the dashboard does (``lesson_progress.progress_for``: the same filter in
+    fixed text)."""
     students = list(Enrollment.objects.filter(classroom_id=data.class_300).values_list("student_id", flat=True))
-    return StudentProgress.objects.for_pairs(students, [lesson.pk for lesson in data.lessons]).values_list(
-        "user_id", "lesson_id", "total", "done", "started", "last_active", "completed_at"
+    lesson_ids = [lesson.pk for lesson in data.lessons]
+    return (
+        StudentProgress.objects.filter(user__in=students, lesson__in=lesson_ids)
+        .order_by()
+        .values_list("user_id", "lesson_id", "total", "done", "started", "last_active", "completed_at")
     )
 
 

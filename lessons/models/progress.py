@@ -213,12 +213,6 @@ class LessonCompletion(models.Model):
         return f"{self.user} completed {self.lesson_id}"
 
 
-class StudentProgressQuerySet(models.QuerySet):
-    def for_pairs(self, users, lesson_ids):
-        """The rows of these students (a list of ids or a queryset of ids) on these lessons, as tuples."""
-        return self.filter(user__in=users, lesson__in=lesson_ids).order_by()
-
-
 class StudentProgress(models.Model):
     """A student's progress on a lesson, kept as it happens (the projection the pages read).
 
@@ -237,8 +231,6 @@ class StudentProgress(models.Model):
         null=True, blank=True, help_text="The recorded completion, or the last activity of a lesson at 100%."
     )
     version = models.PositiveIntegerField(default=0)
-
-    objects = StudentProgressQuerySet.as_manager()
 
     class Meta:
         ordering = ["user", "lesson"]
