@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Count, F, Max, Q, QuerySet, TextField
+from django.db.models import Count, F, Max, Q, TextField
 from django.db.models.functions import Cast
 
 from lessons.models import (
@@ -159,11 +159,9 @@ def parse_timestamp(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _user_filter(users, field="user"):
-    """Filter on a list of users/ids or a queryset of ids (kept as a subquery)."""
-    if isinstance(users, QuerySet):
-        return {f"{field}__in": users}
-    return {f"{field}__in": [getattr(user, "pk", user) for user in users]}
+def _user_filter(users):
+    """Filter on a list of users or ids."""
+    return {"user__in": [getattr(user, "pk", user) for user in users]}
 
 
 class ProgressTable:
@@ -194,8 +192,7 @@ def activity_total(counts: dict[str, int]) -> int:
 def progress_recompute(users, lessons) -> ProgressTable:
     """Progress of every (user, lesson) pair from the raw records, in seven queries whatever the sizes.
 
-    ``users`` is a list of users or ids, or a queryset of user ids (kept as a
-    subquery); ``lessons`` a list of lessons.
+    ``users`` is a list of users or ids; ``lessons`` a list of lessons.
     """
     lessons = list(lessons)
     lesson_ids = [lesson.pk for lesson in lessons]
