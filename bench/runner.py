@@ -52,6 +52,9 @@ def parse_args(argv):
         "--timing", action="store_true", help="profile: time the requests (ms and queries each) without cProfile"
     )
     parser.add_argument(
+        "--queries", action="store_true", help="profile: with --timing, also print the last request's SQL"
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         help="Postgres database to (re)create; its name must contain 'bench' (env BENCH_DATABASE_URL)",
@@ -497,6 +500,11 @@ def profile(args, endpoint_table, top=60):
             seconds = time.perf_counter() - started
         count = max(len(measured), 1)
         log(f"== {endpoint.name}: {1000 * seconds / count:.2f} ms and {len(queries) / count:.1f} queries a request")
+        if args.queries:
+            with CaptureQueriesContext(connection) as last:
+                send(measured[-1])
+            for query in last:
+                log(f"{query['time']:>7} s  {' '.join(query['sql'].split())[:300]}")
         return 0
     profiler = cProfile.Profile()
     started = time.perf_counter()

@@ -6,10 +6,10 @@ two data sizes so it cannot grow with data.
 """
 
 # A cold view: session (from Postgres: it must survive a Redis outage), user, lesson + course, 6 content
-# prefetches, the progress row's version, self-check attempts, prediction submissions + their ticks + drafts,
+# prefetches, the progress row's version, self-check attempts, prediction submissions with their ticks + drafts,
 # the review states of every item of the lesson with the student's switches + flashcard reveals + study
 # settings + the rating to undo, ordering attempts.
-PRACTICE_PAGE = 18
+PRACTICE_PAGE = 17
 # A warm view (content and the student's records cached, selectors.practice_page.student_records): session,
 # user, lesson + course, the progress row's version, then what is read on every view: prediction drafts,
 # flashcard reveals, study settings, the rating to undo.

@@ -13,12 +13,6 @@ class Verdict(models.TextChoices):
     MISSED = "missed", "Missed"
 
 
-class SelfCheckAttemptQuerySet(models.QuerySet):
-    def for_lesson(self, user, lesson):
-        """The user's attempts on the lesson's questions."""
-        return self.filter(user=user, question__lesson=lesson)
-
-
 class SelfCheckAttempt(models.Model):
     """A student's first reveal of a self-check question and their own verdict."""
 
@@ -29,8 +23,6 @@ class SelfCheckAttempt(models.Model):
     verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True)
     judged_at = models.DateTimeField(null=True, blank=True)
 
-    objects = SelfCheckAttemptQuerySet.as_manager()
-
     class Meta:
         ordering = ["revealed_at"]
         constraints = [
@@ -39,26 +31,6 @@ class SelfCheckAttempt(models.Model):
 
     def __str__(self):
         return f"{self.user} on {self.question_id}: {self.verdict or 'revealed'}"
-
-
-class OrderingAttemptQuerySet(models.QuerySet):
-    def for_lesson(self, user, lesson):
-        """The user's attempts on the lesson's ordering exercises."""
-        return self.filter(user=user, exercise__lesson=lesson)
-
-    def latest_with_summary(self):
-        """Only each (user, exercise)'s latest attempt, with ``solved_in`` (first correct try) and ``revealed``."""
-        same = {"user": models.OuterRef("user"), "exercise": models.OuterRef("exercise")}
-        newer = OrderingAttempt.objects.filter(**same, number__gt=models.OuterRef("number"))
-        first_correct = OrderingAttempt.objects.filter(**same, is_correct=True).order_by("number").values("number")[:1]
-        return (
-            self.exclude(models.Exists(newer))
-            .annotate(
-                solved_in=models.Subquery(first_correct),
-                revealed=models.Exists(OrderingReveal.objects.filter(**same)),
-            )
-            .order_by("exercise")
-        )
 
 
 class OrderingAttempt(models.Model):
@@ -73,8 +45,6 @@ class OrderingAttempt(models.Model):
     score = models.FloatField(help_text="Share of pairs in the right relative order (0-1).")
     is_correct = models.BooleanField()
     created_at = models.DateTimeField()
-
-    objects = OrderingAttemptQuerySet.as_manager()
 
     class Meta:
         ordering = ["exercise", "user", "number"]
@@ -141,18 +111,6 @@ class PredictionDraft(models.Model):
 
 
 class PredictionSubmissionQuerySet(models.QuerySet):
-    def for_lesson(self, user, lesson):
-        """The user's submissions on the lesson's prediction exercises, oldest first, ticks prefetched."""
-        return (
-            self.filter(user=user, exercise__lesson=lesson)
-            .order_by("exercise", "number")
-            .prefetch_related("named_points")
-        )
-
-    def for_exercise(self, user, exercise):
-        """The user's submissions on one exercise, oldest first, ticks prefetched."""
-        return self.filter(user=user, exercise=exercise).order_by("number").prefetch_related("named_points")
-
     def for_responses(self):
         """Every submission with what the read-only admin shows, in a fixed number of queries."""
         rubric_total = (

@@ -38,8 +38,8 @@ from lessons.models import (
     StudentProgress,
 )
 from lessons.selectors.exam_plan import ClassForecast, class_forecasts
-from lessons.selectors.lesson_progress import STATE_LABELS, LessonProgress, parse_timestamp, progress_for
-from lessons.selectors.sql import in_list, quoted_tables
+from lessons.selectors.lesson_progress import STATE_LABELS, LessonProgress, progress_for
+from lessons.selectors.sql import in_list, parse_timestamp, quoted_tables
 
 INACTIVE_AFTER = timedelta(days=7)
 OVERDUE_AFTER = timedelta(days=1)

@@ -27,7 +27,8 @@ from lessons.models import (
 )
 from lessons.models.content import ARCHIVED_POSITION_BASE
 from lessons.selectors.class_dashboard import class_roster, class_students
-from lessons.selectors.lesson_progress import parse_timestamp, progress_for, timestamp_text
+from lessons.selectors.lesson_progress import progress_for, timestamp_text
+from lessons.selectors.sql import parse_timestamp
 
 LONG_HEADER = [
     "occurred_at",

@@ -27,7 +27,7 @@ completed and is marked "updated since you completed it".
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import connection
@@ -50,7 +50,7 @@ from lessons.models import (
     SelfCheckQuestion,
     StudentProgress,
 )
-from lessons.selectors.sql import in_list, quoted_tables
+from lessons.selectors.sql import in_list, parse_timestamp, quoted_tables
 
 NOT_STARTED = "not_started"
 IN_PROGRESS = "in_progress"
@@ -149,14 +149,6 @@ def timestamp_text(expression):
     value), and the aggregates of a class of 300 on 20 lessons return some 30,000 times.
     """
     return Cast(expression, output_field=TextField())
-
-
-def parse_timestamp(text: str | None) -> datetime | None:
-    """Parse ``timestamp_text``: Postgres writes the UTC offset, SQLite stores UTC without one."""
-    if text is None:
-        return None
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _user_filter(users):

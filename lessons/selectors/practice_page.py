@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db.models import Exists, Q
+from django.db.models import Exists
 from django.utils import timezone
 
 from lessons import grading, scheduling
@@ -24,7 +24,6 @@ from lessons.models import (
     Flashcard,
     FlashcardReveal,
     ItemKind,
-    OrderingAttempt,
     OrderingItem,
     PredictionDraft,
     PredictionExercise,
@@ -32,25 +31,25 @@ from lessons.models import (
     Rating,
     ReviewLog,
     ReviewOptOut,
-    SelfCheckAttempt,
     StudentProgress,
     StudentSettings,
     Verdict,
 )
 from lessons.models.review import item_filter
+from lessons.selectors import practice_records as records
 from lessons.selectors.practice_outline import practice_outline
 
 
 def practice_page(user, lesson) -> dict:
     """Everything the practice page shows for ``user``: ``lesson`` (from ``practice_lesson``) and their records."""
-    records = student_records(user, lesson)
+    found = student_records(user, lesson)
     context = {"lesson": lesson, "form": SelfCheckRevealForm(), "verdicts": Verdict.choices}
-    context.update(selfcheck_states(user, lesson, records=records))
-    context.update(prediction_states(user, lesson, records=records))
-    context.update(ordering_states(user, lesson, records=records))
+    context.update(selfcheck_states(found))
+    context.update(prediction_states(user, lesson, found))
+    context.update(ordering_states(lesson, found))
     context.update(
         flashcard_states(
-            user, lesson, records=records, attempts=context["selfcheck_attempts"], ordering=context["ordering_states"]
+            user, lesson, records=found, attempts=context["selfcheck_attempts"], ordering=context["ordering_states"]
         )
     )
     context.update(practice_outline(context))
@@ -63,17 +62,18 @@ RECORDS_TIMEOUT = 24 * 3600
 
 
 def _read_records(user, lesson) -> dict:
-    """The student's records on the lesson that only change with their progress row (four queries).
+    """The student's records on the lesson that only change with their progress row (four queries, fixed SQL:
+    ``selectors.practice_records``).
 
     ``item_states``: the review states of the lesson's cards, questions and exercises, each with the
     student's review switches for the lesson (``questions_off``, ``exercises_off``).
     """
-    items = Q(card__lesson=lesson) | Q(question__lesson=lesson) | Q(exercise__lesson=lesson)
+    has_predictions = bool(lesson.predictions.all())
     return {
-        "selfcheck": list(SelfCheckAttempt.objects.for_lesson(user, lesson)),
-        "ordering": list(OrderingAttempt.objects.for_lesson(user, lesson).latest_with_summary()),
-        "submissions": list(PredictionSubmission.objects.for_lesson(user, lesson)) if lesson.predictions.all() else [],
-        "item_states": list(_with_switches(CardState.objects.filter(items, user=user), user, lesson.pk)),
+        "selfcheck": records.selfcheck_attempts(user.pk, lesson.pk),
+        "ordering": records.latest_ordering_attempts(user.pk, lesson_id=lesson.pk),
+        "submissions": records.prediction_submissions(user.pk, lesson_id=lesson.pk) if has_predictions else [],
+        "item_states": records.item_states(user.pk, lesson.pk),
     }
 
 
@@ -99,20 +99,19 @@ def student_records(user, lesson) -> dict:
     if row is None:  # the services write a record and its row together: no row, no record shown
         return {"selfcheck": [], "ordering": [], "submissions": [], "item_states": []}
     key = f"practice-records:{user.pk}:{lesson.pk}:{lesson.updated_at.isoformat()}:{row[0]}:{row[1]}"
-    records = cache.get(key)
-    if records is None:
-        records = _read_records(user, lesson)
-        cache.set(key, records, RECORDS_TIMEOUT)
-    return records
+    found = cache.get(key)
+    if found is None:
+        found = _read_records(user, lesson)
+        cache.set(key, found, RECORDS_TIMEOUT)
+    return found
 
 
 # ---------------------------------------------------------------- self-check
 
 
-def selfcheck_states(user, lesson, *, records=None) -> dict:
-    """The user's attempts on the lesson's questions, by question id (one query, none given ``records``)."""
-    attempts = records["selfcheck"] if records is not None else SelfCheckAttempt.objects.for_lesson(user, lesson)
-    return {"selfcheck_attempts": {attempt.question_id: attempt for attempt in attempts}}
+def selfcheck_states(student_records) -> dict:
+    """The student's attempts on the lesson's questions, by question id."""
+    return {"selfcheck_attempts": {attempt.question_id: attempt for attempt in student_records["selfcheck"]}}
 
 
 def selfcheck_question(question, attempt, *, form=None, user=None) -> dict:
@@ -198,7 +197,7 @@ class Row:
 
 
 def ordering_state(exercise, attempt=None, *, error="", positions=None) -> dict:
-    """What the exercise shows for one student, given their latest attempt (from ``latest_with_summary``).
+    """What the exercise shows for one student, given their latest attempt (from ``practice_records.latest_ordering_attempts``).
 
     Before a try the items are in the display order and nothing about the answer is
     included. After one, they are in the student's latest order, each marked keep or move.
@@ -243,14 +242,12 @@ def ordering_note(user, exercise, state) -> ReviewNote | None:
 
 def ordering_latest(user, exercise):
     """The student's latest try at ``exercise``, with its summary (or None)."""
-    return OrderingAttempt.objects.filter(user=user, exercise=exercise).latest_with_summary().first()
+    return next(iter(records.latest_ordering_attempts(user.pk, exercise_id=exercise.pk)), None)
 
 
-def ordering_states(user, lesson, *, records=None) -> dict:
-    """Each ordering exercise's state for this user, by exercise id (one query, none given ``records``)."""
-    if records is None:
-        records = {"ordering": OrderingAttempt.objects.for_lesson(user, lesson).latest_with_summary()}
-    latest = {a.exercise_id: a for a in records["ordering"]}
+def ordering_states(lesson, student_records) -> dict:
+    """Each ordering exercise's state for the student, by exercise id."""
+    latest = {a.exercise_id: a for a in student_records["ordering"]}
     return {
         "ordering_states": {
             exercise.pk: ordering_state(exercise, latest.get(exercise.pk))
@@ -289,7 +286,7 @@ class PredictionState:
         if not self.latest:
             return set()
         live = {point.pk for point in self.exercise.rubric_points.all()}  # archived points are not on the page
-        return {point.pk for point in self.latest.named_points.all()} & live
+        return set(self.latest.named_point_ids) & live
 
     @property
     def covered(self):
@@ -326,15 +323,14 @@ class PredictionState:
 PREDICTION_CHOICES = {"prediction_max_length": PREDICTION_MAX_LENGTH, "confidence_choices": Confidence.choices}
 
 
-def prediction_states(user, lesson, *, records=None) -> dict:
-    """The user's submissions and drafts on the lesson's prediction exercises (three queries, one given
-    ``records``, none without any exercise)."""
+def prediction_states(user, lesson, student_records) -> dict:
+    """The student's submissions (from ``student_records``) and drafts on the lesson's prediction exercises (one
+    query, none without any exercise)."""
     exercises = lesson.predictions.all()
     if not exercises:
         return {"prediction_states": {}}
     submissions = defaultdict(list)
-    found = records["submissions"] if records is not None else PredictionSubmission.objects.for_lesson(user, lesson)
-    for submission in found:
+    for submission in student_records["submissions"]:
         submissions[submission.exercise_id].append(submission)
     drafts = {draft.exercise_id: draft for draft in PredictionDraft.objects.for_lesson(user, lesson)}
     return {
@@ -350,7 +346,7 @@ def prediction_state(user, exercise, form=None) -> PredictionState:
     """One exercise's state, redrawn after a write (or with a form to fix)."""
     return PredictionState(
         exercise,
-        list(PredictionSubmission.objects.for_exercise(user, exercise)),
+        records.prediction_submissions(user.pk, exercise_id=exercise.pk),
         PredictionDraft.objects.for_exercise(user, exercise).first(),
         form,
     )

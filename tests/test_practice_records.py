@@ -1,0 +1,163 @@
+"""A student's records on the practice page: fixed SQL (``selectors.practice_records``), checked against the ORM
+queries it replaced (kept here as the reference) after random activities by several students on two lessons."""
+
+import random
+
+import pytest
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q
+
+from lessons.errors import ApplicationError
+from lessons.models import (
+    CardState,
+    ItemKind,
+    Lesson,
+    OrderingAttempt,
+    OrderingReveal,
+    PredictionSubmission,
+    ReviewOptOut,
+    RubricPoint,
+    SelfCheckAttempt,
+)
+from lessons.selectors import practice_records
+from tests.test_progress_projection import ACTIONS, act, small_lesson
+
+pytestmark = pytest.mark.django_db
+
+# Lesson edits happen in the world, but not deletions of whole exercises: the comparison wants records on each kind.
+WORLD_ACTIONS = [action for action in ACTIONS if action != "delete_ordering"]
+
+
+def orm_selfcheck(user, lesson):
+    return list(SelfCheckAttempt.objects.filter(user=user, question__lesson=lesson))
+
+
+def orm_latest_ordering(user, **which):
+    """Each (student, exercise)'s latest try, with ``solved_in`` (first correct try) and ``revealed``."""
+    same = {"user": OuterRef("user"), "exercise": OuterRef("exercise")}
+    newer = OrderingAttempt.objects.filter(**same, number__gt=OuterRef("number"))
+    first_correct = OrderingAttempt.objects.filter(**same, is_correct=True).order_by("number").values("number")[:1]
+    return list(
+        OrderingAttempt.objects.filter(user=user, **which)
+        .exclude(Exists(newer))
+        .annotate(
+            solved_in=models.Subquery(first_correct),
+            revealed=Exists(OrderingReveal.objects.filter(**same)),
+        )
+        .order_by("exercise")
+    )
+
+
+def orm_submissions(user, **which):
+    return list(
+        PredictionSubmission.objects.filter(user=user, **which)
+        .order_by("exercise", "number")
+        .prefetch_related("named_points")
+    )
+
+
+def orm_item_states(user, lesson):
+    off = ReviewOptOut.objects.filter(user=user, lesson=lesson)
+    items = Q(card__lesson=lesson) | Q(question__lesson=lesson) | Q(exercise__lesson=lesson)
+    return list(
+        CardState.objects.filter(items, user=user).annotate(
+            questions_off=Exists(off.filter(kind=ItemKind.QUESTION)),
+            exercises_off=Exists(off.filter(kind=ItemKind.EXERCISE)),
+        )
+    )
+
+
+def fields(instance, *extra):
+    """Every stored field's value and the named annotations: what two reads of the same row must agree on."""
+    values = {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+    return values | {name: getattr(instance, name) for name in extra}
+
+
+def by_id(instances, *extra):
+    return {instance.pk: fields(instance, *extra) for instance in instances}
+
+
+def world(rng, make_user):
+    """Two lessons, three students, 120 random activities through the services (refusals included), review
+    switches, and a named rubric point archived after marking."""
+    students = [make_user(f"records-{i}") for i in range(3)]
+    first = small_lesson("records-a")
+    Lesson.objects.filter(pk=first.pk).update(position=2)
+    lessons = [first, small_lesson("records-b")]
+    for student in students:  # a marked prediction each, so there are ticks to read whatever the dice say
+        act(lessons[0], students, "submit", students.index(student), 0, 0)
+        act(lessons[0], students, "mark", students.index(student), 0, 2)
+    for _ in range(120):
+        lesson = rng.choice(lessons)
+        action = rng.choice(WORLD_ACTIONS)
+        try:
+            with transaction.atomic():
+                act(lesson, students, action, rng.randrange(3), rng.randrange(6), rng.randrange(4))
+        except ApplicationError:
+            pass
+    for student in students[:2]:
+        ReviewOptOut.objects.create(user=student, lesson=lessons[0], kind=rng.choice([ItemKind.QUESTION, "exercise"]))
+    ReviewOptOut.objects.get_or_create(user=students[0], lesson=lessons[1], kind=ItemKind.EXERCISE)
+    named = RubricPoint.objects.filter(submissions__isnull=False).first()
+    if named is not None:
+        named.archive_fields()
+        named.save()
+    return students, lessons
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_records_agree_with_the_orm_queries_they_replaced(make_user, seed):
+    students, lessons = world(random.Random(seed), make_user)
+    seen = {"selfcheck": 0, "ordering": 0, "solved": 0, "revealed": 0, "submissions": 0, "ticks": 0, "states": 0}
+    seen |= {"questions_off": 0, "exercises_off": 0}
+    for student in students:
+        for lesson in lessons:
+            got = practice_records.selfcheck_attempts(student.pk, lesson.pk)
+            assert by_id(got) == by_id(orm_selfcheck(student, lesson))
+            seen["selfcheck"] += len(got)
+
+            got = practice_records.latest_ordering_attempts(student.pk, lesson_id=lesson.pk)
+            want = orm_latest_ordering(student, exercise__lesson=lesson)
+            assert [a.pk for a in got] == [a.pk for a in want]  # one an exercise, in exercise order
+            assert by_id(got, "solved_in", "revealed") == by_id(want, "solved_in", "revealed")
+            seen["ordering"] += len(got)
+            seen["solved"] += sum(a.solved_in is not None for a in got)
+            seen["revealed"] += sum(a.revealed for a in got)
+            for exercise in lesson.ordering_exercises.all():
+                one = practice_records.latest_ordering_attempts(student.pk, exercise_id=exercise.pk)
+                assert by_id(one, "solved_in", "revealed") == by_id(
+                    orm_latest_ordering(student, exercise=exercise), "solved_in", "revealed"
+                )
+
+            got = practice_records.prediction_submissions(student.pk, lesson_id=lesson.pk)
+            want = orm_submissions(student, exercise__lesson=lesson)
+            assert [s.pk for s in got] == [s.pk for s in want]  # oldest first within an exercise: the latest is last
+            assert by_id(got) == by_id(want)
+            assert {s.pk: sorted(s.named_point_ids) for s in got} == {
+                s.pk: sorted(p.pk for p in s.named_points.all()) for s in want
+            }
+            seen["submissions"] += len(got)
+            seen["ticks"] += sum(len(s.named_point_ids) for s in got)
+            for exercise in lesson.predictions.all():
+                one = practice_records.prediction_submissions(student.pk, exercise_id=exercise.pk)
+                assert [s.pk for s in one] == [s.pk for s in orm_submissions(student, exercise=exercise)]
+
+            got = practice_records.item_states(student.pk, lesson.pk)
+            want = orm_item_states(student, lesson)
+            assert by_id(got, "questions_off", "exercises_off") == by_id(want, "questions_off", "exercises_off")
+            assert [s.due for s in got] == sorted(s.due for s in got)
+            seen["states"] += len(got)
+            seen["questions_off"] += sum(s.questions_off for s in got)
+            seen["exercises_off"] += sum(s.exercises_off for s in got)
+    # The worlds hold every kind of record the reads return, so the comparison proves something.
+    assert all(seen.values()), seen
+    assert RubricPoint.objects.archived().filter(submissions__isnull=False).exists()
+
+
+def test_a_fresh_student_and_a_lesson_without_records_read_nothing(make_user):
+    student, lesson = make_user("records-fresh"), small_lesson("records-empty")
+    assert practice_records.selfcheck_attempts(student.pk, lesson.pk) == []
+    assert practice_records.latest_ordering_attempts(student.pk, lesson_id=lesson.pk) == []
+    assert practice_records.prediction_submissions(student.pk, lesson_id=lesson.pk) == []
+    assert practice_records.item_states(student.pk, lesson.pk) == []
+    assert practice_records.item_states(None, lesson.pk) == []  # the admin's preview as an unsaved student
