@@ -10,16 +10,23 @@ from django.db.models import Exists, OuterRef, Q
 from lessons.errors import ApplicationError
 from lessons.models import (
     CardState,
+    FlashcardReveal,
     ItemKind,
     Lesson,
     OrderingAttempt,
     OrderingReveal,
+    PredictionDraft,
     PredictionSubmission,
+    ReviewLog,
     ReviewOptOut,
     RubricPoint,
     SelfCheckAttempt,
+    StudentProgress,
+    StudentSettings,
 )
 from lessons.selectors import practice_records
+from lessons.services.prediction import prediction_draft_save
+from lessons.services.review import settings_save
 from tests.test_progress_projection import ACTIONS, act, small_lesson
 
 pytestmark = pytest.mark.django_db
@@ -84,9 +91,13 @@ def world(rng, make_user):
     first = small_lesson("records-a")
     Lesson.objects.filter(pk=first.pk).update(position=2)
     lessons = [first, small_lesson("records-b")]
-    for student in students:  # a marked prediction each, so there are ticks to read whatever the dice say
-        act(lessons[0], students, "submit", students.index(student), 0, 0)
-        act(lessons[0], students, "mark", students.index(student), 0, 2)
+    for who in range(3):  # whatever the dice say: a marked prediction, a judged question, a solved exercise each
+        act(lessons[0], students, "submit", who, 0, 0)
+        act(lessons[0], students, "mark", who, 0, 2)
+        for lesson in lessons:
+            act(lesson, students, "reveal", who, 0, 0)
+            act(lesson, students, "judge", who, 0, 0)
+            act(lesson, students, "order", who, 0, 1)
     for _ in range(120):
         lesson = rng.choice(lessons)
         action = rng.choice(WORLD_ACTIONS)
@@ -95,9 +106,11 @@ def world(rng, make_user):
                 act(lesson, students, action, rng.randrange(3), rng.randrange(6), rng.randrange(4))
         except ApplicationError:
             pass
-    for student in students[:2]:
-        ReviewOptOut.objects.create(user=student, lesson=lessons[0], kind=rng.choice([ItemKind.QUESTION, "exercise"]))
-    ReviewOptOut.objects.get_or_create(user=students[0], lesson=lessons[1], kind=ItemKind.EXERCISE)
+    for student in students[:2]:  # a draft on one lesson's prediction; the third student has none
+        prediction_draft_save(user=student, exercise=lessons[rng.randrange(2)].predictions.get(), text="half a thought")
+    ReviewOptOut.objects.create(user=students[0], lesson=lessons[0], kind=ItemKind.QUESTION)
+    ReviewOptOut.objects.create(user=students[1], lesson=lessons[0], kind=ItemKind.EXERCISE)
+    ReviewOptOut.objects.create(user=students[0], lesson=lessons[1], kind=ItemKind.EXERCISE)
     named = RubricPoint.objects.filter(submissions__isnull=False).first()
     if named is not None:
         named.archive_fields()
@@ -109,7 +122,7 @@ def world(rng, make_user):
 def test_the_records_agree_with_the_orm_queries_they_replaced(make_user, seed):
     students, lessons = world(random.Random(seed), make_user)
     seen = {"selfcheck": 0, "ordering": 0, "solved": 0, "revealed": 0, "submissions": 0, "ticks": 0, "states": 0}
-    seen |= {"questions_off": 0, "exercises_off": 0}
+    seen |= {"questions_off": 0, "exercises_off": 0, "drafts": 0, "reveals": 0}
     for student in students:
         for lesson in lessons:
             got = practice_records.selfcheck_attempts(student.pk, lesson.pk)
@@ -149,7 +162,26 @@ def test_the_records_agree_with_the_orm_queries_they_replaced(make_user, seed):
             seen["states"] += len(got)
             seen["questions_off"] += sum(s.questions_off for s in got)
             seen["exercises_off"] += sum(s.exercises_off for s in got)
+    for student in students:
+        assert practice_records.last_live_log(student.pk) == (
+            ReviewLog.objects.filter(user=student).live().order_by("-reviewed_at", "-pk").first()
+        )
+        assert fields(practice_records.last_live_log(student.pk)) == fields(
+            ReviewLog.objects.get(pk=practice_records.last_live_log(student.pk).pk)
+        )
+        for lesson in lessons:
+            assert practice_records.progress_version(student.pk, lesson.pk) == (
+                StudentProgress.objects.filter(user=student, lesson=lesson).values_list("pk", "version").first()
+            )
+            got = practice_records.prediction_drafts(student.pk, lesson_id=lesson.pk)
+            assert by_id(got) == by_id(PredictionDraft.objects.filter(user=student, exercise__lesson=lesson))
+            seen["drafts"] += len(got)
+            reveals = FlashcardReveal.objects.filter(user=student, card__lesson=lesson)
+            got = practice_records.card_reveals(student.pk, lesson.pk)
+            assert got == dict(reveals.values_list("card_id", "revealed_at"))
+            seen["reveals"] += len(got)
     # The worlds hold every kind of record the reads return, so the comparison proves something.
+    assert ReviewLog.objects.filter(undone_at__isnull=False).exists()
     assert all(seen.values()), seen
     assert RubricPoint.objects.archived().filter(submissions__isnull=False).exists()
 
@@ -161,3 +193,14 @@ def test_a_fresh_student_and_a_lesson_without_records_read_nothing(make_user):
     assert practice_records.prediction_submissions(student.pk, lesson_id=lesson.pk) == []
     assert practice_records.item_states(student.pk, lesson.pk) == []
     assert practice_records.item_states(None, lesson.pk) == []  # the admin's preview as an unsaved student
+
+
+def test_study_settings_read_as_saved_or_the_defaults(make_user):
+    saved, fresh = make_user("settings-saved"), make_user("settings-fresh")
+    settings_save(user=saved, desired_retention=0.85, new_cards_per_day=7, time_zone="Europe/Paris", rollover_hour=6)
+    StudentSettings.objects.filter(user=saved).update(fsrs_parameters=[0.4, 1.2, 3.1])
+    got = StudentSettings.objects.for_user(saved)
+    assert fields(got) == fields(StudentSettings.objects.get(user=saved))
+    assert (got.desired_retention, got.time_zone, got.fsrs_parameters) == (0.85, "Europe/Paris", [0.4, 1.2, 3.1])
+    default = StudentSettings.objects.for_user(fresh)
+    assert default.pk is None and default.user_id == fresh.pk and default.new_cards_per_day == 20

@@ -80,16 +80,6 @@ class Confidence(models.TextChoices):
     HIGH = "high", "High"
 
 
-class PredictionDraftQuerySet(models.QuerySet):
-    def for_lesson(self, user, lesson):
-        """The user's drafts on the lesson's prediction exercises."""
-        return self.filter(user=user, exercise__lesson=lesson)
-
-    def for_exercise(self, user, exercise):
-        """The user's draft on one exercise (at most one row)."""
-        return self.filter(user=user, exercise=exercise)
-
-
 class PredictionDraft(models.Model):
     """The text a student is still writing, saved as they type."""
 
@@ -97,8 +87,6 @@ class PredictionDraft(models.Model):
     exercise = models.ForeignKey(PredictionExercise, on_delete=models.CASCADE, related_name="drafts")
     text = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = PredictionDraftQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at"]

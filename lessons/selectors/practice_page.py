@@ -31,12 +31,11 @@ from lessons.models import (
     Rating,
     ReviewLog,
     ReviewOptOut,
-    StudentProgress,
     StudentSettings,
     Verdict,
 )
 from lessons.models.review import item_filter
-from lessons.selectors import practice_records as records
+from lessons.selectors import practice_records
 from lessons.selectors.practice_outline import practice_outline
 
 
@@ -70,10 +69,10 @@ def _read_records(user, lesson) -> dict:
     """
     has_predictions = bool(lesson.predictions.all())
     return {
-        "selfcheck": records.selfcheck_attempts(user.pk, lesson.pk),
-        "ordering": records.latest_ordering_attempts(user.pk, lesson_id=lesson.pk),
-        "submissions": records.prediction_submissions(user.pk, lesson_id=lesson.pk) if has_predictions else [],
-        "item_states": records.item_states(user.pk, lesson.pk),
+        "selfcheck": practice_records.selfcheck_attempts(user.pk, lesson.pk),
+        "ordering": practice_records.latest_ordering_attempts(user.pk, lesson_id=lesson.pk),
+        "submissions": practice_records.prediction_submissions(user.pk, lesson_id=lesson.pk) if has_predictions else [],
+        "item_states": practice_records.item_states(user.pk, lesson.pk),
     }
 
 
@@ -95,7 +94,7 @@ def student_records(user, lesson) -> dict:
     """
     if user.pk is None:  # the admin's preview as a fresh student
         return _read_records(user, lesson)
-    row = StudentProgress.objects.filter(user=user, lesson=lesson).values_list("pk", "version").first()
+    row = practice_records.progress_version(user.pk, lesson.pk)
     if row is None:  # the services write a record and its row together: no row, no record shown
         return {"selfcheck": [], "ordering": [], "submissions": [], "item_states": []}
     key = f"practice-records:{user.pk}:{lesson.pk}:{lesson.updated_at.isoformat()}:{row[0]}:{row[1]}"
@@ -242,7 +241,7 @@ def ordering_note(user, exercise, state) -> ReviewNote | None:
 
 def ordering_latest(user, exercise):
     """The student's latest try at ``exercise``, with its summary (or None)."""
-    return next(iter(records.latest_ordering_attempts(user.pk, exercise_id=exercise.pk)), None)
+    return next(iter(practice_records.latest_ordering_attempts(user.pk, exercise_id=exercise.pk)), None)
 
 
 def ordering_states(lesson, student_records) -> dict:
@@ -332,7 +331,7 @@ def prediction_states(user, lesson, student_records) -> dict:
     submissions = defaultdict(list)
     for submission in student_records["submissions"]:
         submissions[submission.exercise_id].append(submission)
-    drafts = {draft.exercise_id: draft for draft in PredictionDraft.objects.for_lesson(user, lesson)}
+    drafts = {draft.exercise_id: draft for draft in practice_records.prediction_drafts(user.pk, lesson_id=lesson.pk)}
     return {
         "prediction_states": {
             exercise.pk: PredictionState(exercise, submissions[exercise.pk], drafts.get(exercise.pk))
@@ -346,8 +345,8 @@ def prediction_state(user, exercise, form=None) -> PredictionState:
     """One exercise's state, redrawn after a write (or with a form to fix)."""
     return PredictionState(
         exercise,
-        records.prediction_submissions(user.pk, exercise_id=exercise.pk),
-        PredictionDraft.objects.for_exercise(user, exercise).first(),
+        practice_records.prediction_submissions(user.pk, exercise_id=exercise.pk),
+        next(iter(practice_records.prediction_drafts(user.pk, exercise_id=exercise.pk)), None),
         form,
     )
 
@@ -448,11 +447,6 @@ def card_view(user, card, *, state, revealed_at, study_settings, last_log, now=N
     )
 
 
-def last_live_log(user):
-    """The student's latest rating that was not undone (what "Undo" undoes)."""
-    return ReviewLog.objects.filter(user=user).live().order_by("-reviewed_at", "-pk").first()
-
-
 def flashcard_states(user, lesson, *, records, attempts=None, ordering=None) -> dict:
     """The student's state of each of the lesson's cards, and the review notes of the questions they judged and
     the exercises they finished (``attempts``, ``ordering``: from ``selfcheck_states`` and ``ordering_states``).
@@ -490,8 +484,8 @@ def flashcard_states(user, lesson, *, records, attempts=None, ordering=None) -> 
             )
     if not cards:
         return {**empty, **notes}
-    reveals = dict(FlashcardReveal.objects.filter(user=user, card__lesson=lesson).values_list("card_id", "revealed_at"))
-    last_log = last_live_log(user)
+    reveals = practice_records.card_reveals(user.pk, lesson.pk)
+    last_log = practice_records.last_live_log(user.pk)
     return {
         "flashcard_views": {
             card.pk: card_view(
@@ -516,6 +510,6 @@ def flashcard(user, card) -> dict:
         state=CardState.objects.filter(user=user, card=card).first(),
         revealed_at=FlashcardReveal.objects.filter(user=user, card=card).values_list("revealed_at", flat=True).first(),
         study_settings=StudentSettings.objects.for_user(user),
-        last_log=last_live_log(user),
+        last_log=practice_records.last_live_log(user.pk),
     )
     return {"lesson": card.lesson, "card": card, "fc": fc}
