@@ -51,9 +51,7 @@ def parse_args(argv):
     parser.add_argument(
         "--timing", action="store_true", help="profile: time the requests (ms and queries each) without cProfile"
     )
-    parser.add_argument(
-        "--queries", action="store_true", help="profile: with --timing, print the first request's SQL"
-    )
+    parser.add_argument("--queries", action="store_true", help="profile: with --timing, print the first request's SQL")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
