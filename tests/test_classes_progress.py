@@ -95,8 +95,9 @@ def test_full_lesson_reads_as_completed_at_its_last_activity_and_reading_writes_
 
 def test_the_service_records_the_completion_at_the_moment_the_lesson_is_finished(student, lesson):
     _complete(student, lesson)
-    completion = lesson_progress_record(user=student, lesson=lesson)
-    assert LessonCompletion.objects.get(user=student, lesson=lesson) == completion
+    progress = lesson_progress_record(user=student, lesson=lesson)
+    completion = LessonCompletion.objects.get(user=student, lesson=lesson)
+    assert progress.completed_at == completion.completed_at
     assert one(student, lesson).completed_at == completion.completed_at
     lesson_progress_record(user=student, lesson=lesson)
     assert LessonCompletion.objects.count() == 1
@@ -118,7 +119,7 @@ def test_removing_the_last_unfinished_item_records_the_completion(student, lesso
 def test_completion_survives_an_edit_and_says_the_lesson_changed(student, diffusion):
     """Keeps the shipped lesson: the edit is a re-import of its lesson file."""
     _complete(student, diffusion)
-    assert lesson_progress_record(user=student, lesson=diffusion) is not None
+    assert lesson_progress_record(user=student, lesson=diffusion).completed_at is not None
     # The instructor re-imports the lesson with a seventh question.
     spec = parse_file(DIFFUSION_FILE)
     spec["self_check"]["questions"].append({"question": "A new question?", "answer": "A new answer."})
@@ -135,12 +136,13 @@ def test_completion_survives_an_edit_and_says_the_lesson_changed(student, diffus
 def test_lesson_progress_record_only_records_a_finished_lesson(student, other_student, lesson):
     _complete(other_student, lesson)
     review(student, lesson.flashcards.first(), Rating.GOOD)
-    assert lesson_progress_record(user=student, lesson=lesson) is None
+    assert lesson_progress_record(user=student, lesson=lesson).completed_at is None
     assert not LessonCompletion.objects.exists()
     _complete(student, lesson)
-    first = lesson_progress_record(user=student, lesson=lesson)
-    assert first is not None
-    assert lesson_progress_record(user=student, lesson=lesson) == first
+    first = lesson_progress_record(user=student, lesson=lesson).completed_at
+    assert first == LessonCompletion.objects.get(user=student, lesson=lesson).completed_at
+    assert lesson_progress_record(user=student, lesson=lesson).completed_at == first
+    assert LessonCompletion.objects.filter(user=student).count() == 1
 
 
 def test_revealing_the_last_question_records_completion(student_client, student, make_lesson):

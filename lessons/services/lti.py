@@ -18,7 +18,7 @@ import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
@@ -472,8 +472,11 @@ def scores_enqueue(*, user, lesson: Lesson, now: datetime | None = None) -> int:
     student's links joins seven tables, and Postgres spent 3 ms planning it on every activity (7 ms with
     Django building it).
     """
-    if not LessonLink.objects.filter(lesson=lesson).exclude(line_item_url="").exists():
-        return 0
+    table = connection.ops.quote_name(LessonLink._meta.db_table)
+    with connection.cursor() as cursor:  # fixed text: Django took 0.5 ms building this probe on every activity
+        cursor.execute(f"SELECT 1 FROM {table} WHERE lesson_id = %s AND line_item_url <> '' LIMIT 1", [lesson.pk])  # noqa: S608
+        if cursor.fetchone() is None:
+            return 0
     links = list(_links_with_platform_user(lesson_ids=[lesson.pk], user_ids=[user.pk]))
     if not links:
         return 0

@@ -93,12 +93,11 @@ def progress_sync(
                     )
             LessonCompletion.objects.bulk_create(new, ignore_conflicts=True)
         if len(user_ids) == 1:
-            mine = StudentProgress.objects.filter(user_id=user_ids[0], lesson=lesson)
             progress = entries.get((user_ids[0], lesson.pk))
             if progress is None:  # no record left (its items were deleted): "not started" again
-                mine.delete()
+                StudentProgress.objects.filter(user_id=user_ids[0], lesson=lesson).delete()
             else:
-                mine.update(**{name: getattr(progress, name) for name in PROGRESS_FIELDS})
+                _row_write(user_ids[0], lesson, progress)
         else:
             changed, gone = [], []
             for row in rows:
@@ -145,20 +144,34 @@ def _row_lock(user_id: int, lesson: Lesson) -> None:
         )
 
 
-def lesson_progress_record(*, user, lesson: Lesson) -> LessonCompletion | None:
+def _row_write(user_id: int, lesson: Lesson, progress: LessonProgress) -> None:
+    """Write the recomputed progress into the student's row (locked by ``_row_lock``): one query.
+
+    Fixed text: on every write's path, and Django took 0.5 ms building the UPDATE the ORM would send.
+    """
+    table = connection.ops.quote_name(StudentProgress._meta.db_table)
+    columns = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in PROGRESS_FIELDS)
+    values = [getattr(progress, name) for name in PROGRESS_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {columns} WHERE user_id = %s AND lesson_id = %s",  # noqa: S608
+            [*values, user_id, lesson.pk],
+        )
+
+
+def lesson_progress_record(*, user, lesson: Lesson) -> LessonProgress:
     """After a student's write: rewrite their row on ``lesson`` and record the completion if it finished it.
 
     Call it inside the write's transaction after any write that changes progress (a reveal, a
-    verdict, a try, a submission, a marking, a rating or its undo). Returns the completion, or
-    None while the lesson is unfinished. A double call records once (unique constraint).
+    verdict, a try, a submission, a marking, a rating or its undo). Returns the student's progress on
+    the lesson now: ``completed_at`` is the recorded completion's time, or None while the lesson is
+    unfinished. A double call records once (unique constraint).
     """
     progress = progress_sync(user_ids=[user.pk], lesson=lesson, record_completions=True, completed_at=timezone.now())[
         user.pk
     ]
     scores_enqueue(user=user, lesson=lesson)  # the new progress to linked LMS gradebooks, same transaction
-    if not progress.completed:
-        return None
-    return LessonCompletion.objects.filter(user=user, lesson=lesson).first()
+    return progress
 
 
 def lesson_progress_refresh(*, lesson: Lesson) -> int:
