@@ -41,14 +41,14 @@ from lessons.selectors.practice_outline import practice_outline
 
 def practice_page(user, lesson) -> dict:
     """Everything the practice page shows for ``user``: ``lesson`` (from ``practice_lesson``) and their records."""
-    found = student_records(user, lesson)
+    records = student_records(user, lesson)
     context = {"lesson": lesson, "form": SelfCheckRevealForm(), "verdicts": Verdict.choices}
-    context.update(selfcheck_states(found))
-    context.update(prediction_states(user, lesson, found))
-    context.update(ordering_states(lesson, found))
+    context.update(selfcheck_states(records))
+    context.update(prediction_states(user, lesson, records))
+    context.update(ordering_states(lesson, records))
     context.update(
         flashcard_states(
-            user, lesson, records=found, attempts=context["selfcheck_attempts"], ordering=context["ordering_states"]
+            user, lesson, records=records, attempts=context["selfcheck_attempts"], ordering=context["ordering_states"]
         )
     )
     context.update(practice_outline(context))
@@ -98,19 +98,19 @@ def student_records(user, lesson) -> dict:
     if row is None:  # the services write a record and its row together: no row, no record shown
         return {"selfcheck": [], "ordering": [], "submissions": [], "item_states": []}
     key = f"practice-records:{user.pk}:{lesson.pk}:{lesson.updated_at.isoformat()}:{row[0]}:{row[1]}"
-    found = cache.get(key)
-    if found is None:
-        found = _read_records(user, lesson)
-        cache.set(key, found, RECORDS_TIMEOUT)
-    return found
+    records = cache.get(key)
+    if records is None:
+        records = _read_records(user, lesson)
+        cache.set(key, records, RECORDS_TIMEOUT)
+    return records
 
 
 # ---------------------------------------------------------------- self-check
 
 
-def selfcheck_states(student_records) -> dict:
-    """The student's attempts on the lesson's questions, by question id."""
-    return {"selfcheck_attempts": {attempt.question_id: attempt for attempt in student_records["selfcheck"]}}
+def selfcheck_states(records) -> dict:
+    """The student's attempts on the lesson's questions (from ``student_records``), by question id."""
+    return {"selfcheck_attempts": {attempt.question_id: attempt for attempt in records["selfcheck"]}}
 
 
 def selfcheck_question(question, attempt, *, form=None, user=None) -> dict:
@@ -196,7 +196,7 @@ class Row:
 
 
 def ordering_state(exercise, attempt=None, *, error="", positions=None) -> dict:
-    """What the exercise shows for one student, given their latest attempt (from ``practice_records.latest_ordering_attempts``).
+    """What the exercise shows for one student, given their latest attempt (``latest_ordering_attempts``).
 
     Before a try the items are in the display order and nothing about the answer is
     included. After one, they are in the student's latest order, each marked keep or move.
@@ -244,9 +244,9 @@ def ordering_latest(user, exercise):
     return next(iter(practice_records.latest_ordering_attempts(user.pk, exercise_id=exercise.pk)), None)
 
 
-def ordering_states(lesson, student_records) -> dict:
-    """Each ordering exercise's state for the student, by exercise id."""
-    latest = {a.exercise_id: a for a in student_records["ordering"]}
+def ordering_states(lesson, records) -> dict:
+    """Each ordering exercise's state for the student (from ``student_records``), by exercise id."""
+    latest = {a.exercise_id: a for a in records["ordering"]}
     return {
         "ordering_states": {
             exercise.pk: ordering_state(exercise, latest.get(exercise.pk))
@@ -322,14 +322,14 @@ class PredictionState:
 PREDICTION_CHOICES = {"prediction_max_length": PREDICTION_MAX_LENGTH, "confidence_choices": Confidence.choices}
 
 
-def prediction_states(user, lesson, student_records) -> dict:
+def prediction_states(user, lesson, records) -> dict:
     """The student's submissions (from ``student_records``) and drafts on the lesson's prediction exercises (one
     query, none without any exercise)."""
     exercises = lesson.predictions.all()
     if not exercises:
         return {"prediction_states": {}}
     submissions = defaultdict(list)
-    for submission in student_records["submissions"]:
+    for submission in records["submissions"]:
         submissions[submission.exercise_id].append(submission)
     drafts = {draft.exercise_id: draft for draft in practice_records.prediction_drafts(user.pk, lesson_id=lesson.pk)}
     return {
