@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 from lessons.errors import ApplicationError
 from lessons.models import (
     CardState,
+    ClassLesson,
     FlashcardReveal,
     ItemKind,
     Lesson,
@@ -25,6 +26,7 @@ from lessons.models import (
     StudentSettings,
 )
 from lessons.selectors import practice_records
+from lessons.selectors.sql import ModelColumns
 from lessons.services.prediction import prediction_draft_save
 from lessons.services.review import settings_save
 from tests.test_progress_projection import ACTIONS, act, small_lesson
@@ -204,3 +206,9 @@ def test_study_settings_read_as_saved_or_the_defaults(make_user):
     assert (got.desired_retention, got.time_zone, got.fsrs_parameters) == (0.85, "Europe/Paris", [0.4, 1.2, 3.1])
     default = StudentSettings.objects.for_user(fresh)
     assert default.pk is None and default.user_id == fresh.pk and default.new_cards_per_day == 20
+
+
+def test_fixed_sql_refuses_a_field_it_cannot_load_alike_on_both_databases():
+    """A date comes back as text from SQLite and as a date from Postgres: building such a model must fail loudly."""
+    with pytest.raises(TypeError, match="expected_by"):
+        ModelColumns(ClassLesson, "c")
