@@ -107,9 +107,12 @@ if os.environ.get("DJANGO_DB_TRANSACTION_POOLING") == "1":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT: a query whose estimated cost passes jit_above_cost is compiled first, and the queue's new-card
     # count (eight EXISTS, cheap to run) cost 0.8 s instead of 8 ms once the flashcard table's statistics
-    # said 9,000 rows (docs/performance.md). Our queries are short; compiling never pays. PgBouncer in
-    # transaction mode does not pass startup options: there ``ALTER ROLE ... SET jit = off`` (docs/scaling.md).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # said 9,000 rows (docs/performance.md). No parallel workers either: once a class's kept rows were
+    # estimated costly enough (scale 10), Postgres launched two workers for a 0.6 ms aggregate of the
+    # dashboard and spent 5 ms starting them; under load they also take the cores other requests need.
+    # Our queries are short; neither ever pays. PgBouncer in transaction mode does not pass startup
+    # options: there ``ALTER ROLE ... SET`` both (docs/scaling.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off -c max_parallel_workers_per_gather=0"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL")

@@ -134,6 +134,24 @@ def test_the_apps_queries_are_never_jit_compiled_however_costly_they_look():
     assert "JIT:" not in plan, plan
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_apps_queries_never_start_parallel_workers_however_costly_they_look():
+    """At scale 10 Postgres started two workers for the dashboard's 0.6 ms aggregate of a class's kept rows and
+    spent 5 ms starting them (docs/performance.md). The app's connections allow no parallel workers, so even a
+    scan that the planner is told costs nothing to share runs in the one backend."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        for setting in ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size"):
+            cursor.execute(f"SET LOCAL {setting} = 0")
+        cursor.execute("EXPLAIN SELECT count(*) FROM auth_user")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
+    assert "Gather" not in plan and "Parallel" not in plan, plan
+
+
 # ---------------------------------------------------------------- entrypoint
 
 
