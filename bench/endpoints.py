@@ -47,6 +47,10 @@ class BenchData:
     limit: int = 20000  # at most this many prepared requests per endpoint
     extra: dict = field(default_factory=dict)
 
+    def note(self, text):
+        """A line the runner prints after preparing the requests (what the seed had left to send)."""
+        self.extra.setdefault("notes", []).append(text)
+
     @property
     def sessions(self):
         return [session for _, session, _ in self.students]
@@ -78,7 +82,13 @@ class BenchData:
                 """,
                 [user_ids, self.limit],
             )
-            return [(session_of[user_id], question_id) for user_id, question_id, _ in cursor.fetchall()]
+            rows = cursor.fetchall()
+        fresh = sum(1 for *_, is_fresh in rows if is_fresh)
+        self.note(
+            f"self-check reveal: {fresh:,} questions not yet revealed by the sampled students; the requests after "
+            "them re-send revealed ones (a cheaper refusal): reseed (--reseed) before runs you compare"
+        )
+        return [(session_of[user_id], question_id) for user_id, question_id, _ in rows]
 
     def due_cards(self):
         """(session, card id, state version) of cards due now, oldest due first across students.
@@ -104,6 +114,7 @@ class BenchData:
                 """,
                 [self.now, user_ids, self.now],
             )
+        self.note(f"flashcard rating: {len(rows):,} cards due for the sampled students (each rated once, then cycled)")
         return [(session_of[user_id], card_id, version) for user_id, card_id, version in rows]
 
     def ordering_tries(self):

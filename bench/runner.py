@@ -389,6 +389,8 @@ def run(args):
     data = login_sample(now)
     chosen = [e for e in endpoint_table.ENDPOINTS if not args.endpoints or e.name in args.endpoints.split(",")]
     prepared = [(endpoint, *write_requests(endpoint, data, workdir)) for endpoint in chosen]
+    for note in data.extra.get("notes", []):
+        log(f"  {note}")
     floor_file, floor_requests = write_requests(endpoint_table.FLOOR, data, workdir)
     connection.close()
 
