@@ -84,7 +84,7 @@ def prediction_submissions(user_id, *, lesson_id=None, exercise_id=None) -> list
     Each has ``named_point_ids``: the rubric points marked as named (archived ones too), by id.
     """
     t = quoted_tables(PredictionSubmission, PredictionExercise)
-    ticks = connection.ops.quote_name(PredictionSubmission.named_points.through._meta.db_table)
+    ticks = quoted_tables(PredictionSubmission.named_points.through)["PredictionSubmission_named_points"]
     s = ModelColumns(PredictionSubmission, "s")
     which, param = ("e.lesson_id", lesson_id) if exercise_id is None else ("e.id", exercise_id)
     sql = f"""

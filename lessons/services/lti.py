@@ -46,6 +46,7 @@ from lessons.models import (
 )
 from lessons.roles import instructors_group
 from lessons.selectors.lesson_progress import progress_for
+from lessons.selectors.sql import quoted_tables
 from lessons.usernames import email_taken
 
 logger = logging.getLogger(__name__)
@@ -472,7 +473,7 @@ def scores_enqueue(*, user, lesson: Lesson, now: datetime | None = None) -> int:
     student's links joins seven tables, and Postgres spent 3 ms planning it on every activity (7 ms with
     Django building it).
     """
-    table = connection.ops.quote_name(LessonLink._meta.db_table)
+    table = quoted_tables(LessonLink)["LessonLink"]
     with connection.cursor() as cursor:  # fixed text: Django took 0.5 ms building this probe on every activity
         cursor.execute(f"SELECT 1 FROM {table} WHERE lesson_id = %s AND line_item_url <> '' LIMIT 1", [lesson.pk])  # noqa: S608
         if cursor.fetchone() is None:
